@@ -1,0 +1,85 @@
+import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type SystemApi } from '../src/index.js'
+
+const HELP = [
+  'help — this text',
+  'agents — every actor with its type and state',
+  'status <name> — one actor in detail',
+  'pause <name> | resume <name> | stop <name> | delete <name> — control an actor (protected ones refuse)',
+  'kinds — actor kinds you can spawn',
+  'spawn <kind> [name] — start a new actor',
+].join('\n')
+
+type Handler = (api: SystemApi, args: string[], ctx: ActorContext) => string | Promise<string>
+
+const COMMANDS: Record<string, Handler> = {
+  help: () => `main-actor understands:\n${HELP}`,
+  agents: (api) => {
+    const actors = api.list()
+    const lines = actors.map((a) => `${a.name} (${a.agentType}) ${a.state}${a.protected ? ' [protected]' : ''}`)
+    return `${actors.length} agents:\n${lines.join('\n')}`
+  },
+  status: (api, [name], ctx) => {
+    if (name === undefined) return 'usage: status <name>'
+    const a = api.get(name)
+    if (a === undefined) return unknownAgent(api, name)
+    const beat = a.lastHeartbeatMs === null ? 'no heartbeat yet' : `last heartbeat ${Math.round((ctx.clock.now() - a.lastHeartbeatMs) / 1000)}s ago`
+    return `${a.name} (${a.agentType}, id ${a.id}) is ${a.state}${a.protected ? ', protected' : ''}; ` +
+      `restarts ${a.restarts}; mailbox ${a.mailboxDepth}/${a.mailboxCapacity}; processed ${a.messagesProcessed}; ${beat}`
+  },
+  pause: control('pause', (api, name) => api.pause(name)),
+  resume: control('resume', (api, name) => api.resume(name)),
+  stop: control('stop', (api, name) => api.stop(name)),
+  delete: control('delete', (api, name) => api.remove(name)),
+  kinds: (api) => {
+    const kinds = api.kinds().filter((k) => k.spawnable)
+    return kinds.length === 0 ? 'no kinds can be spawned' : `spawnable kinds: ${kinds.map((k) => `${k.kind} (${k.agentType})`).join(', ')}`
+  },
+  spawn: async (api, [kind, name]) => {
+    if (kind === undefined) return 'usage: spawn <kind> [name]'
+    try {
+      const info = await api.spawn(kind, name === undefined ? {} : { name })
+      return `spawned ${info.name} (${info.agentType}, id ${info.id}): ${info.state}`
+    } catch (err) {
+      return `cannot spawn ${kind}: ${toColonyError(err).message}`
+    }
+  },
+}
+
+function control (verb: string, act: (api: SystemApi, name: string) => unknown): Handler {
+  return async (api, [name]) => {
+    if (name === undefined) return `usage: ${verb} <name>`
+    try {
+      await act(api, name)
+      const after = api.get(name)
+      return after === undefined ? `${name} deleted` : `${after.name} is ${after.state}`
+    } catch (err) {
+      const e = toColonyError(err)
+      return e.code === 'actor_not_found' ? unknownAgent(api, name) : `cannot ${verb} ${name}: ${e.message}`
+    }
+  }
+}
+
+function unknownAgent (api: SystemApi, name: string): string {
+  return `no agent named "${name.slice(0, 64)}". Known agents: ${api.list().map((a) => a.name).join(', ')}`
+}
+
+/** The orchestrator: a small command language over chat for looking at and steering the actor system. */
+export const mainKind: ActorKind = {
+  kind: 'main',
+  agentType: 'orchestrator',
+  protected: true,
+  help: HELP,
+  create (ctx) {
+    return {
+      chat (message: ChatMessage) {
+        const words = message.content.trim().split(/\s+/).filter((w) => w !== '')
+        const [command = 'help', ...args] = words
+        const handler = COMMANDS[command.toLowerCase()]
+        if (handler === undefined) {
+          return `unknown command "${command.slice(0, 40)}". Commands: ${Object.keys(COMMANDS).join(', ')} (say "help" for details)`
+        }
+        return handler(ctx.system, args, ctx)
+      },
+    }
+  },
+}

@@ -1,0 +1,88 @@
+import { Router } from '@koa/router'
+import { ColonyError, MAX_CHAT_CONTENT, messageId, type SystemApi } from '../../src/index.js'
+import { optionalString, readJson, requireObject } from './body.js'
+
+/**
+ * The Wactorz actor API: list, get, pause, resume, delete, chat, plus `POST /api/actors` to spawn a
+ * spawnable kind. The list body is serialized once per registry version, not once per request.
+ */
+export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
+  const router = new Router({ prefix: '/api' })
+  let cached: { version: number, body: Buffer, etag: string } | undefined
+
+  const listBody = (): { body: Buffer, etag: string } => {
+    const version = system.version
+    if (cached?.version !== version) {
+      cached = { version, body: Buffer.from(JSON.stringify(system.list())), etag: `W/"actors-${version}"` }
+    }
+    return cached
+  }
+
+  router.get('/actors', (ctx) => {
+    const { body, etag } = listBody()
+    ctx.set('ETag', etag)
+    ctx.set('Cache-Control', 'no-cache')
+    if (ctx.get('if-none-match') === etag) {
+      ctx.status = 304
+      return
+    }
+    ctx.type = 'application/json'
+    ctx.body = body
+  })
+
+  router.post('/actors', async (ctx) => {
+    const body = requireObject(await readJson(ctx, bodyLimit))
+    const kind = optionalString(body, 'kind', 64)
+    if (kind === undefined) throw new ColonyError('invalid_body', 'kind is required (see GET /api/kinds)', { details: { field: 'kind' } })
+    const name = optionalString(body, 'name', 64)
+    ctx.status = 201
+    ctx.body = await system.spawn(kind, name === undefined ? {} : { name })
+  })
+
+  router.get('/kinds', (ctx) => {
+    ctx.body = system.kinds().filter((k) => k.spawnable)
+  })
+
+  router.get('/actors/:id', (ctx) => {
+    const actor = system.get(ctx.params.id as string)
+    if (actor === undefined) throw notFound(ctx.params.id as string)
+    ctx.body = actor
+  })
+
+  router.post('/actors/:id/pause', (ctx) => {
+    ctx.body = system.pause(ctx.params.id as string)
+  })
+
+  router.post('/actors/:id/resume', (ctx) => {
+    ctx.body = system.resume(ctx.params.id as string)
+  })
+
+  router.delete('/actors/:id', async (ctx) => {
+    ctx.body = await system.remove(ctx.params.id as string)
+  })
+
+  router.post('/chat', async (ctx) => {
+    const body = requireObject(await readJson(ctx, bodyLimit))
+    const content = body.content
+    if (typeof content !== 'string' || content.trim() === '') {
+      throw new ColonyError('invalid_body', 'content must be a non-empty string', { details: { field: 'content' } })
+    }
+    if (content.length > MAX_CHAT_CONTENT) {
+      throw new ColonyError('invalid_body', `content is longer than ${MAX_CHAT_CONTENT} characters`, { details: { field: 'content' } })
+    }
+    const to = optionalString(body, 'to', 64) ?? 'main-actor'
+    const from = optionalString(body, 'from', 64) ?? 'user'
+    const target = system.get(to)
+    if (target === undefined) throw notFound(to)
+    const id = messageId('chat')
+    system.deliver(target.id, { type: 'chat', id, from, to: target.name, content, timestampMs: Date.now() })
+    ctx.status = 202
+    ctx.body = { id, to: target.name, agentId: target.id, status: 'queued', replyTopic: `agents/${target.id}/chat` }
+  })
+
+  return router
+}
+
+function notFound (ref: string): ColonyError {
+  return new ColonyError('actor_not_found', `no actor with id or name "${ref.slice(0, 80)}"`)
+}

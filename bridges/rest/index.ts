@@ -1,0 +1,36 @@
+import Koa from 'koa'
+import type { BridgeDef } from '../../src/index.js'
+import { actorRoutes } from './actors.js'
+import { errorHandler } from './errors.js'
+import { systemRoutes } from './system.js'
+
+/**
+ * The REST bridge: a Koa app with one router per API family, mounted as the HTTP server's request handler.
+ * Wactorz routes live under `/api` (plus `/ha-map` and `/metrics`); later families add their routers here.
+ */
+export const restBridge: BridgeDef = {
+  name: 'rest-bridge',
+  async start (ctx) {
+    const app = new Koa({ proxy: ctx.config.http.trustProxy })
+    app.silent = true
+    app.on('error', (err: unknown) => ctx.log.debug({ err }, 'koa error'))
+    let requests = 0
+    app.use(async (_c, next) => {
+      requests++
+      await next()
+    })
+    app.use(errorHandler(ctx.log))
+    const actors = actorRoutes(ctx.system, ctx.config.http.bodyLimitBytes)
+    const system = systemRoutes(ctx)
+    for (const router of [actors, system.router]) {
+      app.use(router.routes())
+      app.use(router.allowedMethods())
+    }
+    ctx.setStats(() => ({ requests }))
+    const unmount = ctx.http.setHandler(app.callback())
+    return async () => {
+      unmount()
+      system.stop()
+    }
+  },
+}

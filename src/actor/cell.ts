@@ -1,0 +1,449 @@
+import { createActor, type Actor } from 'xstate'
+import { setImmediate as yieldToLoop } from 'node:timers/promises'
+import type { TimerHandle } from '../clock.js'
+import { ColonyError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { Unsubscribe } from '../broker/bus.js'
+import type { WireState } from '../wire/payloads.js'
+import { topics } from '../wire/topics.js'
+import { lifecycleMachine, type LifecycleHooks } from './lifecycle.js'
+import { Mailbox } from './mailbox.js'
+import type { ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, Behaviour, ChatMessage } from './types.js'
+import type { CellHost } from './host.js'
+import { messageId } from '../ids.js'
+
+const LIVE: ReadonlySet<WireState> = new Set(['initializing', 'running', 'paused'])
+
+export interface CellSpec {
+  id: string
+  name: string
+  kind: ActorKind<never>
+  options: unknown
+  supervisor: string
+}
+
+/** Resources one behaviour instance owns; disposed when that instance stops, crashes or is replaced. */
+class Incarnation {
+  readonly subscriptions = new Set<Unsubscribe>()
+  readonly timers = new Set<TimerHandle>()
+  behaviour: Behaviour | undefined
+  starting: Promise<void> | undefined
+  alive = true
+}
+
+/**
+ * One actor: its lifecycle machine, its mailbox, the current behaviour instance and the bookkeeping the
+ * registry, heartbeats and metrics read. The machine decides; the cell carries out.
+ */
+export class ActorCell {
+  readonly id: string
+  readonly name: string
+  readonly kind: ActorKind<never>
+  readonly supervisor: string
+  readonly createdAtMs: number
+  readonly mailbox: Mailbox<ActorMessage>
+  readonly log: Logger
+  state: WireState = 'initializing'
+  restarts = 0
+  starts = 0
+  startedAtMs: number | null = null
+  messagesProcessed = 0
+  lastHeartbeatMs: number | null = null
+  lastError: unknown
+  /** Set when the supervisor gave up: a crash of this cell is final. */
+  givenUp = false
+  private machine: Actor<typeof lifecycleMachine> | undefined
+  private incarnation: Incarnation | undefined
+  private draining = false
+  private drainScheduled = false
+  private mailboxAlerted = false
+  private waiters: Array<{ ready: () => boolean, resolve: () => void }> = []
+  /** Between SUSPEND and START: the old instance is released, the new one not created yet. */
+  private down = false
+
+  constructor (private readonly host: CellHost, private readonly spec: CellSpec) {
+    this.id = spec.id
+    this.name = spec.name
+    this.kind = spec.kind
+    this.supervisor = spec.supervisor
+    this.createdAtMs = host.clock.now()
+    this.mailbox = new Mailbox(host.config.actors.mailboxCapacity)
+    this.log = host.log.child({ actor: spec.name })
+  }
+
+  get protected (): boolean {
+    return this.kind.protected === true
+  }
+
+  get live (): boolean {
+    return LIVE.has(this.state)
+  }
+
+  start (): void {
+    const hooks: LifecycleHooks = { start: () => this.startBehaviour(), stop: () => this.stopBehaviour() }
+    this.machine = createActor(lifecycleMachine, { input: hooks })
+    this.machine.subscribe({
+      next: (snapshot) => {
+        const value = snapshot.value
+        if (typeof value === 'string') this.onState(value as WireState, snapshot.context.error)
+        else {
+          this.onState('restarting', undefined)
+          this.down = snapshot.matches({ restarting: 'down' })
+          if (this.down) this.notify()
+        }
+      },
+      error: (err) => this.log.error({ err }, 'lifecycle machine error'),
+    })
+    this.machine.start()
+  }
+
+  info (): ActorInfo {
+    return {
+      id: this.id,
+      name: this.name,
+      state: this.state,
+      protected: this.protected,
+      agentType: this.kind.agentType,
+      kind: this.kind.kind,
+      supervisor: this.supervisor,
+      createdAtMs: this.createdAtMs,
+      startedAtMs: this.startedAtMs,
+      restarts: this.restarts,
+    }
+  }
+
+  stats (): ActorStats {
+    return {
+      ...this.info(),
+      mailboxDepth: this.mailbox.size,
+      mailboxCapacity: this.mailbox.capacity,
+      messagesProcessed: this.messagesProcessed,
+      lastHeartbeatMs: this.lastHeartbeatMs,
+    }
+  }
+
+  /** Resolves once the cell is in one of `states`. */
+  waitFor (...states: WireState[]): Promise<void> {
+    return this.until(() => states.includes(this.state))
+  }
+
+  private until (ready: () => boolean): Promise<void> {
+    if (ready()) return Promise.resolve()
+    return new Promise((resolve) => this.waiters.push({ ready, resolve }))
+  }
+
+  private notify (): void {
+    if (this.waiters.length === 0) return
+    const waiting = this.waiters
+    this.waiters = []
+    for (const w of waiting) {
+      if (w.ready()) w.resolve()
+      else this.waiters.push(w)
+    }
+  }
+
+  // ---- lifecycle commands (the system checks protection; these check state) ----
+
+  pause (): void {
+    if (this.state === 'paused') return
+    if (this.state !== 'running') throw this.invalidState('pause')
+    this.machine?.send({ type: 'PAUSE' })
+  }
+
+  resume (): void {
+    if (this.state === 'running') return
+    if (this.state !== 'paused') throw this.invalidState('resume')
+    this.machine?.send({ type: 'RESUME' })
+  }
+
+  async stop (): Promise<void> {
+    if (this.state === 'stopped') return
+    this.machine?.send({ type: 'STOP' })
+    await this.waitFor('stopped')
+  }
+
+  /** Supervisor restart, step 1: release the current instance (a crashed one is already released). */
+  async suspend (): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return
+    this.machine?.send({ type: 'SUSPEND' })
+    await this.until(() => this.down || this.state === 'stopped')
+  }
+
+  /**
+   * Supervisor restart, step 2: a fresh behaviour instance; the mailbox (minus the message that crashed) is
+   * kept. Resolves once it runs, crashed again, or was stopped meanwhile; false if it was not restarted.
+   */
+  async restartNow (): Promise<boolean> {
+    if (!this.down) return false
+    this.restarts++
+    this.machine?.send({ type: 'START' })
+    await this.waitFor('running', 'failed', 'stopped')
+    return true
+  }
+
+  /** Supervisor gave up on this cell's group: it ends `failed` and stays so. */
+  giveUp (reason: string): void {
+    this.givenUp = true
+    if (this.live) this.machine?.send({ type: 'FAIL', error: new Error(reason) })
+  }
+
+  private invalidState (action: string): ColonyError {
+    return new ColonyError('actor_invalid_state', `cannot ${action} ${this.name}: it is ${this.state}`, {
+      details: { state: this.state },
+    })
+  }
+
+  // ---- messages ----
+
+  /** Returns false (and raises one alert per episode) when the mailbox is full. */
+  enqueue (message: ActorMessage): boolean {
+    if (!this.mailbox.push(message)) {
+      this.host.counters.mailboxRejected++
+      if (!this.mailboxAlerted) {
+        this.mailboxAlerted = true
+        this.host.alert(this.id, 'warning',
+          `mailbox of ${this.name} is full (${this.mailbox.capacity} messages); new messages are rejected until it drains`,
+          { code: 'mailbox_full', source: this.name })
+      }
+      return false
+    }
+    this.scheduleDrain()
+    return true
+  }
+
+  private scheduleDrain (): void {
+    if (this.drainScheduled || this.draining || this.state !== 'running') return
+    this.drainScheduled = true
+    queueMicrotask(() => {
+      this.drainScheduled = false
+      void this.drain()
+    })
+  }
+
+  private async drain (): Promise<void> {
+    if (this.draining) return
+    this.draining = true
+    let batch = 0
+    try {
+      while (this.state === 'running' && this.mailbox.size > 0) {
+        const behaviour = this.behaviour
+        if (behaviour === undefined) break
+        const message = this.mailbox.shift() as ActorMessage
+        try {
+          const pending = this.handle(behaviour, message)
+          if (pending !== undefined) await pending
+          this.messagesProcessed++
+          this.host.counters.messagesProcessed++
+        } catch (err) {
+          this.crash(err, message)
+          return
+        }
+        if (this.mailboxAlerted && this.mailbox.size <= this.mailbox.capacity / 2) this.mailboxAlerted = false
+        if (++batch >= 128) {
+          batch = 0
+          await yieldToLoop()
+        }
+      }
+    } finally {
+      this.draining = false
+    }
+  }
+
+  private handle (behaviour: Behaviour, message: ActorMessage): Promise<void> | undefined {
+    if (message.type === 'chat') {
+      const chat = message as ChatMessage
+      if (behaviour.chat === undefined) {
+        this.reply(chat, this.defaultChatReply(chat))
+        return undefined
+      }
+      const result = behaviour.chat(chat)
+      if (typeof result === 'string') {
+        this.reply(chat, result)
+        return undefined
+      }
+      return result.then((text) => this.reply(chat, text))
+    }
+    const result = behaviour.receive?.(message)
+    return result instanceof Promise ? result : undefined
+  }
+
+  private defaultChatReply (chat: ChatMessage): string {
+    const help = this.kind.help ?? 'help — this text'
+    const word = chat.content.trim().split(/\s+/)[0] ?? ''
+    if (word === '' || word === 'help') return `${this.name} (${this.kind.agentType}) understands:\n${help}`
+    return `${this.name} does not understand "${word.slice(0, 40)}". It understands:\n${help}`
+  }
+
+  private reply (to: ChatMessage, content: string): void {
+    this.host.bus.publish(topics.chat(this.id), {
+      id: messageId('chat'),
+      from: this.name,
+      to: to.from,
+      content,
+      inReplyTo: to.id,
+      timestampMs: this.host.clock.now(),
+    })
+  }
+
+  crash (err: unknown, message?: ActorMessage): void {
+    this.log.error({ err, messageType: message?.type }, 'actor crashed')
+    this.machine?.send({ type: 'FAIL', error: err })
+  }
+
+  // ---- heartbeat ----
+
+  /** Called by the heartbeat scheduler; false means "the bus is saturated, retry me" (coalesced). */
+  beat (): boolean {
+    const bus = this.host.bus
+    if (bus.saturated) return false
+    const now = this.host.clock.now()
+    const payload = this.heartbeat(now)
+    if (payload === undefined) return true
+    if (payload === false) {
+      this.host.counters.heartbeatsSkipped++
+      return true
+    }
+    bus.publish(topics.heartbeat(this.id), payload, {}, (err) => {
+      if (err !== undefined) return
+      this.lastHeartbeatMs = now
+      this.host.counters.heartbeatsPublished++
+    })
+    return true
+  }
+
+  /** The heartbeat to publish now, `false` to skip it (silent), or undefined when the actor is not live. */
+  heartbeat (now: number): Record<string, unknown> | false | undefined {
+    if (!this.live) return undefined
+    let extra: Record<string, unknown> = {}
+    if (this.behaviour?.heartbeat !== undefined && this.state !== 'initializing') {
+      try {
+        const result = this.behaviour.heartbeat()
+        if (result === false) return false
+        extra = result
+      } catch (err) {
+        this.crash(err)
+        return undefined
+      }
+    }
+    return {
+      ...extra,
+      agentId: this.id,
+      agentName: this.name,
+      state: this.state,
+      timestampMs: now,
+      mailboxDepth: this.mailbox.size,
+      messagesProcessed: this.messagesProcessed,
+      restarts: this.restarts,
+      uptimeMs: this.startedAtMs === null ? 0 : now - this.startedAtMs,
+    }
+  }
+
+  // ---- behaviour instances ----
+
+  /** The running instance's behaviour (undefined between instances). */
+  private get behaviour (): Behaviour | undefined {
+    return this.incarnation?.behaviour
+  }
+
+  private async startBehaviour (): Promise<void> {
+    const incarnation = new Incarnation()
+    this.incarnation = incarnation
+    incarnation.starting = (async () => {
+      const behaviour = this.spec.kind.create(this.context(incarnation), this.spec.options as never)
+      incarnation.behaviour = behaviour
+      this.starts++
+      await behaviour.start?.()
+      this.startedAtMs = this.host.clock.now()
+    })()
+    await incarnation.starting
+  }
+
+  /** Ends the current instance. Captures it synchronously so a later restart's new instance is never touched. */
+  private async stopBehaviour (): Promise<void> {
+    const incarnation = this.incarnation
+    if (incarnation === undefined) return
+    this.incarnation = undefined
+    incarnation.alive = false
+    for (const unsubscribe of incarnation.subscriptions) unsubscribe()
+    incarnation.subscriptions.clear()
+    // A stop can arrive while start is still running: let it settle so what it acquired is released too.
+    await incarnation.starting?.catch(() => undefined)
+    for (const timer of incarnation.timers) this.host.clock.clearTimeout(timer)
+    incarnation.timers.clear()
+    try {
+      await incarnation.behaviour?.stop?.()
+    } catch (err) {
+      this.log.warn({ err }, 'behaviour stop failed')
+    }
+  }
+
+  private onState (next: WireState, error: unknown): void {
+    if (next === this.state) return
+    const previous = this.state
+    this.state = next
+    this.down = false
+    if (next === 'failed') {
+      this.lastError = error
+      // Release the crashed instance's subscriptions and timers now; a restart creates new ones.
+      void this.stopBehaviour()
+    }
+    if (next === 'running') this.scheduleDrain()
+    this.host.stateChanged(this, previous, next)
+    this.notify()
+  }
+
+  private context (incarnation: Incarnation): ActorContext {
+    const host = this.host
+    const cell = this
+    return {
+      id: this.id,
+      name: this.name,
+      agentType: this.kind.agentType,
+      clock: host.clock,
+      log: this.log,
+      config: host.config,
+      system: host.api,
+      publish: (topic, payload, options) => host.bus.publish(topic, payload, options),
+      subscribe (filter, options) {
+        if (!incarnation.alive) return () => undefined
+        const unsubscribe = host.bus.subscribe(filter, (m) => {
+          cell.enqueue({ type: 'mqtt', ...m })
+        }, options)
+        incarnation.subscriptions.add(unsubscribe)
+        return () => {
+          incarnation.subscriptions.delete(unsubscribe)
+          unsubscribe()
+        }
+      },
+      alert: (severity, message, extra = {}) => {
+        const { subject, ...rest } = extra
+        host.alert(subject ?? this.id, severity, message, subject === undefined ? rest : { source: this.name, ...rest })
+      },
+      say: (to, content, inReplyTo) => {
+        host.bus.publish(topics.chat(this.id), {
+          id: messageId('chat'),
+          from: this.name,
+          to,
+          content,
+          ...(inReplyTo !== undefined && { inReplyTo }),
+          timestampMs: host.clock.now(),
+        })
+      },
+      schedule (ms, message) {
+        const handle = host.clock.setTimeout(() => {
+          incarnation.timers.delete(handle)
+          if (incarnation.alive) cell.enqueue(message)
+        }, ms)
+        incarnation.timers.add(handle)
+        return handle
+      },
+      cancel (handle) {
+        incarnation.timers.delete(handle)
+        host.clock.clearTimeout(handle)
+      },
+      fail (err) {
+        if (incarnation.alive && cell.live) cell.crash(err)
+      },
+    }
+  }
+}

@@ -1,0 +1,241 @@
+import type { Clock } from '../clock.js'
+import type { ColonyConfig } from '../config.js'
+import { ColonyError } from '../errors.js'
+import { actorId, ID_PATTERN } from '../ids.js'
+import type { Logger } from '../log.js'
+import type { Bus } from '../broker/bus.js'
+import type { Severity, WireState } from '../wire/payloads.js'
+import { topics } from '../wire/topics.js'
+import { ActorCell } from './cell.js'
+import { newCounters, type CellHost, type KernelCounters } from './host.js'
+import { HeartbeatScheduler } from './scheduler.js'
+import { Supervisor } from './supervisor.js'
+import type { ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
+
+export interface ActorSystemOptions {
+  bus: Bus
+  clock: Clock
+  log: Logger
+  config: Readonly<ColonyConfig>
+}
+
+const SEVERITY_LOG = { info: 'info', warning: 'warn', error: 'error', critical: 'error' } as const
+
+/**
+ * The registry (single source of truth for what exists and in which state), the supervisors, the heartbeat
+ * scheduler, and the control surface (`api`) that chat, REST and WS use. Protection is enforced here, once.
+ */
+export class ActorSystem implements CellHost {
+  readonly bus: Bus
+  readonly clock: Clock
+  readonly log: Logger
+  readonly config: Readonly<ColonyConfig>
+  readonly counters: KernelCounters = newCounters()
+  readonly api: SystemApi
+  private readonly cells = new Map<string, ActorCell>()
+  private readonly names = new Map<string, ActorCell>()
+  private readonly kindTable = new Map<string, ActorKind<never>>()
+  private readonly supervisors = new Map<string, Supervisor>()
+  private readonly scheduler: HeartbeatScheduler
+  private version = 0
+  /** After boot, spawns are also announced on `system/spawn` (the seed's DynamicAgent). */
+  booted = false
+  private closing = false
+
+  constructor (options: ActorSystemOptions) {
+    this.bus = options.bus
+    this.clock = options.clock
+    this.log = options.log
+    this.config = options.config
+    this.scheduler = new HeartbeatScheduler(this.clock, this.config.actors.heartbeatIntervalMs)
+    const { strategy, maxRestarts, restartWindowMs } = this.config.supervisor
+    this.createSupervisor({ id: 'system', strategy, maxRestarts, restartWindowMs })
+    this.createSupervisor({ id: 'user', strategy: 'one_for_one', maxRestarts, restartWindowMs })
+    this.api = this.buildApi()
+  }
+
+  registerKind (kind: ActorKind<never>): void {
+    if (this.kindTable.has(kind.kind)) throw new Error(`actor kind ${kind.kind} registered twice`)
+    this.kindTable.set(kind.kind, kind)
+  }
+
+  createSupervisor (spec: SupervisorSpec): void {
+    if (this.supervisors.has(spec.id)) return
+    this.supervisors.set(spec.id, new Supervisor(spec, this.clock, this.log.child({ supervisor: spec.id }), {
+      restarted: (cell, why) => {
+        this.counters.restarts++
+        this.alert(cell.id, 'info', `${cell.name} restarted by supervisor ${spec.id}: ${why}`, { code: 'actor_restarted', restarts: cell.restarts })
+      },
+      gaveUp: (cell, why) => {
+        this.counters.giveUps++
+        this.alert(cell.id, 'critical', why, { code: 'supervisor_gave_up' })
+      },
+    }))
+  }
+
+  /** Finds by id first, then by name. */
+  resolve (ref: string): ActorCell | undefined {
+    return this.cells.get(ref) ?? this.names.get(ref)
+  }
+
+  private require (ref: string): ActorCell {
+    const cell = this.resolve(ref)
+    if (cell === undefined) throw new ColonyError('actor_not_found', `no actor with id or name "${ref.slice(0, 80)}"`)
+    return cell
+  }
+
+  private guard (cell: ActorCell, action: string): void {
+    if (cell.protected) throw new ColonyError('actor_protected', `${cell.name} is protected and cannot be ${action}`)
+  }
+
+  async spawn (kindName: string, options: SpawnOptions = {}): Promise<ActorInfo> {
+    if (this.closing) throw new ColonyError('shutting_down')
+    const kind = this.kindTable.get(kindName)
+    if (kind === undefined) {
+      throw new ColonyError('actor_kind_unknown', `unknown actor kind "${kindName.slice(0, 40)}"; known kinds: ${[...this.kindTable.keys()].join(', ')}`)
+    }
+    if (this.cells.size >= this.config.actors.maxActors) {
+      throw new ColonyError('actor_limit_reached', `the limit of ${this.config.actors.maxActors} actors is reached`)
+    }
+    const id = options.id ?? actorId(this.clock.now())
+    const name = options.name ?? `${kind.kind}-${id.slice(-8)}`
+    if (!ID_PATTERN.test(name)) {
+      throw new ColonyError('actor_name_invalid', 'actor names are 1-64 characters of A-Z, a-z, 0-9, _ and -')
+    }
+    if (this.names.has(name) || this.cells.has(name) || this.cells.has(id)) {
+      throw new ColonyError('actor_name_taken', `an actor named "${name}" already exists`)
+    }
+    const supervisorId = options.supervisor ?? 'user'
+    const supervisor = this.supervisors.get(supervisorId)
+    if (supervisor === undefined) throw new ColonyError('supervisor_unknown', `no supervisor "${supervisorId.slice(0, 40)}"`)
+    const cell = new ActorCell(this, { id, name, kind, options: options.options ?? {}, supervisor: supervisorId })
+    this.cells.set(id, cell)
+    this.names.set(name, cell)
+    this.version++
+    supervisor.add(cell)
+    const announcement = { agentId: id, agentName: name, agentType: kind.agentType, timestampMs: this.clock.now() }
+    this.bus.publish(topics.spawn(id), announcement)
+    if (this.booted) this.bus.publish(topics.systemSpawn, announcement)
+    cell.start()
+    this.scheduler.add(cell)
+    await cell.waitFor('running', 'failed', 'stopped')
+    return cell.info()
+  }
+
+  stateChanged (cell: ActorCell, _previous: WireState, next: WireState): void {
+    this.version++
+    const status: Record<string, unknown> = { agentId: cell.id, state: next, timestampMs: this.clock.now() }
+    if (next === 'failed' && cell.lastError !== undefined) status.error = describe(cell.lastError)
+    this.bus.publish(topics.status(cell.id), status, { retain: true })
+    if (next === 'failed' && !this.closing) this.supervisors.get(cell.supervisor)?.crashed(cell)
+    if (next === 'stopped') this.scheduler.remove(cell)
+  }
+
+  alert (subjectId: string, severity: Severity, message: string, extra: Record<string, unknown> = {}): void {
+    this.counters.alerts[severity]++
+    this.log[SEVERITY_LOG[severity]]({ subject: subjectId, severity, ...extra }, `alert: ${message}`)
+    this.bus.publish(topics.alert(subjectId), { ...extra, agentId: subjectId, severity, message, timestampMs: this.clock.now() })
+  }
+
+  private async removeCell (cell: ActorCell): Promise<ActorInfo> {
+    await cell.stop()
+    if (this.cells.get(cell.id) !== cell) return cell.info()
+    this.cells.delete(cell.id)
+    this.names.delete(cell.name)
+    this.supervisors.get(cell.supervisor)?.remove(cell)
+    this.scheduler.remove(cell)
+    this.version++
+    // Clear the retained status so new subscribers do not see an actor that no longer exists.
+    this.bus.publish(topics.status(cell.id), Buffer.alloc(0), { retain: true })
+    return cell.info()
+  }
+
+  /** Total queued messages and the deepest mailbox, for metrics. */
+  mailboxTotals (): { depth: number, max: number } {
+    let depth = 0
+    let max = 0
+    for (const cell of this.cells.values()) {
+      depth += cell.mailbox.size
+      if (cell.mailbox.size > max) max = cell.mailbox.size
+    }
+    return { depth, max }
+  }
+
+  countByState (): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const cell of this.cells.values()) counts[cell.state] = (counts[cell.state] ?? 0) + 1
+    return counts
+  }
+
+  /** Waits until no supervisor is handling a crash. */
+  async settled (): Promise<void> {
+    await Promise.all([...this.supervisors.values()].map((s) => s.settled()))
+  }
+
+  /** Shutdown: no more restarts, every actor stops (newest first) and publishes its final `stopped` status. */
+  async shutdown (): Promise<void> {
+    if (this.closing) return
+    this.closing = true
+    for (const supervisor of this.supervisors.values()) supervisor.close()
+    this.scheduler.stop()
+    const cells = [...this.cells.values()].reverse()
+    await Promise.all(cells.map((cell) => cell.stop().catch((err: unknown) => this.log.warn({ err, actor: cell.name }, 'stop failed'))))
+    await this.bus.drained()
+  }
+
+  private buildApi (): SystemApi {
+    const system = this
+    return {
+      get version () { return system.version },
+      list: () => [...this.cells.values()].map((c) => c.info()),
+      get: (ref): ActorStats | undefined => this.resolve(ref)?.stats(),
+      kinds: (): KindInfo[] => [...this.kindTable.values()].map((k) => ({
+        kind: k.kind, agentType: k.agentType, spawnable: k.spawnable === true, protected: k.protected === true, help: k.help,
+      })),
+      spawn: (kind, options) => {
+        const k = this.kindTable.get(kind)
+        if (k !== undefined && k.spawnable !== true) {
+          return Promise.reject(new ColonyError('actor_kind_unknown', `actor kind "${kind}" cannot be spawned at run time`))
+        }
+        return this.spawn(kind, { ...options, supervisor: 'user' })
+      },
+      pause: (ref) => {
+        const cell = this.require(ref)
+        this.guard(cell, 'paused')
+        cell.pause()
+        return cell.info()
+      },
+      resume: (ref) => {
+        const cell = this.require(ref)
+        this.guard(cell, 'resumed')
+        cell.resume()
+        return cell.info()
+      },
+      stop: async (ref) => {
+        const cell = this.require(ref)
+        this.guard(cell, 'stopped')
+        await cell.stop()
+        return cell.info()
+      },
+      remove: (ref) => {
+        const cell = this.require(ref)
+        this.guard(cell, 'deleted')
+        return this.removeCell(cell)
+      },
+      deliver: (ref, message: ActorMessage) => {
+        const cell = this.require(ref)
+        if (cell.state === 'stopped' || cell.state === 'stopping' || cell.givenUp) {
+          throw new ColonyError('actor_invalid_state', `${cell.name} is ${cell.state} and takes no messages`)
+        }
+        if (!cell.enqueue(message)) {
+          throw new ColonyError('mailbox_full', `the mailbox of ${cell.name} is full (${cell.mailbox.capacity} messages)`)
+        }
+      },
+      createSupervisor: (spec) => this.createSupervisor(spec),
+    }
+  }
+}
+
+function describe (err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 300)
+}

@@ -1,0 +1,149 @@
+import type { Clock, TimerHandle } from '../clock.js'
+import type { ColonyConfig, Strategy } from '../config.js'
+import type { Logger } from '../log.js'
+import type { BusMessage, PublishOptions, SubscribeOptions, Unsubscribe } from '../broker/bus.js'
+import type { Severity, WireState } from '../wire/payloads.js'
+
+/** A chat line delivered to an actor (from `io/chat`, `agents/{id}/chat` or `POST /api/chat`). */
+export interface ChatMessage {
+  type: 'chat'
+  id: string
+  from: string
+  to: string
+  content: string
+  timestampMs: number
+}
+
+/** A message from a topic the actor subscribed to with `ctx.subscribe`. */
+export interface MqttMessage extends BusMessage {
+  type: 'mqtt'
+}
+
+/** Anything else: timers (`ctx.schedule`) and actor-to-actor messages. */
+export interface CustomMessage {
+  type: string
+  [key: string]: unknown
+}
+
+export type ActorMessage = ChatMessage | MqttMessage | CustomMessage
+
+/**
+ * What an actor kind does. Every method runs inside the actor's lifecycle: one message at a time, and a
+ * throw (or a rejected promise) from any of them is a crash that goes to the actor's supervisor.
+ */
+export interface Behaviour {
+  /** Runs when the actor starts, and on a fresh instance after every supervisor restart. */
+  start?(): void | Promise<void>
+  /** Every non-chat message, in arrival order; while paused, messages wait. */
+  receive?(message: ActorMessage): void | Promise<void>
+  /** A chat line; the returned text is the one reply, published on `agents/{id}/chat`. */
+  chat?(message: ChatMessage): string | Promise<string>
+  /**
+   * Extra fields for this beat's heartbeat. Returning `false` skips the beat: an actor that cannot vouch for
+   * its own health (a wedged worker, a lost upstream) goes silent and the monitor notices.
+   */
+  heartbeat?(): Record<string, unknown> | false
+  /** Releases what the instance holds; runs on stop, delete, and before a restart replaces the instance. */
+  stop?(): void | Promise<void>
+}
+
+export interface ActorKind<Options = Record<string, unknown>> {
+  /** Registry key used to spawn it, e.g. `echo`. */
+  kind: string
+  /** `agentType` on the wire, e.g. `orchestrator`. */
+  agentType: string
+  /** Protected actors refuse pause/stop/delete from outside (REST 403, MQTT command ignored with an alert). */
+  protected?: boolean
+  /** Users may spawn it at run time (`POST /api/actors`, `@main-actor spawn`). */
+  spawnable?: boolean
+  /** One line per chat command this kind understands; `help` prints it. */
+  help?: string
+  create(ctx: ActorContext, options: Options): Behaviour
+}
+
+/** What an actor's behaviour can do with the world: all of it goes through messages or the registry. */
+export interface ActorContext {
+  readonly id: string
+  readonly name: string
+  readonly agentType: string
+  readonly clock: Clock
+  readonly log: Logger
+  readonly config: Readonly<ColonyConfig>
+  readonly system: SystemApi
+  publish(topic: string, payload: unknown, options?: PublishOptions): void
+  /** Messages matching `filter` arrive through the mailbox as `{type: 'mqtt', ...}`. Dropped on stop/restart. */
+  subscribe(filter: string, options?: SubscribeOptions): Unsubscribe
+  /** Publishes an alert on `agents/{subject}/alert` (subject: this actor unless given). */
+  alert(severity: Severity, message: string, extra?: AlertExtra): void
+  /** Publishes a chat line from this actor on `agents/{id}/chat`. */
+  say(to: string, content: string, inReplyTo?: string): void
+  /** Delivers `message` into this actor's own mailbox after `ms`; cancelled when the instance stops. */
+  schedule(ms: number, message: CustomMessage): TimerHandle
+  cancel(handle: TimerHandle): void
+  /** Reports a failure found outside a handler (a socket error, a lost worker): the actor crashes. */
+  fail(err: unknown): void
+}
+
+export interface AlertExtra {
+  /** The actor the alert is about, when it is not the raiser. */
+  subject?: string
+  code?: string
+  [key: string]: unknown
+}
+
+export interface SpawnOptions<Options = Record<string, unknown>> {
+  name?: string
+  /** Fixed id (system actors use their name); generated when omitted. */
+  id?: string
+  options?: Options
+  /** Supervisor group id; defaults to `user` for run-time spawns. */
+  supervisor?: string
+}
+
+export interface SupervisorSpec {
+  id: string
+  strategy: Strategy
+  maxRestarts: number
+  restartWindowMs: number
+}
+
+/** An actor as REST, chat and the dashboard see it. */
+export interface ActorInfo {
+  id: string
+  name: string
+  state: WireState
+  protected: boolean
+  agentType: string
+  kind: string
+  supervisor: string
+  createdAtMs: number
+  startedAtMs: number | null
+  restarts: number
+}
+
+export interface ActorStats extends ActorInfo {
+  mailboxDepth: number
+  mailboxCapacity: number
+  messagesProcessed: number
+  lastHeartbeatMs: number | null
+}
+
+export interface KindInfo { kind: string, agentType: string, spawnable: boolean, protected: boolean, help: string | undefined }
+
+/** The registry and control surface, shared by actors (via `ctx.system`) and bridges. */
+export interface SystemApi {
+  /** Bumped on every add, remove and state change: cache serialized views by it. */
+  readonly version: number
+  list(): ActorInfo[]
+  get(ref: string): ActorStats | undefined
+  kinds(): KindInfo[]
+  spawn(kind: string, options?: SpawnOptions): Promise<ActorInfo>
+  pause(ref: string): ActorInfo
+  resume(ref: string): ActorInfo
+  stop(ref: string): Promise<ActorInfo>
+  remove(ref: string): Promise<ActorInfo>
+  /** Puts a message in an actor's mailbox; throws `mailbox_full`, `actor_not_found` or `actor_invalid_state`. */
+  deliver(ref: string, message: ActorMessage): void
+  /** Creates a supervisor group actors can be spawned under. */
+  createSupervisor(spec: SupervisorSpec): void
+}

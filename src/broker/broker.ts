@@ -1,0 +1,169 @@
+import { Aedes, type Client } from 'aedes'
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
+import type { IncomingMessage } from 'node:http'
+import { Duplex } from 'node:stream'
+import { WebSocketServer, createWebSocketStream } from 'ws'
+import { ColonyError, isColonyError } from '../errors.js'
+import type { Logger } from '../log.js'
+import type { Clock } from '../clock.js'
+import { topics } from '../wire/topics.js'
+import { Bus } from './bus.js'
+import { PacketSizeGuard } from './guard.js'
+import { installHooks, type Violation } from './hooks.js'
+
+export interface BrokerOptions {
+  log: Logger
+  clock: Clock
+  maxPacketBytes: number
+  maxInflightPublishes: number
+  allowAnonymous: boolean
+}
+
+export interface BrokerStats {
+  clients: number
+  /** Publishes from MQTT clients that were accepted. */
+  messagesIn: number
+  /** Publishes from inside the runtime (actors, bridges). */
+  messagesInternal: number
+  violations: number
+}
+
+/**
+ * The embedded Aedes broker: MQTT over TCP, MQTT over WebSocket (`handleUpgrade`, mounted by the runtime
+ * on the HTTP server) and the in-process `bus` actors use.
+ */
+export class Broker {
+  readonly aedes: Aedes
+  readonly bus: Bus
+  private tcp: Server | undefined
+  private readonly wss: WebSocketServer
+  private readonly addresses = new WeakMap<object, string>()
+  /** The raw connections under the guards, to let their last writes drain before closing. */
+  private readonly connections = new Set<Socket | Duplex>()
+  private messagesIn = 0
+  private violations = 0
+  private closed = false
+
+  private constructor (private readonly options: BrokerOptions, aedes: Aedes) {
+    this.aedes = aedes
+    this.bus = new Bus(aedes, options.log, options.maxInflightPublishes)
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPacketBytes + 16, perMessageDeflate: false })
+    installHooks(aedes, {
+      allowAnonymous: options.allowAnonymous,
+      maxPacketBytes: options.maxPacketBytes,
+      onViolation: (v) => this.reportViolation(v),
+      onClientPublish: () => { this.messagesIn++ },
+      addressOf: (client) => this.addresses.get(client.conn),
+    })
+    aedes.on('clientError', (client: Client, err: Error) => {
+      const level = isColonyError(err) ? 'info' : 'debug'
+      options.log[level]({ clientId: client.id, err: err.message }, 'mqtt client error; connection closed')
+    })
+    aedes.on('connectionError', (client: Client, err: Error) => {
+      options.log.debug({ clientId: client.id, err: err.message }, 'mqtt connection error')
+    })
+  }
+
+  static async create (options: BrokerOptions): Promise<Broker> {
+    const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 60_000 })
+    return new Broker(options, aedes)
+  }
+
+  /** Starts the MQTT TCP listener; resolves with the bound address (port 0 picks a free one). */
+  async listenTcp (host: string, port: number): Promise<AddressInfo> {
+    const server = createServer((socket) => this.accept(socket, socket.remoteAddress))
+    this.tcp = server
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (err) => reject(new ColonyError('listen_failed', `MQTT cannot listen on ${host}:${port}: ${err.message}`, { cause: err })))
+      server.listen({ host, port }, () => resolve())
+    })
+    server.on('error', (err) => this.options.log.error({ err }, 'mqtt listener error'))
+    return server.address() as AddressInfo
+  }
+
+  /** Upgrades an HTTP request on the MQTT-over-WebSocket path. */
+  handleUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      const stream = createWebSocketStream(ws)
+      stream.on('error', () => ws.terminate())
+      this.accept(stream, req.socket.remoteAddress, req)
+    })
+  }
+
+  private accept (conn: Socket | Duplex, remoteAddress: string | undefined, req?: IncomingMessage): void {
+    if (this.closed) {
+      conn.destroy()
+      return
+    }
+    const guard = new PacketSizeGuard(this.options.maxPacketBytes)
+    const guarded = Duplex.from({ readable: conn.pipe(guard), writable: conn })
+    if (remoteAddress !== undefined) this.addresses.set(guarded, remoteAddress)
+    const client = this.aedes.handle(guarded, req)
+    guard.on('error', (err) => {
+      if (isColonyError(err)) {
+        this.reportViolation({
+          code: err.code,
+          clientId: client.id ?? '(connecting)',
+          topic: '',
+          reason: err.message,
+          ...(remoteAddress !== undefined && { remoteAddress }),
+        })
+      }
+      conn.destroy()
+    })
+    conn.on('error', () => conn.destroy())
+    this.connections.add(conn)
+    conn.once('close', () => this.connections.delete(conn))
+  }
+
+  private reportViolation (v: Violation): void {
+    this.violations++
+    this.options.log.warn({ violation: v }, 'mqtt publish refused')
+    this.bus.publish(topics.systemViolations, { ...v, timestampMs: this.options.clock.now() })
+  }
+
+  stats (): BrokerStats {
+    return {
+      clients: this.aedes.connectedClients,
+      messagesIn: this.messagesIn,
+      messagesInternal: this.bus.published,
+      violations: this.violations,
+    }
+  }
+
+  /** Stops accepting new MQTT connections; existing ones stay until `close`. */
+  stopAccepting (): void {
+    this.closed = true
+    this.tcp?.close()
+  }
+
+  /** Closes every client, the broker and the TCP listener. Safe to call twice. */
+  async close (): Promise<void> {
+    this.stopAccepting()
+    await this.bus.drained()
+    // Aedes writes QoS 0 deliveries on the next turn and destroys sockets on close: let the last messages
+    // (the actors' final statuses) reach the sockets first.
+    await new Promise((resolve) => setImmediate(resolve))
+    await new Promise((resolve) => setImmediate(resolve))
+    await Promise.all([...this.connections].map((c) => drainedOrTimeout(c, 1000)))
+    await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
+    for (const ws of this.wss.clients) ws.terminate()
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()))
+    if (this.tcp?.listening === true) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()))
+  }
+}
+
+function drainedOrTimeout (conn: Socket | Duplex, ms: number): Promise<void> {
+  if (conn.destroyed || conn.writableLength === 0) return Promise.resolve()
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    conn.once('drain', done)
+    conn.once('close', done)
+    function done (): void {
+      clearTimeout(timer)
+      conn.off('drain', done)
+      conn.off('close', done)
+      resolve()
+    }
+  })
+}

@@ -1,0 +1,192 @@
+import type { Aedes, AedesPublishPacket } from 'aedes'
+import type { Logger } from '../log.js'
+
+/** A message as in-process subscribers see it. `clientId` is set only when an MQTT client published it. */
+export interface BusMessage {
+  topic: string
+  payload: Buffer
+  retain: boolean
+  qos: 0 | 1 | 2
+  clientId: string | undefined
+}
+
+export type BusHandler = (message: BusMessage) => void
+export type Unsubscribe = () => void
+
+export interface PublishOptions {
+  retain?: boolean
+  qos?: 0 | 1
+}
+
+export interface SubscribeOptions {
+  /** Also deliver the retained messages that match, as a new MQTT subscriber would get them. */
+  retained?: boolean
+}
+
+interface Pending { topic: string, payload: Buffer, retain: boolean, qos: 0 | 1, done: ((err?: Error) => void) | undefined }
+
+/**
+ * The in-process path between actors and the embedded broker: no socket, no MQTT client.
+ *
+ * Aedes' publish pipeline degrades badly when thousands of publishes are outstanding (mqemitter drains its
+ * overflow with `Array.shift`, see notes/performance.md), so at most `maxInflight` publishes are handed to
+ * Aedes at once; the rest wait in a FIFO here, in order, and nothing is dropped. Callers that can coalesce
+ * (the heartbeat scheduler) check `saturated` and skip instead of queueing.
+ */
+export class Bus {
+  private inflight = 0
+  private queue: Array<Pending | undefined> = []
+  private head = 0
+  private readonly jsonPayloads = new WeakSet<Buffer>()
+  private readonly drainWaiters: Array<() => void> = []
+  published = 0
+
+  constructor (
+    private readonly aedes: Aedes,
+    private readonly log: Logger,
+    readonly maxInflight: number,
+  ) {}
+
+  /** True when new publishes would wait in the queue. */
+  get saturated (): boolean {
+    return this.inflight >= this.maxInflight
+  }
+
+  get backlog (): number {
+    return this.queue.length - this.head
+  }
+
+  /**
+   * Publishes `payload` (an object is sent as JSON, a Buffer or string as is) on `topic`.
+   * `done` runs once Aedes has delivered it to every subscriber's queue.
+   */
+  publish (topic: string, payload: unknown, options: PublishOptions = {}, done?: (err?: Error) => void): void {
+    let buf: Buffer
+    if (Buffer.isBuffer(payload)) buf = payload
+    else if (typeof payload === 'string') buf = Buffer.from(payload, 'utf8')
+    else {
+      buf = Buffer.from(JSON.stringify(payload), 'utf8')
+      this.jsonPayloads.add(buf)
+    }
+    const item: Pending = { topic, payload: buf, retain: options.retain === true, qos: options.qos ?? 0, done }
+    if (this.inflight < this.maxInflight && this.backlog === 0) this.send(item)
+    else this.queue.push(item)
+  }
+
+  publishAsync (topic: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.publish(topic, payload, options, (err) => { if (err) reject(err); else resolve() })
+    })
+  }
+
+  /** Resolves when everything published so far has been handed to subscribers. */
+  drained (): Promise<void> {
+    if (this.inflight === 0 && this.backlog === 0) return Promise.resolve()
+    return new Promise((resolve) => this.drainWaiters.push(resolve))
+  }
+
+  /** True when the payload was serialized from an object by this bus (so it is known to be JSON). */
+  isJson (payload: Buffer): boolean {
+    return this.jsonPayloads.has(payload)
+  }
+
+  private send (item: Pending): void {
+    this.inflight++
+    this.aedes.publish({
+      cmd: 'publish',
+      topic: item.topic,
+      payload: item.payload,
+      qos: item.qos,
+      retain: item.retain,
+      dup: false,
+    }, (err?: Error) => {
+      this.inflight--
+      this.published++
+      if (err) this.log.warn({ err, topic: item.topic }, 'in-process publish failed')
+      item.done?.(err)
+      this.pump()
+    })
+  }
+
+  private pump (): void {
+    while (this.inflight < this.maxInflight && this.head < this.queue.length) {
+      const item = this.queue[this.head]
+      this.queue[this.head++] = undefined
+      if (item) this.send(item)
+    }
+    if (this.head === this.queue.length && this.head > 0) {
+      this.queue = []
+      this.head = 0
+    } else if (this.head > 4096 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.head = 0
+    }
+    if (this.inflight === 0 && this.backlog === 0 && this.drainWaiters.length > 0) {
+      for (const w of this.drainWaiters.splice(0)) w()
+    }
+  }
+
+  /**
+   * Subscribes `handler` to an MQTT topic filter. The handler runs synchronously inside Aedes' delivery;
+   * it must be quick (enqueue into a mailbox, count, append to a buffer) and must not throw (a throw is
+   * logged and swallowed so one bad handler cannot wedge the broker).
+   */
+  subscribe (filter: string, handler: BusHandler, options: SubscribeOptions = {}): Unsubscribe {
+    let active = true
+    let replaying = options.retained === true
+    const seenLive = new Set<string>()
+    // [MQTT-4.7.2-1] a filter starting with a wildcard does not match `$`-topics; mqemitter would match them.
+    const wildFirst = filter.startsWith('+') || filter.startsWith('#')
+    const deliver = (packet: AedesPublishPacket, cb: () => void): void => {
+      if (active && !(wildFirst && packet.topic.startsWith('$'))) {
+        if (replaying) seenLive.add(packet.topic)
+        this.invoke(handler, packet)
+      }
+      cb()
+    }
+    this.aedes.subscribe(filter, deliver, noop)
+    if (options.retained === true) {
+      void this.replayRetained(filter, (packet) => {
+        if (active && !seenLive.has(packet.topic)) this.invoke(handler, packet)
+      }).finally(() => {
+        replaying = false
+        seenLive.clear()
+      })
+    }
+    return () => {
+      if (!active) return
+      active = false
+      this.aedes.unsubscribe(filter, deliver, noop)
+    }
+  }
+
+  private invoke (handler: BusHandler, packet: AedesPublishPacket): void {
+    try {
+      handler({
+        topic: packet.topic,
+        payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
+        retain: packet.retain,
+        qos: packet.qos,
+        clientId: (packet as { clientId?: string }).clientId,
+      })
+    } catch (err) {
+      this.log.error({ err, topic: packet.topic }, 'bus subscriber threw; message skipped')
+    }
+  }
+
+  private async replayRetained (filter: string, onPacket: (p: AedesPublishPacket) => void): Promise<void> {
+    const persistence = (this.aedes as unknown as { persistence?: RetainedSource }).persistence
+    if (persistence === undefined) return
+    try {
+      for await (const packet of persistence.createRetainedStreamCombi([filter])) {
+        if (filter.startsWith('$') || !packet.topic.startsWith('$')) onPacket(packet)
+      }
+    } catch (err) {
+      this.log.warn({ err, filter }, 'could not replay retained messages')
+    }
+  }
+}
+
+interface RetainedSource { createRetainedStreamCombi(patterns: string[]): AsyncIterable<AedesPublishPacket> }
+
+function noop (): void {}

@@ -1,0 +1,244 @@
+import { readFileSync } from 'node:fs'
+import { isIP } from 'node:net'
+import { ColonyError } from './errors.js'
+
+/** Every setting Colony reads; `config/default.json` holds the defaults and the README a table of them. */
+export interface ColonyConfig {
+  http: { host: string, port: number, bodyLimitBytes: number, trustProxy: boolean }
+  mqtt: { host: string, port: number, wsPath: string, maxPacketBytes: number, maxInflightPublishes: number }
+  data: { dir: string }
+  actors: { heartbeatIntervalMs: number, mailboxCapacity: number, maxActors: number }
+  supervisor: { strategy: Strategy, maxRestarts: number, restartWindowMs: number }
+  monitor: { staleWarningMs: number, staleCriticalMs: number }
+  ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, overflow: 'drop' | 'close' }
+  haMap: { discoveryPrefix: string, debounceMs: number, maxEntities: number }
+  log: { level: LogLevel }
+}
+
+export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
+export const STRATEGIES: readonly Strategy[] = ['one_for_one', 'one_for_all', 'rest_for_one']
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']
+
+type Rule =
+  | { type: 'int', min: number, max: number }
+  | { type: 'string', pattern?: RegExp, hint?: string }
+  | { type: 'bool' }
+  | { type: 'enum', values: readonly string[] }
+
+const port: Rule = { type: 'int', min: 0, max: 65535 }
+const ms = (min: number, max = 86_400_000): Rule => ({ type: 'int', min, max })
+const host: Rule = { type: 'string', pattern: /^[A-Za-z0-9.:-]+$/, hint: 'an IP address or host name' }
+const path: Rule = { type: 'string', pattern: /^\/[A-Za-z0-9/_-]*$/, hint: 'a URL path starting with /' }
+
+const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule } } = {
+  http: { host, port, bodyLimitBytes: { type: 'int', min: 1024, max: 1 << 30 }, trustProxy: { type: 'bool' } },
+  mqtt: {
+    host,
+    port,
+    wsPath: path,
+    maxPacketBytes: { type: 'int', min: 1024, max: 256 * 1024 * 1024 },
+    maxInflightPublishes: { type: 'int', min: 10, max: 1_000_000 },
+  },
+  data: { dir: { type: 'string', pattern: /^[^\0]+$/, hint: 'a directory path' } },
+  actors: {
+    heartbeatIntervalMs: ms(10),
+    mailboxCapacity: { type: 'int', min: 1, max: 10_000_000 },
+    maxActors: { type: 'int', min: 1, max: 10_000_000 },
+  },
+  supervisor: {
+    strategy: { type: 'enum', values: STRATEGIES },
+    maxRestarts: { type: 'int', min: 0, max: 1_000_000 },
+    restartWindowMs: ms(1),
+  },
+  monitor: { staleWarningMs: ms(1), staleCriticalMs: ms(1) },
+  ws: {
+    path,
+    flushIntervalMs: { type: 'int', min: 0, max: 10_000 },
+    maxQueuedMessages: { type: 'int', min: 1, max: 10_000_000 },
+    overflow: { type: 'enum', values: ['drop', 'close'] },
+  },
+  haMap: {
+    discoveryPrefix: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, hint: 'one MQTT topic level' },
+    debounceMs: { type: 'int', min: 0, max: 60_000 },
+    maxEntities: { type: 'int', min: 1, max: 10_000_000 },
+  },
+  log: { level: { type: 'enum', values: LOG_LEVELS } },
+}
+
+/** A partial config, as a file, env var or flag provides it. Unknown keys are reported, not ignored. */
+export type ConfigInput = { [section: string]: { [key: string]: unknown } }
+
+export interface LoadOptions {
+  /** Path of a JSON config file (`--config`). */
+  file?: string
+  /** Environment to read `COLONY_<SECTION>_<KEY>` from; pass `{}` to ignore the process environment. */
+  env?: NodeJS.ProcessEnv
+  /** Highest precedence: CLI flags, or a test's overrides. */
+  overrides?: ConfigInput
+}
+
+const DEFAULTS_URL = new URL('../../config/default.json', import.meta.url)
+
+export function readDefaults (): ConfigInput {
+  return JSON.parse(readFileSync(DEFAULTS_URL, 'utf8')) as ConfigInput
+}
+
+/** defaults < file < env < overrides; every problem is collected and reported in one `config_invalid` error. */
+export function loadConfig (options: LoadOptions = {}): Readonly<ColonyConfig> {
+  const problems: string[] = []
+  const merged = readDefaults()
+  if (options.file !== undefined) apply(merged, readFile(options.file, problems), `file ${options.file}`, problems)
+  apply(merged, fromEnv(options.env ?? process.env, problems), 'environment', problems)
+  if (options.overrides) apply(merged, options.overrides, 'flags', problems)
+  validate(merged, problems)
+  if (problems.length > 0) {
+    throw new ColonyError('config_invalid', `Configuration is invalid:\n  - ${problems.join('\n  - ')}`, {
+      details: { problems },
+    })
+  }
+  return deepFreeze(merged) as unknown as Readonly<ColonyConfig>
+}
+
+function readFile (file: string, problems: string[]): ConfigInput {
+  let text: string
+  try {
+    text = readFileSync(file, 'utf8')
+  } catch (err) {
+    problems.push(`cannot read config file ${file}: ${(err as Error).message}`)
+    return {}
+  }
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (!isPlainObject(parsed)) {
+      problems.push(`config file ${file} must hold a JSON object`)
+      return {}
+    }
+    return parsed as ConfigInput
+  } catch (err) {
+    problems.push(`config file ${file} is not valid JSON: ${(err as Error).message}`)
+    return {}
+  }
+}
+
+export function envName (section: string, key: string): string {
+  const snake = (s: string): string => s.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()
+  return `COLONY_${snake(section)}_${snake(key)}`
+}
+
+function fromEnv (env: NodeJS.ProcessEnv, problems: string[]): ConfigInput {
+  const names = new Map<string, [string, string]>()
+  for (const [section, keys] of Object.entries(SCHEMA)) {
+    for (const key of Object.keys(keys)) names.set(envName(section, key), [section, key])
+  }
+  const out: ConfigInput = {}
+  for (const [name, raw] of Object.entries(env)) {
+    if (!name.startsWith('COLONY_') || raw === undefined) continue
+    const target = names.get(name)
+    if (target === undefined) {
+      problems.push(`unknown environment variable ${name}`)
+      continue
+    }
+    const [section, key] = target
+    const rule = (SCHEMA as Record<string, Record<string, Rule>>)[section]?.[key]
+    ;(out[section] ??= {})[key] = rule === undefined ? raw : coerce(raw, rule)
+  }
+  return out
+}
+
+/** Env vars and flags are strings; turn them into the type the rule wants, or leave them for validate to reject. */
+export function coerce (raw: string, rule: Rule): unknown {
+  if (rule.type === 'int' && /^-?\d+$/.test(raw.trim())) return Number(raw.trim())
+  if (rule.type === 'bool') {
+    if (/^(true|1|yes)$/i.test(raw)) return true
+    if (/^(false|0|no)$/i.test(raw)) return false
+  }
+  return raw
+}
+
+function apply (target: ConfigInput, input: ConfigInput, origin: string, problems: string[]): void {
+  for (const [section, values] of Object.entries(input)) {
+    const rules = (SCHEMA as Record<string, Record<string, Rule>>)[section]
+    if (rules === undefined) {
+      problems.push(`${origin}: unknown section "${section}"`)
+      continue
+    }
+    if (!isPlainObject(values)) {
+      problems.push(`${origin}: section "${section}" must be an object`)
+      continue
+    }
+    for (const [key, value] of Object.entries(values)) {
+      if (rules[key] === undefined) {
+        problems.push(`${origin}: unknown setting "${section}.${key}"`)
+        continue
+      }
+      ;(target[section] ??= {})[key] = value
+    }
+  }
+}
+
+function validate (config: ConfigInput, problems: string[]): void {
+  for (const [section, rules] of Object.entries(SCHEMA as Record<string, Record<string, Rule>>)) {
+    for (const [key, rule] of Object.entries(rules)) {
+      const problem = check(config[section]?.[key], rule)
+      if (problem !== undefined) problems.push(`${section}.${key} ${problem}`)
+    }
+  }
+  const monitor = config.monitor
+  if (monitor !== undefined && typeof monitor.staleWarningMs === 'number' && typeof monitor.staleCriticalMs === 'number' &&
+      monitor.staleCriticalMs <= monitor.staleWarningMs) {
+    problems.push('monitor.staleCriticalMs must be greater than monitor.staleWarningMs')
+  }
+  if (config.mqtt?.wsPath !== undefined && config.mqtt.wsPath === config.ws?.path) {
+    problems.push('mqtt.wsPath and ws.path must differ')
+  }
+}
+
+function check (value: unknown, rule: Rule): string | undefined {
+  switch (rule.type) {
+    case 'int':
+      if (typeof value !== 'number' || !Number.isInteger(value)) return `must be an integer (got ${show(value)})`
+      if (value < rule.min || value > rule.max) return `must be between ${rule.min} and ${rule.max} (got ${value})`
+      return undefined
+    case 'bool':
+      return typeof value === 'boolean' ? undefined : `must be true or false (got ${show(value)})`
+    case 'enum':
+      return typeof value === 'string' && rule.values.includes(value)
+        ? undefined
+        : `must be one of ${rule.values.join(', ')} (got ${show(value)})`
+    case 'string':
+      if (typeof value !== 'string' || value.length === 0) return `must be a non-empty string (got ${show(value)})`
+      if (rule.pattern !== undefined && !rule.pattern.test(value)) return `must be ${rule.hint ?? 'valid'} (got ${show(value)})`
+      return undefined
+  }
+}
+
+function show (value: unknown): string {
+  const text = JSON.stringify(value) ?? String(value)
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+}
+
+function isPlainObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
+/** Loopback means the world cannot connect: 127.0.0.0/8, ::1, localhost. */
+export function isLoopback (address: string): boolean {
+  if (address === 'localhost') return true
+  if (isIP(address) === 4) return address.startsWith('127.')
+  if (isIP(address) === 6) return address === '::1' || address.startsWith('::ffff:127.')
+  return false
+}
+
+/** The rule a flag's string value is coerced with (used by the CLI). */
+export function ruleFor (section: string, key: string): Rule | undefined {
+  return (SCHEMA as Record<string, Record<string, Rule>>)[section]?.[key]
+}

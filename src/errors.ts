@@ -1,0 +1,82 @@
+/**
+ * Every error Colony reports carries a stable, snake_case `code` (the Wrenn/Golem style), an HTTP `status`
+ * and an `expose` flag saying whether its message is safe to show to a caller. Codes are never reused:
+ * retire a code by leaving it in the table with a comment.
+ */
+export const ERROR_CODES = {
+  // configuration and start-up
+  config_invalid: { status: 500, expose: true, message: 'Configuration is invalid' },
+  insecure_bind: { status: 500, expose: true, message: 'Refusing to listen on a non-loopback address without authentication' },
+  listen_failed: { status: 500, expose: true, message: 'Could not listen on the configured address' },
+  data_dir_unusable: { status: 500, expose: true, message: 'The data directory cannot be used' },
+  // actors
+  actor_not_found: { status: 404, expose: true, message: 'Actor not found' },
+  actor_protected: { status: 403, expose: true, message: 'Actor is protected' },
+  actor_invalid_state: { status: 409, expose: true, message: 'Actor is not in a state that allows this' },
+  actor_name_taken: { status: 409, expose: true, message: 'An actor with this name already exists' },
+  actor_name_invalid: { status: 400, expose: true, message: 'Actor name is invalid' },
+  actor_kind_unknown: { status: 400, expose: true, message: 'Unknown actor kind' },
+  actor_limit_reached: { status: 503, expose: true, message: 'The actor limit is reached' },
+  mailbox_full: { status: 503, expose: true, message: 'The actor mailbox is full' },
+  supervisor_unknown: { status: 400, expose: true, message: 'Unknown supervisor' },
+  // wire (MQTT payloads)
+  wire_invalid_json: { status: 400, expose: true, message: 'Payload is not valid JSON' },
+  wire_invalid_payload: { status: 400, expose: true, message: 'Payload does not match the expected shape' },
+  wire_unknown_command: { status: 400, expose: true, message: 'Unknown command' },
+  wire_payload_too_large: { status: 413, expose: true, message: 'Payload is too large' },
+  publish_refused: { status: 403, expose: true, message: 'Publishing to this topic is not allowed' },
+  subscribe_refused: { status: 403, expose: true, message: 'Subscribing to this topic filter is not allowed' },
+  invalid_topic_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },
+  // HTTP
+  invalid_json: { status: 400, expose: true, message: 'Request body is not valid JSON' },
+  invalid_body: { status: 400, expose: true, message: 'Request body is invalid' },
+  body_too_large: { status: 413, expose: true, message: 'Request body is too large' },
+  unsupported_media_type: { status: 415, expose: true, message: 'Request body must be application/json' },
+  route_not_found: { status: 404, expose: true, message: 'No such route' },
+  method_not_allowed: { status: 405, expose: true, message: 'Method not allowed on this route' },
+  shutting_down: { status: 503, expose: true, message: 'Colony is shutting down' },
+  not_ready: { status: 503, expose: true, message: 'Colony is starting' },
+  internal_error: { status: 500, expose: false, message: 'Internal server error' },
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export interface ColonyErrorOptions {
+  cause?: unknown
+  status?: number
+  /** Extra fields a caller may see (e.g. the names of invalid fields). Never put secrets here. */
+  details?: Record<string, unknown>
+}
+
+export class ColonyError extends Error {
+  override readonly name = 'ColonyError'
+  readonly code: ErrorCode
+  readonly status: number
+  readonly expose: boolean
+  readonly details: Record<string, unknown> | undefined
+
+  constructor (code: ErrorCode, message?: string, options: ColonyErrorOptions = {}) {
+    const entry = ERROR_CODES[code]
+    super(message ?? entry.message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.status = options.status ?? entry.status
+    this.expose = entry.expose
+    this.details = options.details
+  }
+}
+
+export function isColonyError (err: unknown): err is ColonyError {
+  return err instanceof ColonyError
+}
+
+/** Maps any thrown value to a ColonyError once, where it enters Colony's code. */
+export function toColonyError (err: unknown): ColonyError {
+  if (err instanceof ColonyError) return err
+  return new ColonyError('internal_error', undefined, { cause: err })
+}
+
+/** The JSON body for an error, as every API family returns it: `{error: {code, message, ...details}}`. */
+export function errorBody (err: ColonyError): { error: Record<string, unknown> } {
+  const message = err.expose ? err.message : ERROR_CODES[err.code].message
+  return { error: { code: err.code, message, ...(err.expose ? err.details : undefined) } }
+}

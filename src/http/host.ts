@@ -1,0 +1,96 @@
+import { createServer, type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import { ColonyError, errorBody } from '../errors.js'
+import type { Logger } from '../log.js'
+
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+/**
+ * The one HTTP server: the REST bridge installs the request handler, the broker mounts MQTT over WebSocket,
+ * the WS bridge mounts its stream. Upgrades are routed by exact path; anything else gets a JSON 404.
+ */
+export class HttpHost {
+  readonly server: Server
+  private handler: RequestListener | undefined
+  private readonly upgrades = new Map<string, UpgradeHandler>()
+  private closing = false
+
+  constructor (private readonly log: Logger) {
+    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => this.onRequest(req, res))
+    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head))
+    this.server.on('clientError', (err, socket) => {
+      this.log.debug({ err: err.message }, 'http client error')
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
+      else socket.destroy()
+    })
+  }
+
+  /** Installs the request handler (the REST bridge); returns a function that removes it. */
+  setHandler (handler: RequestListener): () => void {
+    this.handler = handler
+    return () => { if (this.handler === handler) this.handler = undefined }
+  }
+
+  /** Mounts a WebSocket (or other upgrade) endpoint at an exact path. */
+  route (path: string, handler: UpgradeHandler): () => void {
+    if (this.upgrades.has(path)) throw new Error(`upgrade path ${path} mounted twice`)
+    this.upgrades.set(path, handler)
+    return () => { if (this.upgrades.get(path) === handler) this.upgrades.delete(path) }
+  }
+
+  async listen (host: string, port: number): Promise<AddressInfo> {
+    await new Promise<void>((resolve, reject) => {
+      const onError = (err: Error): void => reject(new ColonyError('listen_failed', `HTTP cannot listen on ${host}:${port}: ${err.message}`, { cause: err }))
+      this.server.once('error', onError)
+      this.server.listen({ host, port }, () => {
+        this.server.off('error', onError)
+        resolve()
+      })
+    })
+    this.server.on('error', (err) => this.log.error({ err }, 'http server error'))
+    return this.server.address() as AddressInfo
+  }
+
+  /** Step 1 of shutdown: new connections are refused, new requests get 503 `shutting_down`. */
+  beginClose (): void {
+    this.closing = true
+    this.server.close()
+    this.server.closeIdleConnections()
+  }
+
+  async close (): Promise<void> {
+    this.beginClose()
+    this.server.closeAllConnections()
+    if (this.server.listening) await new Promise<void>((resolve) => this.server.close(() => resolve()))
+  }
+
+  private onRequest (req: IncomingMessage, res: ServerResponse): void {
+    if (this.closing || this.handler === undefined) {
+      const err = new ColonyError(this.closing ? 'shutting_down' : 'not_ready')
+      res.writeHead(err.status, { 'content-type': 'application/json', connection: 'close', 'retry-after': '1' })
+      res.end(JSON.stringify(errorBody(err)))
+      return
+    }
+    this.handler(req, res)
+  }
+
+  private onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    socket.on('error', () => socket.destroy())
+    const path = (req.url ?? '/').split('?')[0] ?? '/'
+    const handler = this.closing ? undefined : this.upgrades.get(path)
+    if (handler === undefined) {
+      const err = new ColonyError(this.closing ? 'shutting_down' : 'route_not_found', this.closing ? undefined : `no WebSocket endpoint at ${path.slice(0, 80)}`)
+      const body = JSON.stringify(errorBody(err))
+      socket.end(`HTTP/1.1 ${err.status} ${err.status === 404 ? 'Not Found' : 'Service Unavailable'}\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      return
+    }
+    try {
+      handler(req, socket, head)
+    } catch (err) {
+      this.log.error({ err, path }, 'upgrade handler threw')
+      socket.destroy()
+    }
+  }
+}

@@ -1,0 +1,24 @@
+/**
+ * The kernel's public surface: `actors/` and `bridges/` import from here and nowhere else in `src/`.
+ */
+export type { Clock, TimerHandle } from './clock.js'
+export { ManualClock, systemClock } from './clock.js'
+export type { ColonyConfig, Strategy } from './config.js'
+export { ColonyError, ERROR_CODES, errorBody, isColonyError, toColonyError, type ErrorCode } from './errors.js'
+export { isTopicSafeId, messageId, ID_PATTERN } from './ids.js'
+export type { Logger } from './log.js'
+export type { Metrics, MetricType, Labels, Sample } from './metrics.js'
+export type { Bus, BusMessage, BusHandler, PublishOptions, SubscribeOptions, Unsubscribe } from './broker/bus.js'
+export type { Violation } from './broker/hooks.js'
+export type { HttpHost, UpgradeHandler } from './http/host.js'
+export type {
+  ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
+  KindInfo, MqttMessage, SpawnOptions, SupervisorSpec, SystemApi,
+} from './actor/types.js'
+export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
+export {
+  COMMANDS, MAX_CHAT_CONTENT, SEVERITIES, parseInboundChat, parseJson,
+  type AlertPayload, type ChatPayload, type HealthPayload, type HeartbeatPayload, type Severity, type StatusPayload,
+  type WireState,
+} from './wire/payloads.js'
+export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'

@@ -1,0 +1,151 @@
+#!/usr/bin/env node
+/**
+ * The `colony` command and the composition root: the one file in src/ that knows the actor kinds and bridges,
+ * and the only place allowed to end the process.
+ */
+import { realpathSync } from 'node:fs'
+import { pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+import { loadConfig, ruleFor, coerce, type ConfigInput } from './config.js'
+import { isColonyError } from './errors.js'
+import { createRuntime, VERSION, type Runtime } from './runtime.js'
+import { mainKind } from '../actors/main.js'
+import { ioKind } from '../actors/io.js'
+import { monitorKind } from '../actors/monitor.js'
+import { qaKind } from '../actors/qa.js'
+import { haMapKind } from '../actors/ha-map.js'
+import { echoKind } from '../actors/echo.js'
+import { restBridge } from '../bridges/rest/index.js'
+import { wsBridge } from '../bridges/ws/index.js'
+import type { ActorKind } from './actor/types.js'
+
+export const KINDS = [mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind] as ActorKind<never>[]
+export const BOOT = [
+  { kind: 'main', name: 'main-actor' },
+  { kind: 'io', name: 'io-agent' },
+  { kind: 'monitor', name: 'monitor-agent' },
+  { kind: 'qa', name: 'qa-agent' },
+  { kind: 'ha-map', name: 'ha-map-agent' },
+]
+export const BRIDGES = [restBridge, wsBridge]
+
+const USAGE = `Usage: colony [start] [options]
+
+Starts the Colony runtime: the embedded MQTT broker, the system actors and the REST/WS bridges.
+
+Options:
+  --config FILE        JSON config file (see config/default.json for every setting)
+  --host ADDR          bind address for MQTT and HTTP (default 127.0.0.1)
+  --http-port N        HTTP port for REST, /ws and /mqtt (default 8080; 0 picks a free port)
+  --mqtt-port N        MQTT TCP port (default 1883; 0 picks a free port)
+  --data-dir DIR       data directory (default ./data)
+  --log-level LEVEL    fatal|error|warn|info|debug|trace|silent
+  -h, --help           this text
+  -v, --version        print the version
+
+Every setting can also be set as COLONY_<SECTION>_<KEY>, e.g. COLONY_ACTORS_HEARTBEAT_INTERVAL_MS=1000.`
+
+const FLAGS: Record<string, [string, string][]> = {
+  host: [['http', 'host'], ['mqtt', 'host']],
+  'http-port': [['http', 'port']],
+  'mqtt-port': [['mqtt', 'port']],
+  'data-dir': [['data', 'dir']],
+  'log-level': [['log', 'level']],
+}
+
+async function main (argv: string[]): Promise<number> {
+  let parsed
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string' },
+        host: { type: 'string' },
+        'http-port': { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'data-dir': { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    })
+  } catch (err) {
+    process.stderr.write(`colony: ${(err as Error).message}\n\n${USAGE}\n`)
+    return 2
+  }
+  if (parsed.values.help === true) {
+    process.stdout.write(`${USAGE}\n`)
+    return 0
+  }
+  if (parsed.values.version === true) {
+    process.stdout.write(`${VERSION}\n`)
+    return 0
+  }
+  const command = parsed.positionals[0] ?? 'start'
+  if (command !== 'start' || parsed.positionals.length > 1) {
+    process.stderr.write(`colony: unknown command "${parsed.positionals.join(' ')}"\n\n${USAGE}\n`)
+    return 2
+  }
+
+  const overrides: ConfigInput = {}
+  for (const [flag, targets] of Object.entries(FLAGS)) {
+    const raw = (parsed.values as Record<string, string | undefined>)[flag]
+    if (raw === undefined) continue
+    for (const [section, key] of targets) {
+      const rule = ruleFor(section, key)
+      ;(overrides[section] ??= {})[key] = rule === undefined ? raw : coerce(raw, rule)
+    }
+  }
+
+  let runtime: Runtime
+  try {
+    const config = loadConfig({ ...(parsed.values.config !== undefined && { file: parsed.values.config }), overrides })
+    runtime = await createRuntime(config, { kinds: KINDS, boot: BOOT, bridges: BRIDGES })
+  } catch (err) {
+    if (isColonyError(err)) {
+      process.stderr.write(`colony: ${err.message} [${err.code}]\n`)
+      return err.code === 'config_invalid' ? 2 : 1
+    }
+    throw err
+  }
+  process.stdout.write(`colony ${VERSION} ready — REST ${runtime.urls.http}/api  MQTT ${runtime.urls.mqtt}  ` +
+    `MQTT/WS ${runtime.urls.mqttWs}  stream ${runtime.urls.ws}\n`)
+
+  return await new Promise<number>((resolve) => {
+    let stopping = false
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        runtime.log.warn({ signal }, 'second signal: exiting now')
+        resolve(130)
+        return
+      }
+      stopping = true
+      runtime.log.info({ signal }, 'shutting down')
+      runtime.close().then(() => resolve(0), (err: unknown) => {
+        runtime.log.error({ err }, 'shutdown failed')
+        resolve(1)
+      })
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+  })
+}
+
+/** True when this file is the process entry point (also through the npm `bin` symlink), not an import. */
+function isEntryPoint (): boolean {
+  const entry = process.argv[1]
+  if (entry === undefined) return false
+  try {
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url
+  } catch {
+    return false
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then((code) => process.exit(code), (err: unknown) => {
+    process.stderr.write(`colony: unexpected failure: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  })
+}

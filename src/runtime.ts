@@ -1,0 +1,165 @@
+import { mkdirSync, accessSync, constants, readFileSync } from 'node:fs'
+import type { AddressInfo } from 'node:net'
+import type { DestinationStream } from 'pino'
+import { systemClock, type Clock } from './clock.js'
+import { isLoopback, type ColonyConfig } from './config.js'
+import { ColonyError } from './errors.js'
+import { createLogger, type Logger } from './log.js'
+import { Metrics } from './metrics.js'
+import { Broker } from './broker/broker.js'
+import { HttpHost } from './http/host.js'
+import { ActorSystem } from './actor/system.js'
+import { routeClientMessages } from './actor/router.js'
+import type { ActorKind, SystemApi } from './actor/types.js'
+import { bridgeKind, type BridgeDef, type RuntimeStatus } from './bridge.js'
+import { registerKernelMetrics } from './kernel-metrics.js'
+
+export interface BootActor {
+  kind: string
+  /** Name and id: system actors have fixed, well-known names. */
+  name: string
+  options?: Record<string, unknown>
+}
+
+export interface RuntimeOptions {
+  kinds?: ActorKind<never>[]
+  /** Spawned at start, in order, under the `system` supervisor. */
+  boot?: BootActor[]
+  /** Started after the boot actors, in order; stopped in reverse. */
+  bridges?: BridgeDef[]
+  clock?: Clock
+  /** Where logs go (default stdout); tests capture them here. */
+  logDestination?: DestinationStream
+}
+
+export interface Runtime {
+  readonly config: Readonly<ColonyConfig>
+  readonly log: Logger
+  readonly clock: Clock
+  readonly system: SystemApi
+  readonly actors: ActorSystem
+  readonly broker: Broker
+  readonly http: HttpHost
+  readonly metrics: Metrics
+  readonly addresses: { http: AddressInfo, mqtt: AddressInfo }
+  readonly urls: { http: string, mqtt: string, mqttWs: string, ws: string }
+  status(): RuntimeStatus
+  /** Graceful shutdown in the documented order; safe to call twice. */
+  close(): Promise<void>
+}
+
+export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+
+/**
+ * Starts Colony: checks the bind policy and data dir, starts the broker, the actor system and the boot actors,
+ * then the bridges, and only then opens the MQTT and HTTP listeners, so the first client sees a whole system.
+ */
+export async function createRuntime (config: Readonly<ColonyConfig>, options: RuntimeOptions = {}): Promise<Runtime> {
+  checkBindPolicy(config)
+  prepareDataDir(config.data.dir)
+  const clock = options.clock ?? systemClock
+  const log = createLogger({ level: config.log.level, ...(options.logDestination !== undefined && { destination: options.logDestination }) })
+  const startedAtMs = Date.now()
+  let state: RuntimeStatus['state'] = 'starting'
+
+  const broker = await Broker.create({
+    log: log.child({ component: 'broker' }),
+    clock,
+    maxPacketBytes: config.mqtt.maxPacketBytes,
+    maxInflightPublishes: config.mqtt.maxInflightPublishes,
+    // Like Mosquitto 2: anonymous clients only while nothing but loopback can connect (checked above).
+    allowAnonymous: true,
+  })
+  const http = new HttpHost(log.child({ component: 'http' }))
+  const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
+  const actors = new ActorSystem({ bus: broker.bus, clock, log, config })
+  const metrics = new Metrics()
+  registerKernelMetrics(metrics, actors, broker)
+  const status = (): RuntimeStatus => ({
+    state,
+    version: VERSION,
+    startedAtMs,
+    uptimeMs: Date.now() - startedAtMs,
+    actors: actors.api.list().length,
+    mqttClients: broker.stats().clients,
+  })
+
+  const stopRouting = routeClientMessages(actors)
+  const bridgeNames: string[] = []
+  const closeAll = async (): Promise<void> => {
+    state = 'stopping'
+    // 1. stop accepting: new HTTP requests get 503, new MQTT connections are refused
+    http.beginClose()
+    broker.stopAccepting()
+    // 2. bridges, newest first (the WS bridge closes its clients with 1001)
+    for (const name of [...bridgeNames].reverse()) {
+      await actors.resolve(name)?.stop().catch((err: unknown) => log.warn({ err, bridge: name }, 'bridge stop failed'))
+    }
+    // 3. actors: each publishes its final `stopped` status
+    stopRouting()
+    await actors.shutdown()
+    // 4. the broker (clients get the last messages, then are disconnected) and 5. the listeners
+    unmountMqttWs()
+    await broker.close()
+    await http.close()
+    state = 'stopped'
+    log.info('colony stopped')
+  }
+
+  try {
+    for (const kind of options.kinds ?? []) actors.registerKind(kind)
+    for (const boot of options.boot ?? []) {
+      const info = await actors.spawn(boot.kind, { id: boot.name, name: boot.name, supervisor: 'system', ...(boot.options !== undefined && { options: boot.options }) })
+      if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
+    }
+    for (const def of options.bridges ?? []) {
+      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status }) as ActorKind<never>)
+      const info = await actors.spawn(`bridge:${def.name}`, { id: def.name, name: def.name, supervisor: 'system' })
+      if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
+      bridgeNames.push(def.name)
+    }
+    actors.booted = true
+    const mqttAddress = await broker.listenTcp(config.mqtt.host, config.mqtt.port)
+    const httpAddress = await http.listen(config.http.host, config.http.port)
+    state = 'running'
+    const httpBase = `http://${hostForUrl(httpAddress)}:${httpAddress.port}`
+    const urls = {
+      http: httpBase,
+      mqtt: `mqtt://${hostForUrl(mqttAddress)}:${mqttAddress.port}`,
+      mqttWs: `${httpBase.replace('http', 'ws')}${config.mqtt.wsPath}`,
+      ws: `${httpBase.replace('http', 'ws')}${config.ws.path}`,
+    }
+    log.info({ ...urls, version: VERSION }, 'colony ready')
+    let closing: Promise<void> | undefined
+    return {
+      config, log, clock, system: actors.api, actors, broker, http, metrics, status, urls,
+      addresses: { http: httpAddress, mqtt: mqttAddress },
+      close: () => (closing ??= closeAll()),
+    }
+  } catch (err) {
+    await closeAll().catch(() => undefined)
+    throw err
+  }
+}
+
+function checkBindPolicy (config: Readonly<ColonyConfig>): void {
+  const exposed = [config.mqtt.host, config.http.host].filter((h) => !isLoopback(h))
+  if (exposed.length > 0) {
+    throw new ColonyError('insecure_bind',
+      `refusing to listen on ${exposed.join(' and ')}: without authentication configured, Colony (like Mosquitto 2) ` +
+      'accepts anonymous clients only on loopback. Bind to 127.0.0.1 (--host 127.0.0.1) or put nginx in front.')
+  }
+}
+
+function prepareDataDir (dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true })
+    accessSync(dir, constants.W_OK | constants.R_OK)
+  } catch (err) {
+    throw new ColonyError('data_dir_unusable', `data directory ${dir} cannot be used: ${(err as Error).message}`, { cause: err })
+  }
+}
+
+function hostForUrl (address: AddressInfo): string {
+  return address.family === 'IPv6' ? `[${address.address}]` : address.address
+}

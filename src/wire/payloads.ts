@@ -1,0 +1,83 @@
+import { ColonyError } from '../errors.js'
+
+/** Wire state names: exactly these strings appear on MQTT and REST. */
+export type WireState = 'initializing' | 'running' | 'paused' | 'stopping' | 'stopped' | 'failed' | 'restarting'
+export type Severity = 'info' | 'warning' | 'error' | 'critical'
+export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error', 'critical']
+
+export interface SpawnPayload { agentId: string, agentName: string, agentType: string, timestampMs: number }
+export interface StatusPayload { agentId: string, state: WireState, timestampMs: number }
+export interface HeartbeatPayload {
+  agentId: string
+  agentName: string
+  state: WireState
+  timestampMs: number
+  [metric: string]: unknown
+}
+export interface AlertPayload {
+  agentId: string
+  severity: Severity
+  message: string
+  timestampMs: number
+  /** Who raised it when that is not the actor itself (e.g. `monitor-agent`). */
+  source?: string
+  /** A stable code from the error table when the alert reports one. */
+  code?: string
+  [extra: string]: unknown
+}
+export interface ChatPayload { id: string, from: string, to: string, content: string, timestampMs: number, inReplyTo?: string }
+export interface HealthPayload { agentCount: number, staleAgents: string[], timestampMs: number }
+
+export const COMMANDS = ['pause', 'resume', 'stop', 'delete'] as const
+export type Command = typeof COMMANDS[number]
+
+/** Most chat content we accept: a chat line, not a file transfer. */
+export const MAX_CHAT_CONTENT = 64 * 1024
+
+/** Parses a JSON payload; throws `wire_invalid_json` (never a SyntaxError) when it is not JSON. */
+export function parseJson (payload: Buffer | string): unknown {
+  try {
+    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'))
+  } catch {
+    throw new ColonyError('wire_invalid_json')
+  }
+}
+
+function requireObject (value: unknown, what: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ColonyError('wire_invalid_payload', `${what} must be a JSON object`)
+  }
+  return value as Record<string, unknown>
+}
+
+function optionalString (obj: Record<string, unknown>, key: string, what: string, max = 256): string | undefined {
+  const v = obj[key]
+  if (v === undefined || v === null) return undefined
+  if (typeof v !== 'string') throw new ColonyError('wire_invalid_payload', `${what}.${key} must be a string`)
+  if (v.length > max) throw new ColonyError('wire_payload_too_large', `${what}.${key} is longer than ${max} characters`)
+  return v
+}
+
+/** `io/chat` and inbound `agents/{id}/chat`: `{from?, content, timestampMs?}`. */
+export function parseInboundChat (payload: Buffer): { from: string, content: string, to?: string, id?: string } {
+  const obj = requireObject(parseJson(payload), 'chat message')
+  if (typeof obj.content !== 'string') throw new ColonyError('wire_invalid_payload', 'chat message.content must be a string')
+  if (obj.content.length > MAX_CHAT_CONTENT) {
+    throw new ColonyError('wire_payload_too_large', `chat message.content is longer than ${MAX_CHAT_CONTENT} characters`)
+  }
+  const from = optionalString(obj, 'from', 'chat message') ?? 'user'
+  const to = optionalString(obj, 'to', 'chat message')
+  const id = optionalString(obj, 'id', 'chat message', 128)
+  return { from, content: obj.content, ...(to !== undefined && { to }), ...(id !== undefined && { id }) }
+}
+
+/** `agents/{id}/commands`: `{command: pause|resume|stop|delete}`. */
+export function parseCommand (payload: Buffer): Command {
+  const obj = requireObject(parseJson(payload), 'command')
+  const command = obj.command
+  if (typeof command !== 'string') throw new ColonyError('wire_invalid_payload', 'command.command must be a string')
+  if (!(COMMANDS as readonly string[]).includes(command)) {
+    throw new ColonyError('wire_unknown_command', `unknown command "${command.slice(0, 40)}"; expected one of ${COMMANDS.join(', ')}`)
+  }
+  return command as Command
+}
