@@ -114,7 +114,8 @@ export class ActorSystem implements CellHost {
     this.version++
     supervisor.add(cell)
     const announcement = { agentId: id, agentName: name, agentType: kind.agentType, timestampMs: this.clock.now() }
-    this.bus.publish(topics.spawn(id), announcement)
+    // Retained, like the status, so a subscriber that arrives later still learns every live actor's type.
+    this.bus.publish(topics.spawn(id), announcement, { retain: true })
     if (this.booted) this.bus.publish(topics.systemSpawn, announcement)
     cell.start()
     this.scheduler.add(cell)
@@ -145,7 +146,8 @@ export class ActorSystem implements CellHost {
     this.supervisors.get(cell.supervisor)?.remove(cell)
     this.scheduler.remove(cell)
     this.version++
-    // Clear the retained status so new subscribers do not see an actor that no longer exists.
+    // Clear the retained spawn and status so new subscribers do not see an actor that no longer exists.
+    this.bus.publish(topics.spawn(cell.id), Buffer.alloc(0), { retain: true })
     this.bus.publish(topics.status(cell.id), Buffer.alloc(0), { retain: true })
     return cell.info()
   }

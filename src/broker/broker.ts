@@ -10,6 +10,7 @@ import { topics } from '../wire/topics.js'
 import { Bus } from './bus.js'
 import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
+import { createOrderedEmitter } from './mq.js'
 
 export interface BrokerOptions {
   log: Logger
@@ -65,7 +66,12 @@ export class Broker {
   }
 
   static async create (options: BrokerOptions): Promise<Broker> {
-    const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 60_000 })
+    // The emitter numbers packets from the broker's own sequence, so every counter stays on one scale.
+    const sequence = { aedes: undefined as unknown as { counter: number } }
+    const mq = createOrderedEmitter(100, () => ++sequence.aedes.counter)
+    const aedes = new Aedes({ heartbeatInterval: 60_000, drainTimeout: 60_000, mq })
+    sequence.aedes = aedes as unknown as { counter: number }
+    await aedes.listen()
     return new Broker(options, aedes)
   }
 

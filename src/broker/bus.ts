@@ -92,12 +92,15 @@ export class Bus {
 
   private send (item: Pending): void {
     this.inflight++
+    if (item.retain) this.storeRetained(item)
+    // Handed to Aedes as a plain publish: its retained path defers the emit by a store round trip, which
+    // would let later publishes overtake this one. Stored above instead, in call order, per topic.
     this.aedes.publish({
       cmd: 'publish',
       topic: item.topic,
       payload: item.payload,
       qos: item.qos,
-      retain: item.retain,
+      retain: false,
       dup: false,
     }, (err?: Error) => {
       this.inflight--
@@ -106,6 +109,12 @@ export class Bus {
       item.done?.(err)
       this.pump()
     })
+  }
+
+  private storeRetained (item: Pending): void {
+    const persistence = (this.aedes as unknown as { persistence: RetainedStore }).persistence
+    persistence.storeRetained({ cmd: 'publish', topic: item.topic, payload: item.payload, qos: item.qos, retain: true })
+      .catch((err: unknown) => this.log.error({ err, topic: item.topic }, 'could not store a retained message'))
   }
 
   private pump (): void {
@@ -188,5 +197,7 @@ export class Bus {
 }
 
 interface RetainedSource { createRetainedStreamCombi(patterns: string[]): AsyncIterable<AedesPublishPacket> }
+/** Aedes' persistence; the in-memory one applies a store synchronously, so call order is store order. */
+interface RetainedStore { storeRetained(packet: Record<string, unknown>): Promise<void> }
 
 function noop (): void {}
