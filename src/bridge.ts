@@ -45,7 +45,7 @@ export interface BridgeServices {
   bus: Bus
   http: HttpHost
   metrics: Metrics
-  status(): RuntimeStatus
+  status: () => RuntimeStatus
 }
 
 /** Wraps a bridge definition into a protected actor kind: starting the actor attaches the bridge. */

@@ -11,7 +11,7 @@ export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
   let cached: { version: number, body: Buffer, etag: string } | undefined
 
   const listBody = (): { body: Buffer, etag: string } => {
-    const version = system.version
+    const version = system.version()
     if (cached?.version !== version) {
       cached = { version, body: Buffer.from(JSON.stringify(system.list())), etag: `W/"actors-${version}"` }
     }

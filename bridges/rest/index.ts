@@ -27,7 +27,8 @@ export const restBridge: BridgeDef = {
       app.use(router.allowedMethods())
     }
     ctx.setStats(() => ({ requests }))
-    const unmount = ctx.http.setHandler(app.callback())
+    const handle = app.callback()
+    const unmount = ctx.http.setHandler((req, res) => { void handle(req, res) })
     return async () => {
       unmount()
       system.stop()

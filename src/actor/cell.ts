@@ -85,7 +85,7 @@ export class ActorCell {
     this.machine.subscribe({
       next: (snapshot) => {
         const value = snapshot.value
-        if (typeof value === 'string') this.onState(value as WireState, snapshot.context.error)
+        if (typeof value === 'string') this.onState(value, snapshot.context.error)
         else {
           this.onState('restarting', undefined)
           this.down = snapshot.matches({ restarting: 'down' })
@@ -394,7 +394,6 @@ export class ActorCell {
 
   private context (incarnation: Incarnation): ActorContext {
     const host = this.host
-    const cell = this
     return {
       id: this.id,
       name: this.name,
@@ -404,10 +403,10 @@ export class ActorCell {
       config: host.config,
       system: host.api,
       publish: (topic, payload, options) => host.bus.publish(topic, payload, options),
-      subscribe (filter, options) {
+      subscribe: (filter, options) => {
         if (!incarnation.alive) return () => undefined
         const unsubscribe = host.bus.subscribe(filter, (m) => {
-          cell.enqueue({ type: 'mqtt', ...m })
+          this.enqueue({ type: 'mqtt', ...m })
         }, options)
         incarnation.subscriptions.add(unsubscribe)
         return () => {
@@ -429,20 +428,20 @@ export class ActorCell {
           timestampMs: host.clock.now(),
         })
       },
-      schedule (ms, message) {
+      schedule: (ms, message) => {
         const handle = host.clock.setTimeout(() => {
           incarnation.timers.delete(handle)
-          if (incarnation.alive) cell.enqueue(message)
+          if (incarnation.alive) this.enqueue(message)
         }, ms)
         incarnation.timers.add(handle)
         return handle
       },
-      cancel (handle) {
+      cancel: (handle) => {
         incarnation.timers.delete(handle)
         host.clock.clearTimeout(handle)
       },
-      fail (err) {
-        if (incarnation.alive && cell.live) cell.crash(err)
+      fail: (err) => {
+        if (incarnation.alive && this.live) this.crash(err)
       },
     }
   }

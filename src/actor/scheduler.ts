@@ -22,7 +22,7 @@ export class HeartbeatScheduler {
   private heap: Entry[] = []
   private entries = new Map<Beater, Entry>()
   private deferred = new Set<Beater>()
-  private timer: TimerHandle | undefined
+  private timer: TimerHandle
   private timerDue = Infinity
   private stopped = false
 

@@ -186,9 +186,8 @@ export class ActorSystem implements CellHost {
   }
 
   private buildApi (): SystemApi {
-    const system = this
     return {
-      get version () { return system.version },
+      version: () => this.version,
       list: () => [...this.cells.values()].map((c) => c.info()),
       get: (ref): ActorStats | undefined => this.resolve(ref)?.stats(),
       kinds: (): KindInfo[] => [...this.kindTable.values()].map((k) => ({

@@ -133,7 +133,7 @@ export interface KindInfo { kind: string, agentType: string, spawnable: boolean,
 /** The registry and control surface, shared by actors (via `ctx.system`) and bridges. */
 export interface SystemApi {
   /** Bumped on every add, remove and state change: cache serialized views by it. */
-  readonly version: number
+  version(): number
   list(): ActorInfo[]
   get(ref: string): ActorStats | undefined
   kinds(): KindInfo[]

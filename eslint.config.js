@@ -1,0 +1,55 @@
+// @ts-check
+import js from '@eslint/js'
+import tseslint from 'typescript-eslint'
+
+/** Layers run one way: src/ knows nothing of actors/ and bridges/ (main.ts aside); those two never import each other. */
+const kernelOnly = {
+  patterns: [
+    { group: ['**/actors/**', '**/bridges/**'], message: 'src/ must not import actors/ or bridges/ (only src/main.ts assembles them).' },
+  ],
+}
+const publicKernel = (sibling) => ({
+  patterns: [
+    { group: [`**/${sibling}/**`], message: `actors/ and bridges/ never import each other: send messages, read the registry.` },
+    {
+      group: ['**/src/**', '!**/src/index.js'],
+      message: 'Import the kernel through src/index.js, its public entry point.',
+    },
+  ],
+})
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test-artifacts/**', 'eslint.config.js'] },
+  js.configs.recommended,
+  ...tseslint.configs.recommendedTypeChecked,
+  {
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+      '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
+      'no-restricted-properties': ['error', { object: 'process', property: 'exit', message: 'Only src/main.ts may end the process.' }],
+      'no-console': 'error',
+      // Bridge and behaviour hooks are async by contract even when an implementation has nothing to await.
+      '@typescript-eslint/require-await': 'off',
+    },
+  },
+  { files: ['src/**/*.ts'], ignores: ['src/main.ts'], rules: { 'no-restricted-imports': ['error', kernelOnly] } },
+  { files: ['src/main.ts'], rules: { 'no-restricted-properties': 'off' } },
+  { files: ['actors/**/*.ts'], rules: { 'no-restricted-imports': ['error', publicKernel('bridges')] } },
+  { files: ['bridges/**/*.ts'], rules: { 'no-restricted-imports': ['error', publicKernel('actors')] } },
+  {
+    files: ['test/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+      '@typescript-eslint/no-floating-promises': 'error',
+      'no-console': 'off',
+    },
+  },
+  { files: ['test/bench/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },
+)
