@@ -57,7 +57,7 @@ export class ActorCell {
   private draining = false
   private drainScheduled = false
   private mailboxAlerted = false
-  private waiters: Array<{ ready: () => boolean, resolve: () => void }> = []
+  private waiters: Array<{ ready: () => boolean, resolve: (info: ActorInfo) => void }> = []
   /** Between SUSPEND and START: the old instance is released, the new one not created yet. */
   private down = false
 
@@ -122,13 +122,13 @@ export class ActorCell {
     }
   }
 
-  /** Resolves once the cell is in one of `states`. */
-  waitFor (...states: WireState[]): Promise<void> {
+  /** Resolves once the cell is in one of `states`, with its info as it was at that moment. */
+  waitFor (...states: WireState[]): Promise<ActorInfo> {
     return this.until(() => states.includes(this.state))
   }
 
-  private until (ready: () => boolean): Promise<void> {
-    if (ready()) return Promise.resolve()
+  private until (ready: () => boolean): Promise<ActorInfo> {
+    if (ready()) return Promise.resolve(this.info())
     return new Promise((resolve) => this.waiters.push({ ready, resolve }))
   }
 
@@ -136,8 +136,9 @@ export class ActorCell {
     if (this.waiters.length === 0) return
     const waiting = this.waiters
     this.waiters = []
+    let info: ActorInfo | undefined
     for (const w of waiting) {
-      if (w.ready()) w.resolve()
+      if (w.ready()) w.resolve(info ??= this.info())
       else this.waiters.push(w)
     }
   }
@@ -156,10 +157,9 @@ export class ActorCell {
     this.machine?.send({ type: 'RESUME' })
   }
 
-  async stop (): Promise<void> {
-    if (this.state === 'stopped') return
-    this.machine?.send({ type: 'STOP' })
-    await this.waitFor('stopped')
+  async stop (): Promise<ActorInfo> {
+    if (this.state !== 'stopped') this.machine?.send({ type: 'STOP' })
+    return await this.waitFor('stopped')
   }
 
   /** Supervisor restart, step 1: release the current instance (a crashed one is already released). */

@@ -119,8 +119,7 @@ export class ActorSystem implements CellHost {
     if (this.booted) this.bus.publish(topics.systemSpawn, announcement)
     cell.start()
     this.scheduler.add(cell)
-    await cell.waitFor('running', 'failed', 'stopped')
-    return cell.info()
+    return await cell.waitFor('running', 'failed', 'stopped')
   }
 
   stateChanged (cell: ActorCell, _previous: WireState, next: WireState): void {

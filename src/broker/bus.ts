@@ -102,11 +102,11 @@ export class Bus {
       qos: item.qos,
       retain: false,
       dup: false,
-    }, (err?: Error) => {
+    }, (err?: Error | null) => {
       this.inflight--
       this.published++
       if (err) this.log.warn({ err, topic: item.topic }, 'in-process publish failed')
-      item.done?.(err)
+      item.done?.(err ?? undefined)
       this.pump()
     })
   }
