@@ -5,6 +5,8 @@ import type { WebSocket } from 'ws'
 const SOCKET_HIGH_WATER = 1 << 20
 /** Frames written per flush per client, so one fast client cannot hog a flush. */
 const MAX_FRAMES_PER_FLUSH = 4096
+/** A queue this long is written at once instead of waiting for the timer (bursts between two flush ticks). */
+export const EAGER_FLUSH_FRAMES = 256
 
 export interface StreamClientOptions {
   maxQueued: number

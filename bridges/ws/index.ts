@@ -1,6 +1,6 @@
 import { WebSocketServer } from 'ws'
 import { ColonyError, compileFilter, errorBody, isValidFilter, type BridgeDef, type Unsubscribe } from '../../src/index.js'
-import { StreamClient } from './client.js'
+import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
 import { frameFor } from './frame.js'
 
 const PING_INTERVAL_MS = 30_000
@@ -41,7 +41,10 @@ export const wsBridge: BridgeDef = {
         const make = (): string => (frame ??= frameFor(ctx.bus, m))
         for (const client of clients) {
           const before = client.dropped
-          if (client.offer(m.topic, make)) dirty.add(client)
+          if (client.offer(m.topic, make)) {
+            if (client.pending >= EAGER_FLUSH_FRAMES && !client.flush(ctx.clock.now())) dirty.delete(client)
+            else dirty.add(client)
+          }
           totalDropped += client.dropped - before
         }
         if (dirty.size > 0) scheduleFlush()
