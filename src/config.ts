@@ -158,7 +158,8 @@ export function coerce (raw: string, rule: Rule): unknown {
 
 function apply (target: ConfigInput, input: ConfigInput, origin: string, problems: string[]): void {
   for (const [section, values] of Object.entries(input)) {
-    const rules = (SCHEMA as Record<string, Record<string, Rule>>)[section]
+    // Own properties only: a "__proto__" or "constructor" section must not reach Object.prototype.
+    const rules = Object.hasOwn(SCHEMA, section) ? (SCHEMA as Record<string, Record<string, Rule>>)[section] : undefined
     if (rules === undefined) {
       problems.push(`${origin}: unknown section "${section}"`)
       continue
@@ -168,7 +169,7 @@ function apply (target: ConfigInput, input: ConfigInput, origin: string, problem
       continue
     }
     for (const [key, value] of Object.entries(values)) {
-      if (rules[key] === undefined) {
+      if (!Object.hasOwn(rules, key)) {
         problems.push(`${origin}: unknown setting "${section}.${key}"`)
         continue
       }
@@ -234,7 +235,11 @@ function deepFreeze<T> (value: T): T {
 export function isLoopback (address: string): boolean {
   if (address === 'localhost') return true
   if (isIP(address) === 4) return address.startsWith('127.')
-  if (isIP(address) === 6) return address === '::1' || address.startsWith('::ffff:127.')
+  if (isIP(address) === 6) {
+    // The URL parser canonicalises IPv6 (0:0:0:0:0:0:0:1 -> ::1, ::ffff:7f00:1 -> ::ffff:7f00:1).
+    const canonical = new URL(`http://[${address}]`).hostname.slice(1, -1)
+    return canonical === '::1' || /^::ffff:7f[0-9a-f]{2}:/.test(canonical)
+  }
   return false
 }
 

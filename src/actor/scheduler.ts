@@ -61,14 +61,17 @@ export class HeartbeatScheduler {
     this.timer = undefined
     this.timerDue = Infinity
     const now = this.clock.now()
+    // Beats deferred by back-pressure go first; one sent now also stands for a regular beat due in this tick.
+    const sent = new Set<Beater>()
     for (const beater of this.deferred) {
       if (!beater.beat()) break
       this.deferred.delete(beater)
+      sent.add(beater)
     }
     while (this.heap.length > 0 && (this.heap[0] as Entry).due <= now + BATCH_MS) {
       const entry = this.pop() as Entry
       if (entry.removed) continue
-      if (!entry.beater.beat()) this.deferred.add(entry.beater)
+      if (!sent.has(entry.beater) && !entry.beater.beat()) this.deferred.add(entry.beater)
       // Keep the phase; after a stall (event loop blocked, clock jumped) skip missed beats instead of bursting.
       entry.due += this.intervalMs
       if (entry.due <= now) entry.due = now + this.intervalMs - ((now - entry.due) % this.intervalMs)

@@ -30,13 +30,14 @@ export function parseAgentTopic (topic: string): AgentTopic | undefined {
   if (!topic.startsWith('agents/')) return undefined
   const rest = topic.slice(7)
   const slash = rest.indexOf('/')
-  if (slash <= 0 || rest.indexOf('/', slash + 1) !== -1) return undefined
+  if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) !== -1) return undefined
   return { id: rest.slice(0, slash), channel: rest.slice(slash + 1) }
 }
 
 /** Topic filter validity per MQTT 3.1.1 §4.7: `#` only last and alone in its level, `+` alone in its level. */
 export function isValidFilter (filter: string): boolean {
-  if (filter.length === 0 || filter.length > 65535 || filter.includes('\0')) return false
+  // [MQTT-4.7.3-3] the limit is 65535 bytes of UTF-8, not characters.
+  if (filter.length === 0 || Buffer.byteLength(filter, 'utf8') > 65535 || filter.includes('\0')) return false
   const levels = filter.split('/')
   for (let i = 0; i < levels.length; i++) {
     const level = levels[i] as string

@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict'
+import { connect } from '../helpers/mqtt.js'
+import { runCli, startCli } from '../helpers/cli.js'
+import { BRIDGE_ACTORS, SYSTEM_ACTORS } from '../helpers/runtime.js'
+
+describe('the colony command', () => {
+  it('SIGTERM: every actor publishes its final stopped status and the process exits 0 within 5 s', async function () {
+    this.timeout(20_000)
+    const run = await startCli([], { COLONY_ACTORS_HEARTBEAT_INTERVAL_MS: '100' })
+    const mqtt = await connect(run.urls.mqtt)
+    try {
+      await mqtt.subscribe('agents/+/status')
+      const names = [...SYSTEM_ACTORS, ...BRIDGE_ACTORS]
+      for (const name of names) await mqtt.next((m) => m.topic === `agents/${name}/status` && m.json?.state === 'running')
+      const from = mqtt.mark
+      const started = Date.now()
+      const closed = new Promise<void>((resolve) => mqtt.client.once('close', () => resolve()))
+      run.child.kill('SIGTERM')
+      const { code } = await run.exited
+      const elapsed = Date.now() - started
+      assert.equal(code, 0)
+      assert.ok(elapsed < 5000, `exited after ${elapsed} ms`)
+      await closed
+      const stopped = new Set(mqtt.received.filter((m) => m.index >= from && m.json?.state === 'stopped').map((m) => m.json.agentId))
+      assert.deepEqual([...stopped].sort(), [...names].sort())
+      assert.ok(run.stdout.some((l) => l.includes('"msg":"colony stopped"')))
+    } finally {
+      await mqtt.close()
+      run.child.kill('SIGKILL')
+    }
+  })
+
+  it('reports every configuration problem at once and exits 2', async () => {
+    const run = runCli(['--http-port', 'eighty', '--mqtt-port', '70000', '--log-level', 'loud'], {
+      COLONY_ACTORS_MAILBOX_CAPACITY: '0',
+      COLONY_NOPE_THING: '1',
+    })
+    const { code } = await run.exited
+    assert.equal(code, 2)
+    const text = run.stderr.join('\n')
+    for (const expected of ['http.port must be an integer', 'mqtt.port must be between 0 and 65535', 'log.level must be one of',
+      'actors.mailboxCapacity must be between 1', 'unknown environment variable COLONY_NOPE_THING', '[config_invalid]']) {
+      assert.ok(text.includes(expected), `missing "${expected}" in:\n${text}`)
+    }
+  })
+
+  it('refuses to bind a non-loopback address without authentication', async () => {
+    const run = runCli(['--host', '0.0.0.0', '--http-port', '0', '--mqtt-port', '0', '--data-dir', '/tmp/colony-never'])
+    const { code } = await run.exited
+    assert.equal(code, 1)
+    assert.match(run.stderr.join('\n'), /refusing to listen on 0\.0\.0\.0.*\[insecure_bind\]/)
+  })
+
+  it('a config file is read, and a bad one is reported', async () => {
+    const run = runCli(['--config', '/nonexistent/colony.json'])
+    assert.equal((await run.exited).code, 2)
+    assert.match(run.stderr.join('\n'), /cannot read config file \/nonexistent\/colony.json/)
+  })
+
+  it('--help, --version and an unknown flag', async () => {
+    const help = runCli(['--help'])
+    assert.equal((await help.exited).code, 0)
+    assert.match(help.stdout.join('\n'), /--mqtt-port N/)
+    const version = runCli(['--version'])
+    assert.equal((await version.exited).code, 0)
+    assert.match(version.stdout.join(''), /^\d+\.\d+\.\d+$/)
+    const bad = runCli(['--frobnicate'])
+    assert.equal((await bad.exited).code, 2)
+    assert.match(bad.stderr.join('\n'), /Unknown option '--frobnicate'/)
+  })
+})
