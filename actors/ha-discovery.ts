@@ -4,12 +4,17 @@
  */
 export interface DiscoveryTopic { component: string, nodeId: string | undefined, objectId: string }
 
+/** Home Assistant accepts only these characters in component, node_id and object_id levels. */
+const LEVEL = /^[a-zA-Z0-9_-]+$/
+
 export function parseDiscoveryTopic (prefix: string, topic: string): DiscoveryTopic | undefined {
   const parts = topic.split('/')
   if (parts[0] !== prefix || parts[parts.length - 1] !== 'config') return undefined
-  if (parts.length === 4) return { component: parts[1] as string, nodeId: undefined, objectId: parts[2] as string }
-  if (parts.length === 5) return { component: parts[1] as string, nodeId: parts[2] as string, objectId: parts[3] as string }
-  return undefined
+  if (parts.length !== 4 && parts.length !== 5) return undefined
+  const levels = parts.slice(1, -1)
+  if (!levels.every((l) => LEVEL.test(l))) return undefined
+  const [component, a, b] = levels as [string, string, string | undefined]
+  return b === undefined ? { component, nodeId: undefined, objectId: a } : { component, nodeId: a, objectId: b }
 }
 
 /** The abbreviations Home Assistant documents for discovery payloads that matter for a device map. */
@@ -66,25 +71,46 @@ export interface HaDevice {
 
 const str = (v: unknown): string | null => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null)
 
+/** Options a device-based discovery payload shares with all its components (a component may override them). */
+const SHARED = ['state_topic', 'command_topic', 'availability_topic', 'availability', 'qos', 'encoding', '~']
+
+/** Replaces the `~` abbreviation at the start or end of every `*_topic` value with the base topic. */
+function withBaseTopic (c: Record<string, unknown>): Record<string, unknown> {
+  const base = c['~']
+  if (typeof base !== 'string') return c
+  const out: Record<string, unknown> = { ...c }
+  for (const [key, value] of Object.entries(c)) {
+    if (!key.endsWith('_topic') || typeof value !== 'string') continue
+    if (value.startsWith('~')) out[key] = base + value.slice(1)
+    else if (value.endsWith('~')) out[key] = value.slice(0, -1) + base
+  }
+  return out
+}
+
 /** Turns one expanded discovery config into entities (several for device-based discovery) and their device. */
 export function entitiesFrom (topic: string, where: DiscoveryTopic, config: Record<string, unknown>): { entities: HaEntity[], device: HaDevice } {
   const device = deviceFrom(config.device, where, config)
-  const one = (component: string, objectId: string, c: Record<string, unknown>): HaEntity => ({
-    entity_id: `${component}.${slug(str(c.object_id) ?? objectId)}`,
-    name: str(c.name),
-    component,
-    unique_id: str(c.unique_id),
-    device_class: str(c.device_class),
-    unit_of_measurement: str(c.unit_of_measurement),
-    state_topic: str(c.state_topic),
-    command_topic: str(c.command_topic),
-    discovery_topic: topic,
-    device_key: device.id,
-  })
-  if (where.component === 'device' && typeof config.components === 'object' && config.components !== null) {
-    const entities = Object.entries(config.components as Record<string, Record<string, unknown>>)
+  const one = (component: string, objectId: string, raw: Record<string, unknown>): HaEntity => {
+    const c = withBaseTopic(raw)
+    return {
+      entity_id: `${component}.${slug(str(c.object_id) ?? objectId)}`,
+      name: str(c.name),
+      component,
+      unique_id: str(c.unique_id),
+      device_class: str(c.device_class),
+      unit_of_measurement: str(c.unit_of_measurement),
+      state_topic: str(c.state_topic),
+      command_topic: str(c.command_topic),
+      discovery_topic: topic,
+      device_key: device.id,
+    }
+  }
+  if (where.component === 'device') {
+    const components = typeof config.components === 'object' && config.components !== null ? config.components : {}
+    const shared = Object.fromEntries(SHARED.filter((k) => config[k] !== undefined).map((k) => [k, config[k]]))
+    const entities = Object.entries(components as Record<string, Record<string, unknown>>)
       .filter(([, c]) => typeof c === 'object' && c !== null && typeof c.platform === 'string')
-      .map(([key, c]) => one(c.platform as string, key, c))
+      .map(([key, c]) => one(c.platform as string, key, { ...shared, ...c }))
     return { entities, device }
   }
   return { entities: [one(where.component, where.objectId, config)], device }

@@ -16,8 +16,10 @@ export class Metrics {
   register (name: string, help: string, type: MetricType, collect: () => Sample): () => void {
     if (!NAME.test(name)) throw new Error(`invalid metric name ${name}`)
     if (this.collectors.has(name)) throw new Error(`metric ${name} registered twice`)
-    this.collectors.set(name, { name, help, type, collect })
-    return () => { this.collectors.delete(name) }
+    const collector = { name, help, type, collect }
+    this.collectors.set(name, collector)
+    // Only ever removes this registration: a stale unregister must not remove a later owner of the name.
+    return () => { if (this.collectors.get(name) === collector) this.collectors.delete(name) }
   }
 
   render (): string {
