@@ -9,7 +9,7 @@ export class StreamRecorder {
 
   private constructor (readonly ws: WebSocket) {
     ws.on('message', (data) => {
-      const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.isBuffer(data) ? data.toString() : Buffer.from(data as ArrayBuffer).toString()
+      const text = Array.isArray(data) ? Buffer.concat(data).toString() : Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString()
       this.frames.push(JSON.parse(text))
       this.waiters = this.waiters.filter((w) => {
         if (!w.test()) return true
