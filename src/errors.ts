@@ -25,7 +25,6 @@ export const ERROR_CODES = {
   wire_unknown_command: { status: 400, expose: true, message: 'Unknown command' },
   wire_payload_too_large: { status: 413, expose: true, message: 'Payload is too large' },
   publish_refused: { status: 403, expose: true, message: 'Publishing to this topic is not allowed' },
-  subscribe_refused: { status: 403, expose: true, message: 'Subscribing to this topic filter is not allowed' },
   invalid_topic_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },
   // HTTP
   invalid_json: { status: 400, expose: true, message: 'Request body is not valid JSON' },
