@@ -1,16 +1,14 @@
 import { createActor, type Actor } from 'xstate'
 import { setImmediate as yieldToLoop } from 'node:timers/promises'
-import type { TimerHandle } from '../clock.js'
 import { ColonyError } from '../errors.js'
 import type { Logger } from '../log.js'
-import type { Unsubscribe } from '../broker/bus.js'
 import type { WireState } from '../wire/payloads.js'
 import { topics } from '../wire/topics.js'
 import { lifecycleMachine, type LifecycleHooks } from './lifecycle.js'
 import { Mailbox } from './mailbox.js'
-import type { ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, Behaviour, ChatMessage } from './types.js'
+import type { ActorInfo, ActorKind, ActorMessage, ActorStats, Behaviour, ChatMessage } from './types.js'
 import type { CellHost } from './host.js'
-import { messageId } from '../ids.js'
+import { createContext, Incarnation, publishChat, type ContextOwner } from './incarnation.js'
 
 const LIVE: ReadonlySet<WireState> = new Set(['initializing', 'running', 'paused'])
 
@@ -22,20 +20,11 @@ export interface CellSpec {
   supervisor: string
 }
 
-/** Resources one behaviour instance owns; disposed when that instance stops, crashes or is replaced. */
-class Incarnation {
-  readonly subscriptions = new Set<Unsubscribe>()
-  readonly timers = new Set<TimerHandle>()
-  behaviour: Behaviour | undefined
-  starting: Promise<void> | undefined
-  alive = true
-}
-
 /**
  * One actor: its lifecycle machine, its mailbox, the current behaviour instance and the bookkeeping the
  * registry, heartbeats and metrics read. The machine decides; the cell carries out.
  */
-export class ActorCell {
+export class ActorCell implements ContextOwner {
   readonly id: string
   readonly name: string
   readonly kind: ActorKind<never>
@@ -275,14 +264,7 @@ export class ActorCell {
   }
 
   private reply (to: ChatMessage, content: string): void {
-    this.host.bus.publish(topics.chat(this.id), {
-      id: messageId('chat'),
-      from: this.name,
-      to: to.from,
-      content,
-      inReplyTo: to.id,
-      timestampMs: this.host.clock.now(),
-    })
+    publishChat(this.host, this, to.from, content, to.id)
   }
 
   crash (err: unknown, message?: ActorMessage): void {
@@ -349,7 +331,7 @@ export class ActorCell {
     const incarnation = new Incarnation()
     this.incarnation = incarnation
     incarnation.starting = (async () => {
-      const behaviour = this.spec.kind.create(this.context(incarnation), this.spec.options as never)
+      const behaviour = this.spec.kind.create(createContext(this, this.host, incarnation), this.spec.options as never)
       incarnation.behaviour = behaviour
       this.starts++
       await behaviour.start?.()
@@ -390,59 +372,5 @@ export class ActorCell {
     if (next === 'running') this.scheduleDrain()
     this.host.stateChanged(this, previous, next)
     this.notify()
-  }
-
-  private context (incarnation: Incarnation): ActorContext {
-    const host = this.host
-    return {
-      id: this.id,
-      name: this.name,
-      agentType: this.kind.agentType,
-      clock: host.clock,
-      log: this.log,
-      config: host.config,
-      system: host.api,
-      publish: (topic, payload, options) => host.bus.publish(topic, payload, options),
-      subscribe: (filter, options) => {
-        if (!incarnation.alive) return () => undefined
-        const unsubscribe = host.bus.subscribe(filter, (m) => {
-          this.enqueue({ type: 'mqtt', ...m })
-        }, options)
-        incarnation.subscriptions.add(unsubscribe)
-        return () => {
-          incarnation.subscriptions.delete(unsubscribe)
-          unsubscribe()
-        }
-      },
-      alert: (severity, message, extra = {}) => {
-        const { subject, ...rest } = extra
-        host.alert(subject ?? this.id, severity, message, subject === undefined ? rest : { source: this.name, ...rest })
-      },
-      say: (to, content, inReplyTo) => {
-        host.bus.publish(topics.chat(this.id), {
-          id: messageId('chat'),
-          from: this.name,
-          to,
-          content,
-          ...(inReplyTo !== undefined && { inReplyTo }),
-          timestampMs: host.clock.now(),
-        })
-      },
-      schedule: (ms, message) => {
-        const handle = host.clock.setTimeout(() => {
-          incarnation.timers.delete(handle)
-          if (incarnation.alive) this.enqueue(message)
-        }, ms)
-        incarnation.timers.add(handle)
-        return handle
-      },
-      cancel: (handle) => {
-        incarnation.timers.delete(handle)
-        host.clock.clearTimeout(handle)
-      },
-      fail: (err) => {
-        if (incarnation.alive && this.live) this.crash(err)
-      },
-    }
   }
 }

@@ -1,0 +1,85 @@
+import type { TimerHandle } from '../clock.js'
+import type { Unsubscribe } from '../broker/bus.js'
+import { messageId } from '../ids.js'
+import type { Logger } from '../log.js'
+import { topics } from '../wire/topics.js'
+import type { CellHost } from './host.js'
+import type { ActorContext, ActorKind, ActorMessage, Behaviour } from './types.js'
+
+/** Resources one behaviour instance owns; released when that instance stops, crashes or is replaced. */
+export class Incarnation {
+  readonly subscriptions = new Set<Unsubscribe>()
+  readonly timers = new Set<TimerHandle>()
+  behaviour: Behaviour | undefined
+  starting: Promise<void> | undefined
+  alive = true
+}
+
+/** What a context needs from the actor it belongs to. */
+export interface ContextOwner {
+  readonly id: string
+  readonly name: string
+  readonly kind: ActorKind<never>
+  readonly log: Logger
+  readonly live: boolean
+  enqueue(message: ActorMessage): boolean
+  crash(err: unknown): void
+}
+
+/** Publishes one chat line from an actor on its `agents/{id}/chat`. */
+export function publishChat (host: CellHost, from: { id: string, name: string }, to: string, content: string, inReplyTo?: string): void {
+  host.bus.publish(topics.chat(from.id), {
+    id: messageId('chat'),
+    from: from.name,
+    to,
+    content,
+    ...(inReplyTo !== undefined && { inReplyTo }),
+    timestampMs: host.clock.now(),
+  })
+}
+
+/**
+ * The `ctx` a behaviour instance gets. Subscriptions and timers are tied to its incarnation, so a crashed or
+ * replaced instance can neither keep receiving nor schedule work into its successor.
+ */
+export function createContext (owner: ContextOwner, host: CellHost, incarnation: Incarnation): ActorContext {
+  return {
+    id: owner.id,
+    name: owner.name,
+    agentType: owner.kind.agentType,
+    clock: host.clock,
+    log: owner.log,
+    config: host.config,
+    system: host.api,
+    publish: (topic, payload, options) => host.bus.publish(topic, payload, options),
+    subscribe: (filter, options) => {
+      if (!incarnation.alive) return () => undefined
+      const unsubscribe = host.bus.subscribe(filter, (m) => { owner.enqueue({ type: 'mqtt', ...m }) }, options)
+      incarnation.subscriptions.add(unsubscribe)
+      return () => {
+        incarnation.subscriptions.delete(unsubscribe)
+        unsubscribe()
+      }
+    },
+    alert: (severity, message, extra = {}) => {
+      const { subject, ...rest } = extra
+      host.alert(subject ?? owner.id, severity, message, subject === undefined ? rest : { source: owner.name, ...rest })
+    },
+    say: (to, content, inReplyTo) => publishChat(host, owner, to, content, inReplyTo),
+    schedule: (ms, message) => {
+      const handle = host.clock.setTimeout(() => {
+        incarnation.timers.delete(handle)
+        if (incarnation.alive) owner.enqueue(message)
+      }, ms)
+      incarnation.timers.add(handle)
+      return handle
+    },
+    cancel: (handle) => {
+      incarnation.timers.delete(handle)
+      host.clock.clearTimeout(handle)
+    },
+    fail: (err) => {
+      if (incarnation.alive && owner.live) owner.crash(err)
+    },
+  }
+}
