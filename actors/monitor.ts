@@ -19,23 +19,21 @@ export const monitorKind: ActorKind = {
     let lastStale: string[] = []
 
     const check = (now: number): void => {
-      const seen = new Set<string>()
-      for (const info of ctx.system.list()) {
+      const stillLive = new Set<string>()
+      for (const info of ctx.system.liveness()) {
         if (info.id === ctx.id || !WATCHED.has(info.state)) continue
-        const stats = ctx.system.get(info.id)
-        if (stats === undefined) continue
-        seen.add(info.id)
-        const since = stats.lastHeartbeatMs ?? stats.startedAtMs ?? stats.createdAtMs
-        const silentMs = now - since
+        const silentMs = now - info.lastSignMs
         const level = episodes.get(info.id)
-        const silentFor = `${Math.round(silentMs / 1000)}s`
+        if (level !== undefined) stillLive.add(info.id)
         if (silentMs >= staleCriticalMs && level !== 'critical') {
           episodes.set(info.id, 'critical')
-          ctx.alert('critical', `Agent ${info.name} has not sent a heartbeat in ${silentFor}`,
+          stillLive.add(info.id)
+          ctx.alert('critical', `Agent ${info.name} has not sent a heartbeat in ${Math.round(silentMs / 1000)}s`,
             { subject: info.id, code: 'heartbeat_missing', silentMs })
         } else if (silentMs >= staleWarningMs && level === undefined) {
           episodes.set(info.id, 'warning')
-          ctx.alert('warning', `Agent ${info.name} has not sent a heartbeat in ${silentFor}`,
+          stillLive.add(info.id)
+          ctx.alert('warning', `Agent ${info.name} has not sent a heartbeat in ${Math.round(silentMs / 1000)}s`,
             { subject: info.id, code: 'heartbeat_missing', silentMs })
         } else if (silentMs < staleWarningMs && level !== undefined) {
           episodes.delete(info.id)
@@ -43,7 +41,7 @@ export const monitorKind: ActorKind = {
         }
       }
       // Actors that stopped, failed or were deleted end their episode silently.
-      for (const id of episodes.keys()) if (!seen.has(id)) episodes.delete(id)
+      for (const id of episodes.keys()) if (!stillLive.has(id)) episodes.delete(id)
       lastStale = [...episodes.keys()]
     }
 
@@ -51,14 +49,14 @@ export const monitorKind: ActorKind = {
       chat (message) {
         const word = message.content.trim()
         if (word === 'health') {
-          return `${ctx.system.list().length} agents; stale: ${lastStale.length === 0 ? 'none' : lastStale.join(', ')}`
+          return `${ctx.system.count()} agents; stale: ${lastStale.length === 0 ? 'none' : lastStale.join(', ')}`
         }
         return `monitor-agent understands:\n${monitorKind.help ?? ''}`
       },
       heartbeat () {
         const now = ctx.clock.now()
         check(now)
-        ctx.publish(topics.systemHealth, { agentCount: ctx.system.list().length, staleAgents: lastStale, timestampMs: now })
+        ctx.publish(topics.systemHealth, { agentCount: ctx.system.count(), staleAgents: lastStale, timestampMs: now })
         return { staleAgents: lastStale.length }
       },
     }

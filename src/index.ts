@@ -13,7 +13,7 @@ export type { Violation } from './broker/hooks.js'
 export type { HttpHost, UpgradeHandler } from './http/host.js'
 export type {
   ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
-  KindInfo, MqttMessage, SpawnOptions, SupervisorSpec, SystemApi,
+  KindInfo, Liveness, MqttMessage, SpawnOptions, SupervisorSpec, SystemApi,
 } from './actor/types.js'
 export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
 export {

@@ -17,6 +17,7 @@ export function registerKernelMetrics (metrics: Metrics, actors: ActorSystem, br
   metrics.register('colony_alerts_total', 'Alerts raised, by severity', 'counter',
     () => SEVERITIES.map((severity) => [{ severity }, c.alerts[severity]]))
   metrics.register('colony_heartbeats_total', 'Heartbeats published', 'counter', () => c.heartbeatsPublished)
+  metrics.register('colony_heartbeats_deferred_total', 'Heartbeats postponed and coalesced because the bus was saturated', 'counter', () => c.heartbeatsDeferred)
   metrics.register('colony_heartbeats_skipped_total', 'Heartbeats an actor declined to send', 'counter', () => c.heartbeatsSkipped)
   metrics.register('colony_mqtt_clients', 'Connected MQTT clients', 'gauge', () => broker.stats().clients)
   metrics.register('colony_mqtt_messages_received_total', 'Publishes accepted from MQTT clients', 'counter', () => broker.stats().messagesIn)

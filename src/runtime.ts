@@ -80,7 +80,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     version: VERSION,
     startedAtMs,
     uptimeMs: Date.now() - startedAtMs,
-    actors: actors.api.list().length,
+    actors: actors.api.count(),
     mqttClients: broker.stats().clients,
   })
 

@@ -1,4 +1,4 @@
-import { Router } from '@koa/router'
+import type { Router } from '@koa/router'
 import { ColonyError, MAX_CHAT_CONTENT, messageId, type SystemApi } from '../../src/index.js'
 import { optionalString, readJson, requireObject } from './body.js'
 
@@ -6,8 +6,7 @@ import { optionalString, readJson, requireObject } from './body.js'
  * The Wactorz actor API: list, get, pause, resume, delete, chat, plus `POST /api/actors` to spawn a
  * spawnable kind. The list body is serialized once per registry version, not once per request.
  */
-export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
-  const router = new Router({ prefix: '/api' })
+export function actorRoutes (router: Router, system: SystemApi, bodyLimit: number): void {
   let cached: { version: number, body: Buffer, etag: string } | undefined
 
   const listBody = (): { body: Buffer, etag: string } => {
@@ -18,7 +17,7 @@ export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
     return cached
   }
 
-  router.get('/actors', (ctx) => {
+  router.get('/api/actors', (ctx) => {
     const { body, etag } = listBody()
     ctx.set('ETag', etag)
     ctx.set('Cache-Control', 'no-cache')
@@ -30,7 +29,7 @@ export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
     ctx.body = body
   })
 
-  router.post('/actors', async (ctx) => {
+  router.post('/api/actors', async (ctx) => {
     const body = requireObject(await readJson(ctx, bodyLimit))
     const kind = optionalString(body, 'kind', 64)
     if (kind === undefined) throw new ColonyError('invalid_body', 'kind is required (see GET /api/kinds)', { details: { field: 'kind' } })
@@ -39,29 +38,29 @@ export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
     ctx.body = await system.spawn(kind, name === undefined ? {} : { name })
   })
 
-  router.get('/kinds', (ctx) => {
+  router.get('/api/kinds', (ctx) => {
     ctx.body = system.kinds().filter((k) => k.spawnable)
   })
 
-  router.get('/actors/:id', (ctx) => {
+  router.get('/api/actors/:id', (ctx) => {
     const actor = system.get(ctx.params.id as string)
     if (actor === undefined) throw notFound(ctx.params.id as string)
     ctx.body = actor
   })
 
-  router.post('/actors/:id/pause', (ctx) => {
+  router.post('/api/actors/:id/pause', (ctx) => {
     ctx.body = system.pause(ctx.params.id as string)
   })
 
-  router.post('/actors/:id/resume', (ctx) => {
+  router.post('/api/actors/:id/resume', (ctx) => {
     ctx.body = system.resume(ctx.params.id as string)
   })
 
-  router.delete('/actors/:id', async (ctx) => {
+  router.delete('/api/actors/:id', async (ctx) => {
     ctx.body = await system.remove(ctx.params.id as string)
   })
 
-  router.post('/chat', async (ctx) => {
+  router.post('/api/chat', async (ctx) => {
     const body = requireObject(await readJson(ctx, bodyLimit))
     const content = body.content
     if (typeof content !== 'string' || content.trim() === '') {
@@ -79,8 +78,6 @@ export function actorRoutes (system: SystemApi, bodyLimit: number): Router {
     ctx.status = 202
     ctx.body = { id, to: target.name, agentId: target.id, status: 'queued', replyTopic: `agents/${target.id}/chat` }
   })
-
-  return router
 }
 
 function notFound (ref: string): ColonyError {

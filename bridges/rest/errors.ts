@@ -2,8 +2,9 @@ import type { Context, Next } from 'koa'
 import { ColonyError, errorBody, toColonyError, type Logger } from '../../src/index.js'
 
 /** Maps any error (ours, Koa's, the router's) to `{error: {code, message}}` with the right status, once. */
-export function errorHandler (log: Logger) {
+export function errorHandler (log: Logger, stats: { requests: number }) {
   return async function errors (ctx: Context, next: Next): Promise<void> {
+    stats.requests++
     const started = performance.now()
     try {
       await next()

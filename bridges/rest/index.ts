@@ -1,4 +1,5 @@
 import Koa from 'koa'
+import { Router } from '@koa/router'
 import type { BridgeDef } from '../../src/index.js'
 import { actorRoutes } from './actors.js'
 import { errorHandler } from './errors.js'
@@ -14,24 +15,20 @@ export const restBridge: BridgeDef = {
     const app = new Koa({ proxy: ctx.config.http.trustProxy })
     app.silent = true
     app.on('error', (err: unknown) => ctx.log.debug({ err }, 'koa error'))
-    let requests = 0
-    app.use(async (_c, next) => {
-      requests++
-      await next()
-    })
-    app.use(errorHandler(ctx.log))
-    const actors = actorRoutes(ctx.system, ctx.config.http.bodyLimitBytes)
-    const system = systemRoutes(ctx)
-    for (const router of [actors, system.router]) {
-      app.use(router.routes())
-      app.use(router.allowedMethods())
-    }
-    ctx.setStats(() => ({ requests }))
+    const stats = { requests: 0 }
+    app.use(errorHandler(ctx.log, stats))
+    // One router for every family: each extra router costs a middleware layer on every request.
+    const router = new Router()
+    actorRoutes(router, ctx.system, ctx.config.http.bodyLimitBytes)
+    const stopSystem = systemRoutes(router, ctx)
+    app.use(router.routes())
+    app.use(router.allowedMethods())
+    ctx.setStats(() => ({ requests: stats.requests }))
     const handle = app.callback()
     const unmount = ctx.http.setHandler((req, res) => { void handle(req, res) })
     return async () => {
       unmount()
-      system.stop()
+      stopSystem()
     }
   },
 }

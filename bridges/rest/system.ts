@@ -1,10 +1,9 @@
-import { Router } from '@koa/router'
+import type { Router } from '@koa/router'
 import type { BridgeContext } from '../../src/index.js'
 import { topics } from '../../src/index.js'
 
 /** Health, Prometheus metrics and the Home Assistant map (kept from `system/ha-map`). */
-export function systemRoutes (ctx: BridgeContext): { router: Router, stop: () => void } {
-  const router = new Router()
+export function systemRoutes (router: Router, ctx: BridgeContext): () => void {
   let haMap: Buffer | undefined
   const stop = ctx.bus.subscribe(topics.systemHaMap, (m) => {
     haMap = m.payload.length === 0 ? undefined : m.payload
@@ -32,5 +31,5 @@ export function systemRoutes (ctx: BridgeContext): { router: Router, stop: () =>
     c.body = haMap
   })
 
-  return { router, stop }
+  return stop
 }

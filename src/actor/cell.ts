@@ -277,7 +277,10 @@ export class ActorCell implements ContextOwner {
   /** Called by the heartbeat scheduler; false means "the bus is saturated, retry me" (coalesced). */
   beat (): boolean {
     const bus = this.host.bus
-    if (bus.saturated) return false
+    if (bus.saturated) {
+      this.host.counters.heartbeatsDeferred++
+      return false
+    }
     const now = this.host.clock.now()
     const payload = this.heartbeat(now)
     if (payload === undefined) return true

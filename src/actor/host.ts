@@ -14,6 +14,8 @@ export interface KernelCounters {
   giveUps: number
   heartbeatsPublished: number
   heartbeatsSkipped: number
+  /** Beats postponed (and coalesced) because the bus was saturated. */
+  heartbeatsDeferred: number
   alerts: Record<Severity, number>
 }
 
@@ -25,6 +27,7 @@ export function newCounters (): KernelCounters {
     giveUps: 0,
     heartbeatsPublished: 0,
     heartbeatsSkipped: 0,
+    heartbeatsDeferred: 0,
     alerts: { info: 0, warning: 0, error: 0, critical: 0 },
   }
 }

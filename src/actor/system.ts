@@ -10,7 +10,7 @@ import { ActorCell } from './cell.js'
 import { newCounters, type CellHost, type KernelCounters } from './host.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { Supervisor } from './supervisor.js'
-import type { ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
+import type { ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
 
 export interface ActorSystemOptions {
   bus: Bus
@@ -188,6 +188,14 @@ export class ActorSystem implements CellHost {
     return {
       version: () => this.version,
       list: () => [...this.cells.values()].map((c) => c.info()),
+      count: () => this.cells.size,
+      liveness: () => {
+        const out: Liveness[] = []
+        for (const c of this.cells.values()) {
+          out.push({ id: c.id, name: c.name, state: c.state, lastSignMs: c.lastHeartbeatMs ?? c.startedAtMs ?? c.createdAtMs })
+        }
+        return out
+      },
       get: (ref): ActorStats | undefined => this.resolve(ref)?.stats(),
       kinds: (): KindInfo[] => [...this.kindTable.values()].map((k) => ({
         kind: k.kind, agentType: k.agentType, spawnable: k.spawnable === true, protected: k.protected === true, help: k.help,

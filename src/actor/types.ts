@@ -128,6 +128,15 @@ export interface ActorStats extends ActorInfo {
   lastHeartbeatMs: number | null
 }
 
+/** The few fields the monitor needs about every actor, without building full info objects. */
+export interface Liveness {
+  id: string
+  name: string
+  state: WireState
+  /** When it last beat, or when it started (or was created) if it has not beaten yet. */
+  lastSignMs: number
+}
+
 export interface KindInfo { kind: string, agentType: string, spawnable: boolean, protected: boolean, help: string | undefined }
 
 /** The registry and control surface, shared by actors (via `ctx.system`) and bridges. */
@@ -135,6 +144,10 @@ export interface SystemApi {
   /** Bumped on every add, remove and state change: cache serialized views by it. */
   version(): number
   list(): ActorInfo[]
+  /** How many actors the registry holds. */
+  count(): number
+  /** One cheap entry per actor for liveness checks (the monitor scans thousands each tick). */
+  liveness(): Liveness[]
   get(ref: string): ActorStats | undefined
   kinds(): KindInfo[]
   spawn(kind: string, options?: SpawnOptions): Promise<ActorInfo>

@@ -1,7 +1,7 @@
 import { Aedes, type Client } from 'aedes'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { IncomingMessage } from 'node:http'
-import { Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import { WebSocketServer, createWebSocketStream } from 'ws'
 import { ColonyError, isColonyError } from '../errors.js'
 import type { Logger } from '../log.js'
@@ -101,22 +101,25 @@ export class Broker {
       conn.destroy()
       return
     }
+    if (remoteAddress !== undefined) this.addresses.set(conn, remoteAddress)
+    const client = this.aedes.handle(conn, req)
+    // Aedes reads in paused mode ('readable' + read()); a 'data' listener then sees each chunk as Aedes reads
+    // it, without switching the stream to flowing mode or wrapping the socket.
     const guard = new PacketSizeGuard(this.options.maxPacketBytes)
-    const guarded = Duplex.from({ readable: conn.pipe(guard), writable: conn })
-    if (remoteAddress !== undefined) this.addresses.set(guarded, remoteAddress)
-    const client = this.aedes.handle(guarded, req)
-    guard.on('error', (err) => {
-      if (isColonyError(err)) {
-        this.reportViolation({
-          code: err.code,
-          clientId: client.id ?? '(connecting)',
-          topic: '',
-          reason: err.message,
-          ...(remoteAddress !== undefined && { remoteAddress }),
-        })
-      }
+    const onData = (chunk: Buffer): void => {
+      const err = guard.check(chunk)
+      if (err === undefined) return
+      conn.off('data', onData)
+      this.reportViolation({
+        code: err.code,
+        clientId: client.id ?? '(connecting)',
+        topic: '',
+        reason: err.message,
+        ...(remoteAddress !== undefined && { remoteAddress }),
+      })
       conn.destroy()
-    })
+    }
+    conn.on('data', onData)
     conn.on('error', () => conn.destroy())
     this.connections.add(conn)
     conn.once('close', () => this.connections.delete(conn))

@@ -1,0 +1,156 @@
+import mqtt from 'mqtt'
+import { Scope, sleep, startWorker } from './lib/proc.js'
+import { mb, pct, percentile, type Bench, type BenchReport, type Cell, type Verdict } from './lib/report.js'
+import type { ColonyInfo, Mark, SpawnResult } from './workers/colony.js'
+
+/**
+ * Heartbeat scale: N echo actors in a real Colony (its own process) beat every second through the embedded
+ * broker to one external mqtt.js subscriber on `agents/+/heartbeat` (this process). Only beats whose
+ * `timestampMs` falls inside the window count, so each actor owes exactly window/interval beats whatever
+ * its phase. A runtime with no extra actors is measured first: the CPU baseline.
+ */
+const INTERVAL_MS = 1000
+const WARMUP_MS = 2500
+/** How long beats stamped inside the window may take to arrive before we stop listening. */
+const GRACE_MS = 1500
+const SIZES = [0, 1000, 10_000]
+const PREFIX = 'bench-'
+
+interface Heartbeat { agentId?: string, agentName?: string, timestampMs?: number }
+
+interface SizeResult {
+  actors: number
+  windowS: number
+  expected: number
+  delivered: number
+  extra: number
+  actorsSeen: number
+  actorsShort: number
+  actorsOver: number
+  published: number
+  cpuPct: number
+  cpuUs: number
+  /** The runtime's own measure of the window, for CPU per second. */
+  wallMs: number
+  rssBytes: number
+  heapBytes: number
+  latency: { p50: number, p99: number, max: number }
+  spawnMs: number
+  exitedCleanly: boolean
+}
+
+async function measure (actors: number, windowS: number): Promise<SizeResult> {
+  const scope = new Scope()
+  try {
+    const worker = startWorker('colony', `colony-${actors}`, { heartbeatIntervalMs: INTERVAL_MS, maxActors: actors + 1000 })
+    scope.defer(() => worker.kill())
+    const info = await worker.ready<ColonyInfo>()
+    const sub = await mqtt.connectAsync(info.mqttUrl, { reconnectPeriod: 0, clientId: `bench-hb-sub-${process.pid}` })
+    scope.defer(() => sub.endAsync(true))
+
+    let from = Infinity
+    let to = -Infinity
+    const perActor = new Map<string, number>()
+    const latencies: number[] = []
+    sub.on('message', (_topic, payload) => {
+      const hb = JSON.parse(payload.toString('utf8')) as Heartbeat
+      const ts = hb.timestampMs ?? 0
+      if (hb.agentName?.startsWith(PREFIX) !== true || ts < from || ts >= to) return
+      perActor.set(hb.agentId ?? '', (perActor.get(hb.agentId ?? '') ?? 0) + 1)
+      latencies.push(Date.now() - ts)
+    })
+    await sub.subscribeAsync('agents/+/heartbeat', { qos: 0 })
+
+    const spawned = await worker.request<SpawnResult>('spawn', { count: actors, prefix: PREFIX })
+    if (spawned.running !== actors) throw new Error(`only ${spawned.running} of ${actors} actors are running`)
+    await sleep(WARMUP_MS)
+
+    from = Date.now()
+    to = from + windowS * 1000
+    const m0 = await worker.request<Mark>('mark')
+    await sleep(to - Date.now())
+    const m1 = await worker.request<Mark>('mark')
+    await sleep(GRACE_MS)
+    to = -Infinity
+
+    await sub.endAsync()
+    const exitedCleanly = await worker.close()
+    const perWindow = (windowS * 1000) / INTERVAL_MS
+    const counts = [...perActor.values()]
+    latencies.sort((a, b) => a - b)
+    return {
+      actors,
+      windowS,
+      expected: actors * perWindow,
+      // An actor owes `perWindow` beats; extra ones (a deferred beat sent late, then the next on time) must
+      // not hide another actor's missing beats, so each actor counts at most `perWindow`.
+      delivered: counts.reduce((s, c) => s + Math.min(c, perWindow), 0),
+      extra: counts.reduce((s, c) => s + Math.max(0, c - perWindow), 0),
+      actorsSeen: perActor.size,
+      actorsShort: actors - counts.filter((c) => c >= perWindow).length,
+      actorsOver: counts.filter((c) => c > perWindow).length,
+      published: m1.heartbeatsPublished - m0.heartbeatsPublished,
+      cpuUs: m1.cpuUs - m0.cpuUs,
+      wallMs: m1.wallMs - m0.wallMs,
+      cpuPct: (m1.cpuUs - m0.cpuUs) / 1000 / (m1.wallMs - m0.wallMs),
+      rssBytes: m1.rssBytes,
+      heapBytes: m1.heapUsedBytes,
+      latency: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? NaN },
+      spawnMs: spawned.ms,
+      exitedCleanly,
+    }
+  } finally {
+    await scope.close()
+  }
+}
+
+export const heartbeatBench: Bench = {
+  name: 'heartbeat',
+  description: `${SIZES.filter((n) => n > 0).join(' and ')} actors beating every ${INTERVAL_MS} ms to one external mqtt.js subscriber`,
+  async run (options) {
+    const windowS = options.windowS ?? 10
+    const results: SizeResult[] = []
+    for (const n of SIZES) {
+      process.stderr.write(`[bench] heartbeat: ${n} actors, ${n === 0 ? Math.min(windowS, 5) : windowS} s window\n`)
+      // The idle baseline needs no long window: it only sets the CPU floor.
+      results.push(await measure(n, n === 0 ? Math.min(windowS, 5) : windowS))
+    }
+    const idle = results[0] as SizeResult
+    const label = (r: SizeResult): string => (r.actors === 0 ? 'idle runtime (baseline)' : `${r.actors.toLocaleString('en-US')} actors`)
+    const loaded = results.filter((r) => r.actors > 0)
+    const delivery: Cell[][] = loaded.map((r) => [
+      label(r), r.expected, r.delivered, pct(r.delivered / r.expected), `${r.actorsShort}/${r.actorsOver}`, r.extra,
+      r.published / r.windowS, `${r.latency.p50}/${r.latency.p99}/${r.latency.max}`,
+    ])
+    const cost: Cell[][] = results.map((r) => {
+      // CPU above the idle runtime, per beat delivered: the cost of the heartbeat path itself.
+      const netUs = r.actors === 0 ? '-' : (r.cpuUs - idle.cpuPct * r.wallMs * 1000) / (r.delivered + r.extra)
+      return [label(r), pct(r.cpuPct), netUs, mb(r.rssBytes), mb(r.heapBytes), r.actors === 0 ? '-' : Math.round(r.spawnMs)]
+    })
+    const verdicts: Verdict[] = results.filter((r) => r.actors > 0).map((r) => ({
+      name: `heartbeat ${r.actors} actors delivered/expected`,
+      ratio: r.delivered / r.expected,
+      target: 1,
+      detail: `${r.delivered} of ${r.expected} beats in ${r.windowS} s at ${pct(r.cpuPct)} of a core (idle runtime ${pct(idle.cpuPct)})`,
+    }))
+    const notes = results.filter((r) => !r.exitedCleanly).map((r) => `the ${r.actors}-actor runtime did not exit by itself after close()`)
+    const report: BenchReport = {
+      tables: [{
+        title: `Heartbeat delivery at ${INTERVAL_MS} ms, ${windowS} s window, runtime in its own process`,
+        columns: ['run', 'expected', 'delivered', 'ratio', 'short/over', 'extra', 'published/s', 'latency ms p50/p99/max'],
+        rows: delivery,
+        note: 'delivered: beats stamped inside the window, at most window/interval per actor; short/over: actors with fewer / ' +
+          'more than that; extra: beats above it (not in delivered). published/s: beats the runtime handed to the broker, ' +
+          'its system actors too. latency: receive time - timestampMs.',
+      }, {
+        title: 'Runtime cost over the same window',
+        columns: ['run', 'runtime CPU', 'net µs/beat', 'RSS', 'heap used', 'spawn ms'],
+        rows: cost,
+        note: 'runtime CPU: process.cpuUsage() of the runtime process, % of one core. net µs/beat: CPU above the idle baseline per beat received.',
+      }],
+      verdicts,
+      notes,
+    }
+    return report
+  },
+}

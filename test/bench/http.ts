@@ -1,0 +1,134 @@
+import { execFile } from 'node:child_process'
+import { get } from 'node:http'
+import { runWrk, which } from './lib/external.js'
+import { procSample, Scope, startWorker } from './lib/proc.js'
+import { median, pct, type Bench, type Cell, type Verdict } from './lib/report.js'
+import type { BareHttpInfo } from './workers/http-bare.js'
+import type { ColonyInfo } from './workers/colony.js'
+import type { LoadArgs, LoadResult } from './workers/http-load.js'
+
+/**
+ * `GET /api/actors` on a real Colony with ~100 actors vs a bare `node:http` server (also in its own process)
+ * answering the very bytes Colony returned, same content type. Both are loaded by the same generator
+ * (wrk, or a node keep-alive generator in its own process when wrk is missing) for the same time and
+ * concurrency, alternating which goes first.
+ */
+const ACTORS = 100
+const CONNECTIONS = 32
+const WARMUP_S = 1
+
+interface Response { status: number, contentType: string, body: Buffer }
+interface Run { reqPerS: number, non2xx: number, errors: number, p50Ms: number, p99Ms: number, cpuPct: number, usPerReq: number }
+
+function fetchOnce (url: string): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    // No keep-alive agent: nothing of ours may stay connected to the servers and keep a process alive.
+    get(url, { agent: false }, (res) => {
+      const chunks: Buffer[] = []
+      res.on('data', (c: Buffer) => chunks.push(c))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks) }))
+    }).on('error', reject)
+  })
+}
+
+async function load (url: string, durationS: number): Promise<Omit<Run, 'cpuPct' | 'usPerReq'>> {
+  if (which('wrk') !== undefined) {
+    const w = await runWrk(url, CONNECTIONS, durationS)
+    return { reqPerS: w.requestsPerSec, non2xx: w.non2xx, errors: w.socketErrors, p50Ms: w.p50Ms, p99Ms: w.p99Ms }
+  }
+  const args: LoadArgs = { url, connections: CONNECTIONS, durationMs: durationS * 1000 }
+  const out = await new Promise<string>((resolve, reject) => {
+    execFile(process.execPath, [new URL('./workers/http-load.js', import.meta.url).pathname, JSON.stringify(args)],
+      { timeout: (durationS + 30) * 1000 }, (err, stdout) => { if (err !== null) reject(new Error(err.message, { cause: err })); else resolve(stdout) })
+  })
+  const r = JSON.parse(out) as LoadResult
+  return { reqPerS: r.requests / (r.elapsedMs / 1000), non2xx: r.non2xx, errors: r.errors, p50Ms: NaN, p99Ms: NaN }
+}
+
+async function measure (url: string, pid: number, durationS: number): Promise<Run> {
+  const a = procSample(pid)
+  const started = performance.now()
+  const r = await load(url, durationS)
+  const b = procSample(pid)
+  const seconds = (performance.now() - started) / 1000
+  const cpuUs = b.cpuUs - a.cpuUs
+  return { ...r, cpuPct: cpuUs / 1e6 / seconds, usPerReq: cpuUs / (r.reqPerS * seconds) }
+}
+
+export const httpBench: Bench = {
+  name: 'http',
+  description: `GET /api/actors with ${ACTORS} actors vs bare node:http serving the same bytes`,
+  async run (options) {
+    const windowS = options.windowS ?? 5
+    const scope = new Scope()
+    const notes: string[] = []
+    try {
+      const colony = startWorker('colony', 'colony-http')
+      scope.defer(() => colony.kill())
+      const info = await colony.ready<ColonyInfo>()
+      await colony.request('spawn', { count: ACTORS, prefix: 'bench-' })
+      const colonyUrl = `${info.httpUrl}/api/actors`
+      const reference = await fetchOnce(colonyUrl)
+      if (reference.status !== 200) throw new Error(`GET /api/actors answered ${reference.status}`)
+
+      const bare = startWorker('http-bare', 'bare-http')
+      scope.defer(() => bare.kill())
+      await bare.ready()
+      const served = await bare.request<BareHttpInfo>('serve', { bodyBase64: reference.body.toString('base64'), contentType: reference.contentType })
+      const bareUrl = `http://127.0.0.1:${served.port}/api/actors`
+      const check = await fetchOnce(bareUrl)
+      if (!check.body.equals(reference.body) || check.contentType !== reference.contentType) throw new Error('bare server does not answer the same bytes')
+
+      const targets = [
+        { name: 'bare node:http', url: bareUrl, pid: served.pid },
+        { name: 'Colony /api/actors', url: colonyUrl, pid: info.pid },
+      ]
+      const generator = which('wrk') !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `node keep-alive generator, ${CONNECTIONS} connections (wrk not installed)`
+      if (which('wrk') === undefined) notes.push('wrk is not installed (scripts/bench-deps.sh): used the node load generator, which saturates earlier')
+      for (const t of targets) await load(t.url, WARMUP_S) // JIT warm-up, not measured
+      const runs = new Map<string, Run[]>()
+      for (let round = 0; round < options.rounds; round++) {
+        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+          process.stderr.write(`[bench] http: round ${round + 1}/${options.rounds}, ${t.name}\n`)
+          runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.url, t.pid, windowS)])
+        }
+      }
+
+      const rows: Cell[][] = []
+      const medians = new Map<string, number>()
+      for (const [name, rs] of runs) {
+        const reqPerS = median(rs.map((r) => r.reqPerS))
+        medians.set(name, reqPerS)
+        rows.push([name, reqPerS, median(rs.map((r) => r.p50Ms)), median(rs.map((r) => r.p99Ms)),
+          pct(median(rs.map((r) => r.cpuPct))), median(rs.map((r) => r.usPerReq)),
+          rs.reduce((s, r) => s + r.non2xx + r.errors, 0), rs.map((r) => Math.round(r.reqPerS)).join('/')])
+      }
+      const cost = (name: string): number => median((runs.get(name) ?? []).map((r) => r.usPerReq))
+      const verdicts: Verdict[] = [{
+        name: 'Colony GET /api/actors / bare node:http req/s',
+        ratio: (medians.get('Colony /api/actors') ?? NaN) / (medians.get('bare node:http') ?? NaN),
+        target: 0.5,
+        detail: `${reference.body.length} byte body, ${ACTORS} echo actors + system actors, ${generator}`,
+      }, {
+        // On 2 cores neither server may reach 100 % (the generator and the kernel's loopback copies share them),
+        // so requests per server CPU-second is the steadier comparison of the two request paths.
+        name: 'Colony / bare node:http requests per server CPU-second',
+        ratio: cost('bare node:http') / cost('Colony /api/actors'),
+        detail: `${cost('Colony /api/actors').toFixed(1)} vs ${cost('bare node:http').toFixed(1)} µs of server CPU per request`,
+      }]
+      if (!await bare.close()) notes.push('the bare HTTP server did not exit by itself')
+      if (!await colony.close()) notes.push('the Colony runtime did not exit by itself after close()')
+      return {
+        tables: [{
+          title: `GET /api/actors (${reference.body.length} bytes), ${generator}, ${windowS} s per run, median of ${options.rounds}`,
+          columns: ['server', 'req/s', 'p50 ms', 'p99 ms', 'server CPU', 'µs CPU/req', 'errors', 'runs req/s'],
+          rows,
+        }],
+        verdicts,
+        notes,
+      }
+    } finally {
+      await scope.close()
+    }
+  },
+}

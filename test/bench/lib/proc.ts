@@ -1,0 +1,160 @@
+import { fork, type ChildProcess } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { createInterface } from 'node:readline'
+import type { Readable } from 'node:stream'
+
+/** What a worker sends back for one request. */
+interface Reply { id: number, ok: boolean, result?: unknown, error?: string }
+interface ReadyMessage { type: 'ready', info: unknown }
+
+/**
+ * A benchmark worker: a child process running a file from `workers/`, driven by request/reply over IPC.
+ * Everything measured runs in children so the parent's own work (load generation, counting) is never
+ * billed to the system under test.
+ */
+export class Worker {
+  private nextId = 1
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void, reject: (e: Error) => void }>()
+  private readonly exited: Promise<number | null>
+  private readonly readyInfo: Promise<unknown>
+  private exitCode: number | null | undefined
+
+  constructor (readonly name: string, private readonly child: ChildProcess) {
+    let onReady: (info: unknown) => void = () => undefined
+    let onFail: (err: Error) => void = () => undefined
+    this.readyInfo = new Promise((resolve, reject) => { onReady = resolve; onFail = reject })
+    child.on('message', (raw) => {
+      const msg = raw as Partial<Reply & ReadyMessage>
+      if (msg.type === 'ready') { onReady(msg.info); return }
+      const waiter = this.pending.get(msg.id as number)
+      if (waiter === undefined) return
+      this.pending.delete(msg.id as number)
+      if (msg.ok === true) waiter.resolve(msg.result)
+      else waiter.reject(new Error(`${name}: ${msg.error ?? 'request failed'}`))
+    })
+    this.exited = new Promise((resolve) => {
+      child.once('exit', (code, signal) => {
+        this.exitCode = code
+        const err = new Error(`${name} exited (code ${code}, signal ${signal})`)
+        onFail(err)
+        for (const w of this.pending.values()) w.reject(err)
+        this.pending.clear()
+        resolve(code)
+      })
+    })
+    prefixLines(child.stdout, name)
+    prefixLines(child.stderr, name)
+  }
+
+  get pid (): number {
+    return this.child.pid as number
+  }
+
+  /** Resolves with what the worker announced once it was ready (ports, pid...). */
+  ready<T> (timeoutMs = 60_000): Promise<T> {
+    return withTimeout(this.readyInfo as Promise<T>, timeoutMs, `${this.name} to start`)
+  }
+
+  request<T> (cmd: string, args?: unknown, timeoutMs = 120_000): Promise<T> {
+    if (this.exitCode !== undefined) return Promise.reject(new Error(`${this.name} has exited`))
+    const id = this.nextId++
+    const reply = new Promise<T>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
+    })
+    this.child.send({ id, cmd, args })
+    return withTimeout(reply, timeoutMs, `${this.name} to answer ${cmd}`)
+  }
+
+  /**
+   * Asks the worker to close what it opened and waits for the process to end by itself. A worker that is
+   * still alive after `graceMs` has leaked a handle: it is killed and the leak reported (returns false).
+   */
+  async close (graceMs = 15_000): Promise<boolean> {
+    if (this.exitCode !== undefined) return this.exitCode === 0
+    await this.request('close').catch((err: unknown) => process.stderr.write(`[bench] ${String(err)}\n`))
+    const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs)
+    const code = await this.exited
+    clearTimeout(timer)
+    return code === 0
+  }
+
+  kill (): void {
+    if (this.exitCode === undefined) this.child.kill('SIGKILL')
+  }
+}
+
+/**
+ * Forks `dist/test/bench/workers/<file>.js` with a JSON argument. With `BENCH_CPU_PROF=<dir>` in the
+ * environment, every worker writes a V8 CPU profile there when it ends: where the time went.
+ */
+export function startWorker (file: string, name: string, arg: unknown = {}): Worker {
+  const profDir = process.env.BENCH_CPU_PROF
+  const child = fork(new URL(`../workers/${file}.js`, import.meta.url), [JSON.stringify(arg)], {
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    ...(profDir !== undefined && profDir !== '' && { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] }),
+  })
+  return new Worker(name, child)
+}
+
+function prefixLines (stream: Readable | null, name: string): void {
+  if (stream === null) return
+  createInterface({ input: stream }).on('line', (line) => process.stderr.write(`[${name}] ${line}\n`))
+}
+
+export function withTimeout<T> (p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms)
+  })
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer))
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Linux reports CPU time in clock ticks; USER_HZ is 100 on every architecture Node runs on. */
+const TICKS_PER_SECOND = 100
+
+export interface ProcSample { cpuUs: number, rssBytes: number }
+
+/** CPU time (user + system) and RSS of any process, read from /proc, so Mosquitto is measured like Node. */
+export function procSample (pid: number): ProcSample {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  // The command name (field 2) may contain spaces and parentheses: fields are counted after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+  const ticks = Number(fields[11]) + Number(fields[12])
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
+  return { cpuUs: ticks * (1e6 / TICKS_PER_SECOND), rssBytes: rssKb * 1024 }
+}
+
+/** A port that was free a moment ago, for programs (Mosquitto) that cannot be told to pick port 0. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen({ host: '127.0.0.1', port: 0 }, () => resolve())
+  })
+  const address = server.address()
+  await new Promise<void>((resolve) => server.close(() => resolve()))
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** Runs cleanup steps in reverse order of registration, even when a benchmark fails half way. */
+export class Scope {
+  private readonly steps: Array<() => unknown> = []
+  defer (step: () => unknown): void {
+    this.steps.push(step)
+  }
+
+  async close (): Promise<void> {
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step()
+      } catch (err) {
+        process.stderr.write(`[bench] cleanup failed: ${String(err)}\n`)
+      }
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/** Tables and verdicts: every benchmark returns these and `run.ts` prints them the same way. */
+
+export type Cell = string | number
+export interface Table { title: string, columns: string[], rows: Cell[][], note?: string }
+
+/** A ratio against a baseline measured in the same run, with the issue's target when there is one. */
+export interface Verdict {
+  name: string
+  ratio: number
+  /** The ratio must be at least this (undefined: informational). */
+  target?: number
+  detail: string
+}
+
+export interface BenchReport { tables: Table[], verdicts: Verdict[], notes: string[] }
+
+export function renderTable (t: Table): string {
+  const cells = [t.columns, ...t.rows.map((r) => r.map((c) => (typeof c === 'number' ? fmt(c) : c)))]
+  const widths = t.columns.map((_c, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)))
+  const line = (r: string[]): string => r.map((c, i) => {
+    const w = widths[i] ?? 0
+    // Text left, numbers right, so columns of figures line up.
+    return i === 0 || !/^[-+]?[\d.,]+( ?[%a-zA-Zµ/]+)?$/.test(c) ? c.padEnd(w) : c.padStart(w)
+  }).join('  ').trimEnd()
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ')
+  const out = [`${t.title}`, line(t.columns), rule, ...cells.slice(1).map(line)]
+  if (t.note !== undefined) out.push(t.note)
+  return out.join('\n')
+}
+
+export function renderVerdict (v: Verdict): string {
+  const status = v.target === undefined ? 'info' : v.ratio >= v.target ? 'PASS' : 'BELOW TARGET'
+  const target = v.target === undefined ? '' : ` (target >= ${v.target})`
+  return `RATIO ${v.name}: ${v.ratio.toFixed(4)}${target}  ${status}  — ${v.detail}`
+}
+
+/** Numbers with a sensible number of digits for a table. */
+export function fmt (n: number): string {
+  if (!Number.isFinite(n)) return String(n)
+  const abs = Math.abs(n)
+  if (Number.isInteger(n) || abs >= 1000) return Math.round(n).toLocaleString('en-US')
+  if (abs >= 100) return n.toFixed(0)
+  if (abs >= 10) return n.toFixed(1)
+  return n.toFixed(2)
+}
+
+export const pct = (x: number): string => `${(x * 100).toFixed(1)}%`
+export const mb = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MB`
+
+export function median (xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b)
+  if (s.length === 0) return NaN
+  const mid = s.length >> 1
+  return s.length % 2 === 1 ? s[mid] as number : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+export function percentile (sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
+}
+
+export interface BenchOptions {
+  /** Repetitions of each measurement; tables show the median. */
+  rounds: number
+  /** Length of one measurement window, in seconds (each benchmark has its own default). */
+  windowS: number | undefined
+}
+
+export interface Bench {
+  name: string
+  description: string
+  run(options: BenchOptions): Promise<BenchReport>
+}

@@ -1,0 +1,62 @@
+/**
+ * `npm run bench [-- NAME... --rounds N --window S]`: runs the kernel benchmarks one after the other and
+ * prints, for each, its table and its RATIO against a baseline measured in the same run (the machine is
+ * noisy: only same-run ratios mean anything). Not part of `npm test`. Every server listens on a free
+ * port, every child process is closed, and the process ends by itself.
+ */
+import { parseArgs } from 'node:util'
+import { brokerBench } from './broker.js'
+import { heartbeatBench } from './heartbeat.js'
+import { httpBench } from './http.js'
+import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
+
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench]
+
+const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
+
+${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
+
+  --rounds N   repetitions of the broker and http measurements, median reported (default 3)
+  --window S   seconds per measurement window (default: heartbeat 10, broker 4, http 5)
+
+Mosquitto and wrk are used when installed (scripts/bench-deps.sh).`
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    rounds: { type: 'string', default: '3' },
+    window: { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  },
+})
+const rounds = Number(values.rounds)
+const windowS = values.window === undefined ? undefined : Number(values.window)
+const unknown = positionals.filter((p) => !BENCHES.some((b) => b.name === p))
+if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (windowS !== undefined && !(windowS >= 1))) {
+  if (unknown.length > 0) process.stderr.write(`unknown benchmark: ${unknown.join(', ')}\n\n`)
+  process.stdout.write(`${USAGE}\n`)
+  process.exitCode = values.help === true ? 0 : 2
+} else {
+  const selected = positionals.length === 0 ? BENCHES : BENCHES.filter((b) => positionals.includes(b.name))
+  const allVerdicts: Verdict[] = []
+  for (const bench of selected) {
+    process.stdout.write(`\n=== ${bench.name}: ${bench.description}\n\n`)
+    const started = performance.now()
+    let report: BenchReport
+    try {
+      report = await bench.run({ rounds, windowS })
+    } catch (err) {
+      process.stdout.write(`FAILED: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`)
+      process.exitCode = 1
+      continue
+    }
+    for (const table of report.tables) process.stdout.write(`${renderTable(table)}\n\n`)
+    for (const v of report.verdicts) process.stdout.write(`${renderVerdict(v)}\n`)
+    for (const note of report.notes) process.stdout.write(`note: ${note}\n`)
+    process.stdout.write(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(0)} s)\n`)
+    allVerdicts.push(...report.verdicts)
+  }
+  if (allVerdicts.length > 0) {
+    process.stdout.write(`\n=== summary\n${allVerdicts.map(renderVerdict).join('\n')}\n`)
+  }
+}

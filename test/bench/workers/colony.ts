@@ -1,0 +1,90 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../../src/config.js'
+import { createRuntime } from '../../../src/runtime.js'
+import { BOOT, BRIDGES, KINDS } from '../../../src/main.js'
+import { argument, ready, serve } from '../lib/child.js'
+
+/**
+ * A real Colony (every system actor and bridge, from the same lists the CLI uses) in its own process, on
+ * free ports, with a throwaway data dir. The parent spawns actors and takes CPU marks over IPC.
+ */
+export interface ColonyArgs { heartbeatIntervalMs?: number, maxActors?: number }
+export interface ColonyInfo { pid: number, mqttPort: number, httpPort: number, mqttUrl: string, httpUrl: string }
+export interface SpawnArgs { count: number, prefix: string, concurrency?: number }
+export interface SpawnResult { ms: number, spawned: number, running: number }
+/** A snapshot of the process; CPU from `process.cpuUsage()`, wall time from its monotonic clock. */
+export interface Mark {
+  cpuUs: number
+  wallMs: number
+  rssBytes: number
+  heapUsedBytes: number
+  heartbeatsPublished: number
+  busPublished: number
+  busBacklog: number
+}
+
+const args = argument<ColonyArgs>()
+const dataDir = mkdtempSync(join(tmpdir(), 'colony-bench-'))
+// Also when the worker dies half way (a crash, the parent's SIGKILL after a leak does not run this, nothing can).
+process.on('exit', () => rmSync(dataDir, { recursive: true, force: true }))
+const config = loadConfig({
+  env: {},
+  overrides: {
+    http: { port: 0 },
+    mqtt: { port: 0 },
+    data: { dir: dataDir },
+    log: { level: 'warn' },
+    actors: {
+      ...(args.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: args.heartbeatIntervalMs }),
+      ...(args.maxActors !== undefined && { maxActors: args.maxActors }),
+    },
+  },
+})
+const rt = await createRuntime(config, { kinds: KINDS, boot: BOOT, bridges: BRIDGES })
+
+async function spawn ({ count, prefix, concurrency = 200 }: SpawnArgs): Promise<SpawnResult> {
+  const started = performance.now()
+  let running = 0
+  // In batches: 10 000 spawns at once would each hold a promise and a pending start for no benefit.
+  for (let i = 0; i < count; i += concurrency) {
+    const batch: Array<Promise<unknown>> = []
+    for (let j = i; j < Math.min(count, i + concurrency); j++) {
+      batch.push(rt.system.spawn('echo', { name: `${prefix}${j}` }).then((info) => { if (info.state === 'running') running++ }))
+    }
+    await Promise.all(batch)
+  }
+  return { ms: performance.now() - started, spawned: count, running }
+}
+
+function mark (): Mark {
+  const cpu = process.cpuUsage()
+  const mem = process.memoryUsage()
+  return {
+    cpuUs: cpu.user + cpu.system,
+    wallMs: performance.now(),
+    rssBytes: mem.rss,
+    heapUsedBytes: mem.heapUsed,
+    heartbeatsPublished: rt.actors.counters.heartbeatsPublished,
+    busPublished: rt.broker.bus.published,
+    busBacklog: rt.broker.bus.backlog,
+  }
+}
+
+serve({
+  spawn: (a) => spawn(a as SpawnArgs),
+  mark: () => mark(),
+}, async () => {
+  await rt.close()
+  rmSync(dataDir, { recursive: true, force: true })
+})
+
+const info: ColonyInfo = {
+  pid: process.pid,
+  mqttPort: rt.addresses.mqtt.port,
+  httpPort: rt.addresses.http.port,
+  mqttUrl: rt.urls.mqtt,
+  httpUrl: rt.urls.http,
+}
+ready(info)
