@@ -21,6 +21,8 @@ export interface Mark {
   rssBytes: number
   heapUsedBytes: number
   heartbeatsPublished: number
+  /** Beats postponed and coalesced because the bus was saturated. */
+  heartbeatsDeferred: number
   busPublished: number
   busBacklog: number
 }
@@ -67,6 +69,7 @@ function mark (): Mark {
     rssBytes: mem.rss,
     heapUsedBytes: mem.heapUsed,
     heartbeatsPublished: rt.actors.counters.heartbeatsPublished,
+    heartbeatsDeferred: rt.actors.counters.heartbeatsDeferred,
     busPublished: rt.broker.bus.published,
     busBacklog: rt.broker.bus.backlog,
   }
