@@ -38,10 +38,12 @@ export const ioKind: ActorKind = {
         const mention = MENTION.exec(text)
         const target = mention === null ? 'main-actor' : mention[1] as string
         const content = mention === null ? text : (mention[2] ?? '')
-        const actor = ctx.system.get(target)
+        // The sender sees (and reaches) only the actors of their teams; others do not exist for them.
+        const sender = m.identity
+        const actor = ctx.system.get(target, sender)
         if (actor === undefined) {
           unknown++
-          const known = ctx.system.list().map((a) => `@${a.name}`).join(', ')
+          const known = ctx.system.list(sender).map((a) => `@${a.name}`).join(', ')
           ctx.say(chat.from, `I don't know @${target}. Known agents: ${known}`, chat.id)
           return
         }
@@ -53,7 +55,8 @@ export const ioKind: ActorKind = {
             to: actor.name,
             content,
             timestampMs: ctx.clock.now(),
-          })
+            ...(sender !== undefined && { sender }),
+          }, sender)
           routed++
         } catch (err) {
           ctx.say(chat.from, `could not deliver to @${actor.name}: ${toColonyError(err).message}`, chat.id)

@@ -1,4 +1,4 @@
-import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type SystemApi } from '../src/index.js'
+import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type Identity, type SystemApi } from '../src/index.js'
 
 const HELP = [
   'help — this text',
@@ -9,35 +9,37 @@ const HELP = [
   'spawn <kind> [name] — start a new actor',
 ].join('\n')
 
-type Handler = (api: SystemApi, args: string[], ctx: ActorContext) => string | Promise<string>
+/** `as`: who sent the command; they see and steer only what their teams own. */
+type Handler = (api: SystemApi, args: string[], ctx: ActorContext, as: Identity | undefined) => string | Promise<string>
 
 const COMMANDS: Record<string, Handler> = {
   help: () => `main-actor understands:\n${HELP}`,
-  agents: (api) => {
-    const actors = api.list()
+  agents: (api, _args, _ctx, as) => {
+    const actors = api.list(as)
     const lines = actors.map((a) => `${a.name} (${a.agentType}) ${a.state}${a.protected ? ' [protected]' : ''}`)
     return `${actors.length} agents:\n${lines.join('\n')}`
   },
-  status: (api, [name], ctx) => {
+  status: (api, [name], ctx, as) => {
     if (name === undefined) return 'usage: status <name>'
-    const a = api.get(name)
-    if (a === undefined) return unknownAgent(api, name)
+    const a = api.get(name, as)
+    if (a === undefined) return unknownAgent(api, name, as)
     const beat = a.lastHeartbeatMs === null ? 'no heartbeat yet' : `last heartbeat ${Math.round((ctx.clock.now() - a.lastHeartbeatMs) / 1000)}s ago`
     return `${a.name} (${a.agentType}, id ${a.id}) is ${a.state}${a.protected ? ', protected' : ''}; ` +
       `restarts ${a.restarts}; mailbox ${a.mailboxDepth}/${a.mailboxCapacity}; processed ${a.messagesProcessed}; ${beat}`
   },
-  pause: control('pause', (api, name) => api.pause(name)),
-  resume: control('resume', (api, name) => api.resume(name)),
-  stop: control('stop', (api, name) => api.stop(name)),
-  delete: control('delete', (api, name) => api.remove(name)),
+  pause: control('pause', (api, name, as) => api.pause(name, as)),
+  resume: control('resume', (api, name, as) => api.resume(name, as)),
+  stop: control('stop', (api, name, as) => api.stop(name, as)),
+  delete: control('delete', (api, name, as) => api.remove(name, as)),
   kinds: (api) => {
     const kinds = api.kinds().filter((k) => k.spawnable)
     return kinds.length === 0 ? 'no kinds can be spawned' : `spawnable kinds: ${kinds.map((k) => `${k.kind} (${k.agentType})`).join(', ')}`
   },
-  spawn: async (api, [kind, name]) => {
+  spawn: async (api, [kind, name], _ctx, as) => {
     if (kind === undefined) return 'usage: spawn <kind> [name]'
     try {
-      const info = await api.spawn(kind, name === undefined ? {} : { name })
+      // The new actor belongs to the sender's team (a runtime-internal sender makes a system-owned actor).
+      const info = await api.spawn(kind, { ...(name !== undefined && { name }), team: as?.teamId ?? null })
       return `spawned ${info.name} (${info.agentType}, id ${info.id}): ${info.state}`
     } catch (err) {
       return `cannot spawn ${kind}: ${toColonyError(err).message}`
@@ -45,22 +47,22 @@ const COMMANDS: Record<string, Handler> = {
   },
 }
 
-function control (verb: string, act: (api: SystemApi, name: string) => unknown): Handler {
-  return async (api, [name]) => {
+function control (verb: string, act: (api: SystemApi, name: string, as: Identity | undefined) => unknown): Handler {
+  return async (api, [name], _ctx, as) => {
     if (name === undefined) return `usage: ${verb} <name>`
     try {
-      await act(api, name)
-      const after = api.get(name)
+      await act(api, name, as)
+      const after = api.get(name, as)
       return after === undefined ? `${name} deleted` : `${after.name} is ${after.state}`
     } catch (err) {
       const e = toColonyError(err)
-      return e.code === 'actor_not_found' ? unknownAgent(api, name) : `cannot ${verb} ${name}: ${e.message}`
+      return e.code === 'actor_not_found' ? unknownAgent(api, name, as) : `cannot ${verb} ${name}: ${e.message}`
     }
   }
 }
 
-function unknownAgent (api: SystemApi, name: string): string {
-  return `no agent named "${name.slice(0, 64)}". Known agents: ${api.list().map((a) => a.name).join(', ')}`
+function unknownAgent (api: SystemApi, name: string, as: Identity | undefined): string {
+  return `no agent named "${name.slice(0, 64)}". Known agents: ${api.list(as).map((a) => a.name).join(', ')}`
 }
 
 /** The orchestrator: a small command language over chat for looking at and steering the actor system. */
@@ -78,7 +80,7 @@ export const mainKind: ActorKind = {
         if (handler === undefined) {
           return `unknown command "${command.slice(0, 40)}". Commands: ${Object.keys(COMMANDS).join(', ')} (say "help" for details)`
         }
-        return handler(ctx.system, args, ctx)
+        return handler(ctx.system, args, ctx, message.sender)
       },
     }
   },

@@ -5,6 +5,10 @@ import type { Bus } from './broker/bus.js'
 import type { HttpHost } from './http/host.js'
 import type { Metrics } from './metrics.js'
 import type { ActorContext, ActorKind, SystemApi } from './actor/types.js'
+import type { Acl } from './acl.js'
+import type { Gate } from './auth/gate.js'
+import type { AuthService } from './auth/service.js'
+import type { TeamService } from './auth/teams.js'
 
 export interface RuntimeStatus {
   state: 'starting' | 'running' | 'stopping' | 'stopped'
@@ -26,6 +30,11 @@ export interface BridgeContext {
   readonly config: Readonly<ColonyConfig>
   readonly clock: Clock
   readonly log: Logger
+  /** Who a request is: every door asks the same gate. */
+  readonly gate: Gate
+  readonly auth: AuthService
+  readonly teams: TeamService
+  readonly acl: Acl
   status(): RuntimeStatus
   /** Extra fields for the bridge actor's heartbeat (clients, requests, drops). */
   setStats(stats: () => Record<string, unknown>): void
@@ -46,6 +55,10 @@ export interface BridgeServices {
   http: HttpHost
   metrics: Metrics
   status: () => RuntimeStatus
+  gate: Gate
+  auth: AuthService
+  teams: TeamService
+  acl: Acl
 }
 
 /** Wraps a bridge definition into a protected actor kind: starting the actor attaches the bridge. */
@@ -70,6 +83,10 @@ export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind
             clock: ctx.clock,
             log: ctx.log,
             status: services.status,
+            gate: services.gate,
+            auth: services.auth,
+            teams: services.teams,
+            acl: services.acl,
             setStats: (fn) => { stats = fn },
           })
         },

@@ -7,6 +7,25 @@ export interface ColonyConfig {
   http: { host: string, port: number, bodyLimitBytes: number, trustProxy: boolean }
   mqtt: { host: string, port: number, wsPath: string, maxPacketBytes: number, maxInflightPublishes: number }
   data: { dir: string }
+  store: { file: string, synchronous: 'full' | 'normal' }
+  auth: {
+    mode: AuthMode
+    jwtSecret: string
+    jwtTtlMs: number
+    scryptN: number
+    loginMaxPerAccount: number
+    loginMaxPerAddress: number
+    loginWindowMs: number
+  }
+  oauth: {
+    frontendUrl: string
+    stateTtlMs: number
+    githubClientId: string
+    githubClientSecret: string
+    githubAuthorizeUrl: string
+    githubTokenUrl: string
+    githubApiUrl: string
+  }
   actors: { heartbeatIntervalMs: number, mailboxCapacity: number, maxActors: number }
   supervisor: { strategy: Strategy, maxRestarts: number, restartWindowMs: number }
   monitor: { staleWarningMs: number, staleCriticalMs: number }
@@ -15,6 +34,12 @@ export interface ColonyConfig {
   log: { level: LogLevel }
 }
 
+/**
+ * `loopback`: requests without credentials act as the local admin while every listener is on loopback (like
+ * Mosquitto 2), and need credentials otherwise; `required`: always need credentials; `off`: never checked, and
+ * then only loopback addresses may be bound.
+ */
+export type AuthMode = 'loopback' | 'required' | 'off'
 export type Strategy = 'one_for_one' | 'one_for_all' | 'rest_for_one'
 export const STRATEGIES: readonly Strategy[] = ['one_for_one', 'one_for_all', 'rest_for_one']
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
@@ -22,7 +47,7 @@ const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debu
 
 type Rule =
   | { type: 'int', min: number, max: number }
-  | { type: 'string', pattern?: RegExp, hint?: string }
+  | { type: 'string', pattern?: RegExp, hint?: string, optional?: boolean, secret?: boolean }
   | { type: 'bool' }
   | { type: 'enum', values: readonly string[] }
 
@@ -30,6 +55,8 @@ const port: Rule = { type: 'int', min: 0, max: 65535 }
 const ms = (min: number, max = 86_400_000): Rule => ({ type: 'int', min, max })
 const host: Rule = { type: 'string', pattern: /^[A-Za-z0-9.:-]+$/, hint: 'an IP address or host name' }
 const path: Rule = { type: 'string', pattern: /^\/[A-Za-z0-9/_-]*$/, hint: 'a URL path starting with /' }
+const url: Rule = { type: 'string', pattern: /^https?:\/\/[^\s]+$/, hint: 'an http(s) URL' }
+const secret: Rule = { type: 'string', optional: true, secret: true, pattern: /^(.{32,})?$/, hint: 'empty (generated) or at least 32 characters' }
 
 const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule } } = {
   http: { host, port, bodyLimitBytes: { type: 'int', min: 1024, max: 1 << 30 }, trustProxy: { type: 'bool' } },
@@ -41,6 +68,28 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     maxInflightPublishes: { type: 'int', min: 10, max: 1_000_000 },
   },
   data: { dir: { type: 'string', pattern: /^[^\0]+$/, hint: 'a directory path' } },
+  store: {
+    file: { type: 'string', pattern: /^(:memory:|[^\0/]+)$/, hint: 'a file name inside the data dir, or :memory:' },
+    synchronous: { type: 'enum', values: ['full', 'normal'] },
+  },
+  auth: {
+    mode: { type: 'enum', values: ['loopback', 'required', 'off'] },
+    jwtSecret: secret,
+    jwtTtlMs: ms(60_000, 30 * 86_400_000),
+    scryptN: { type: 'int', min: 1024, max: 1 << 20 },
+    loginMaxPerAccount: { type: 'int', min: 1, max: 1_000_000 },
+    loginMaxPerAddress: { type: 'int', min: 1, max: 1_000_000 },
+    loginWindowMs: ms(1000),
+  },
+  oauth: {
+    frontendUrl: url,
+    stateTtlMs: ms(10_000, 3_600_000),
+    githubClientId: { type: 'string', optional: true },
+    githubClientSecret: { type: 'string', optional: true, secret: true },
+    githubAuthorizeUrl: url,
+    githubTokenUrl: url,
+    githubApiUrl: url,
+  },
   actors: {
     heartbeatIntervalMs: ms(10),
     mailboxCapacity: { type: 'int', min: 1, max: 10_000_000 },
@@ -190,6 +239,8 @@ function validate (config: ConfigInput, problems: string[]): void {
       monitor.staleCriticalMs <= monitor.staleWarningMs) {
     problems.push('monitor.staleCriticalMs must be greater than monitor.staleWarningMs')
   }
+  const n = config.auth?.scryptN
+  if (typeof n === 'number' && Number.isInteger(n) && (n & (n - 1)) !== 0) problems.push(`auth.scryptN must be a power of two (got ${n})`)
   if (config.mqtt?.wsPath !== undefined && config.mqtt.wsPath === config.ws?.path) {
     problems.push('mqtt.wsPath and ws.path must differ')
   }
@@ -208,8 +259,12 @@ function check (value: unknown, rule: Rule): string | undefined {
         ? undefined
         : `must be one of ${rule.values.join(', ')} (got ${show(value)})`
     case 'string':
-      if (typeof value !== 'string' || value.length === 0) return `must be a non-empty string (got ${show(value)})`
-      if (rule.pattern !== undefined && !rule.pattern.test(value)) return `must be ${rule.hint ?? 'valid'} (got ${show(value)})`
+      if (typeof value !== 'string') return `must be a string (got ${show(value)})`
+      if (value.length === 0) return rule.optional === true ? undefined : 'must be a non-empty string'
+      if (rule.pattern !== undefined && !rule.pattern.test(value)) {
+        // A secret is never echoed, not even in a configuration error.
+        return `must be ${rule.hint ?? 'valid'}${rule.secret === true ? '' : ` (got ${show(value)})`}`
+      }
       return undefined
   }
 }

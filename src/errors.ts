@@ -36,6 +36,19 @@ export const ERROR_CODES = {
   shutting_down: { status: 503, expose: true, message: 'Colony is shutting down' },
   not_ready: { status: 503, expose: true, message: 'Colony is starting' },
   internal_error: { status: 500, expose: false, message: 'Internal server error' },
+  // identity (Wrenn's codes where Wrenn has one)
+  unauthorized: { status: 401, expose: true, message: 'Missing or invalid credentials' },
+  forbidden: { status: 403, expose: true, message: 'Not allowed' },
+  rate_limited: { status: 429, expose: true, message: 'Too many attempts; try again later' },
+  email_taken: { status: 409, expose: true, message: 'An account with this email already exists' },
+  account_disabled: { status: 403, expose: true, message: 'This account is disabled' },
+  user_not_found: { status: 404, expose: true, message: 'No such user' },
+  team_not_found: { status: 404, expose: true, message: 'No such team' },
+  member_not_found: { status: 404, expose: true, message: 'The user is not a member of this team' },
+  already_member: { status: 400, expose: true, message: 'The user is already a member of this team' },
+  owner_immutable: { status: 403, expose: true, message: 'The team owner cannot leave, be removed or change role' },
+  api_key_not_found: { status: 404, expose: true, message: 'No such API key' },
+  oauth_provider_not_found: { status: 404, expose: true, message: 'OAuth provider not found or not configured' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

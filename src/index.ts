@@ -16,6 +16,9 @@ export type {
   KindInfo, Liveness, MqttMessage, SpawnOptions, SupervisorSpec, SystemApi,
 } from './actor/types.js'
 export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
+export { canAccess, credentialFrom, type AuthResponse, type AuthService, type Gate, type Identity, type MemberView, type TeamService, type TeamView } from './auth/index.js'
+export type { Acl } from './acl.js'
+export type { ApiKey, Member, Role, Team, User } from './store/index.js'
 export {
   COMMANDS, MAX_CHAT_CONTENT, SEVERITIES, parseInboundChat, parseJson,
   type AlertPayload, type ChatPayload, type HealthPayload, type HeartbeatPayload, type Severity, type StatusPayload,

@@ -6,6 +6,8 @@ import { isLoopback, type ColonyConfig } from './config.js'
 import { ColonyError } from './errors.js'
 import { createLogger, type Logger } from './log.js'
 import { Metrics } from './metrics.js'
+import { createAcl, type Acl } from './acl.js'
+import { createIdentity, type IdentityParts } from './auth/index.js'
 import { Broker } from './broker/broker.js'
 import { HttpHost } from './http/host.js'
 import { ActorSystem } from './actor/system.js'
@@ -41,6 +43,7 @@ export interface Runtime {
   readonly broker: Broker
   readonly http: HttpHost
   readonly metrics: Metrics
+  readonly identity: IdentityParts
   readonly addresses: { http: AddressInfo, mqtt: AddressInfo }
   readonly urls: { http: string, mqtt: string, mqttWs: string, ws: string }
   status(): RuntimeStatus
@@ -51,8 +54,9 @@ export interface Runtime {
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
 /**
- * Starts Colony: checks the bind policy and data dir, starts the broker, the actor system and the boot actors,
- * then the bridges, and only then opens the MQTT and HTTP listeners, so the first client sees a whole system.
+ * Starts Colony: checks the bind policy and data dir, opens the store, starts the broker, the actor system and
+ * the boot actors, then the bridges, and only then opens the MQTT and HTTP listeners, so the first client sees a
+ * whole system.
  */
 export async function createRuntime (config: Readonly<ColonyConfig>, options: RuntimeOptions = {}): Promise<Runtime> {
   checkBindPolicy(config)
@@ -62,17 +66,23 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const startedAtMs = Date.now()
   let state: RuntimeStatus['state'] = 'starting'
 
+  const identity = createIdentity(config, clock, log)
+  // The ACL reads owners from the registry, and the registry needs the broker's bus: bound once both exist.
+  const owners: { teamOf(id: string): string | null | undefined } = { teamOf: () => undefined }
+  const acl: Acl = createAcl({ teamOf: (id) => owners.teamOf(id) }, config.haMap.discoveryPrefix)
   const broker = await Broker.create({
     log: log.child({ component: 'broker' }),
     clock,
     maxPacketBytes: config.mqtt.maxPacketBytes,
     maxInflightPublishes: config.mqtt.maxInflightPublishes,
-    // Like Mosquitto 2: anonymous clients only while nothing but loopback can connect (checked above).
-    allowAnonymous: true,
+    gate: identity.gate,
+    acl,
   })
   const http = new HttpHost(log.child({ component: 'http' }))
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
   const actors = new ActorSystem({ bus: broker.bus, clock, log, config })
+  owners.teamOf = (id) => actors.teamOf(id)
+  wireIdentityEvents(identity, broker, actors, log)
   const metrics = new Metrics()
   registerKernelMetrics(metrics, actors, broker)
   const status = (): RuntimeStatus => ({
@@ -98,10 +108,11 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     // 3. actors: each publishes its final `stopped` status
     stopRouting()
     await actors.shutdown()
-    // 4. the broker (clients get the last messages, then are disconnected) and 5. the listeners
+    // 4. the broker (clients get the last messages, then are disconnected), 5. the listeners, 6. the store
     unmountMqttWs()
     await broker.close()
     await http.close()
+    identity.store.close()
     state = 'stopped'
     log.info('colony stopped')
   }
@@ -113,7 +124,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
     }
     for (const def of options.bridges ?? []) {
-      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status }))
+      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, acl }))
       const info = await actors.spawn(`bridge:${def.name}`, { id: def.name, name: def.name, supervisor: 'system' })
       if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
       bridgeNames.push(def.name)
@@ -129,10 +140,10 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       mqttWs: `${httpBase.replace('http', 'ws')}${config.mqtt.wsPath}`,
       ws: `${httpBase.replace('http', 'ws')}${config.ws.path}`,
     }
-    log.info({ ...urls, version: VERSION }, 'colony ready')
+    log.info({ ...urls, version: VERSION, auth: identity.gate.anonymousAllowed ? 'anonymous on loopback' : 'credentials required' }, 'colony ready')
     let closing: Promise<void> | undefined
     return {
-      config, log, clock, system: actors.api, actors, broker, http, metrics, status, urls,
+      config, log, clock, system: actors.api, actors, broker, http, metrics, identity, status, urls,
       addresses: { http: httpAddress, mqtt: mqttAddress },
       close: () => (closing ??= closeAll()),
     }
@@ -142,12 +153,23 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   }
 }
 
+/** A revoked key ends its MQTT sessions at once; a deleted team takes its actors with it. */
+function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, log: Logger): void {
+  identity.auth.events.on('keysRevoked', (ids) => {
+    const closed = broker.sessions.revoke(ids)
+    if (closed > 0) log.info({ keys: ids.length, closed }, 'revoked API keys: MQTT sessions closed')
+  })
+  identity.auth.events.on('teamDeleted', (teamId) => {
+    actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
+  })
+}
+
 function checkBindPolicy (config: Readonly<ColonyConfig>): void {
-  const exposed = [config.mqtt.host, config.http.host].filter((h) => !isLoopback(h))
-  if (exposed.length > 0) {
+  const exposed = [...new Set([config.mqtt.host, config.http.host].filter((h) => !isLoopback(h)))]
+  if (exposed.length > 0 && config.auth.mode === 'off') {
     throw new ColonyError('insecure_bind',
-      `refusing to listen on ${exposed.join(' and ')}: without authentication configured, Colony (like Mosquitto 2) ` +
-      'accepts anonymous clients only on loopback. Bind to 127.0.0.1 (--host 127.0.0.1) or put nginx in front.')
+      `refusing to listen on ${exposed.join(' and ')} with auth.mode "off": like Mosquitto 2, Colony accepts clients ` +
+      'without credentials only on loopback. Use auth.mode "loopback" or "required", or bind to 127.0.0.1.')
   }
 }
 

@@ -1,25 +1,41 @@
+import { createHash } from 'node:crypto'
 import type { Router } from '@koa/router'
-import { ColonyError, MAX_CHAT_CONTENT, messageId, type SystemApi } from '../../src/index.js'
+import { ColonyError, MAX_CHAT_CONTENT, messageId, type Identity, type SystemApi } from '../../src/index.js'
 import { optionalString, readJson, requireObject } from './body.js'
+import { identity } from './authn.js'
+
+interface CachedList { version: number, body: Buffer, etag: string }
+
+/** Callers who see the same actors share one cached body: platform admins all, others by their set of teams. */
+function audience (who: Identity): string {
+  return who.isAdmin ? '*' : [...who.teams].sort().join(',')
+}
 
 /**
  * The Wactorz actor API: list, get, pause, resume, delete, chat, plus `POST /api/actors` to spawn a
- * spawnable kind. The list body is serialized once per registry version, not once per request.
+ * spawnable kind. Each caller sees the actors of their teams (and the system's); the list body is serialized
+ * once per registry version and audience, not once per request.
  */
 export function actorRoutes (router: Router, system: SystemApi, bodyLimit: number): void {
-  let cached: { version: number, body: Buffer, etag: string } | undefined
+  const cache = new Map<string, CachedList>()
 
-  const listBody = (): { body: Buffer, etag: string } => {
+  const listBody = (who: Identity): CachedList => {
     const version = system.version()
+    const key = audience(who)
+    let cached = cache.get(key)
     if (cached?.version !== version) {
-      cached = { version, body: Buffer.from(JSON.stringify(system.list())), etag: `W/"actors-${version}"` }
+      // Bounded: a registry change makes every entry stale anyway.
+      if (cache.size > 256) cache.clear()
+      const tag = createHash('sha1').update(key).digest('hex').slice(0, 8)
+      cached = { version, body: Buffer.from(JSON.stringify(system.list(who))), etag: `W/"actors-${version}-${tag}"` }
+      cache.set(key, cached)
     }
     return cached
   }
 
   // The hottest read: cached bytes, an ETag for conditional requests, no per-request serialization or lookups.
   router.get('/api/actors', (ctx) => {
-    const { body, etag } = listBody()
+    const { body, etag } = listBody(identity(ctx))
     ctx.set('ETag', etag)
     if (ctx.req.headers['if-none-match'] === etag) {
       ctx.status = 304
@@ -30,12 +46,13 @@ export function actorRoutes (router: Router, system: SystemApi, bodyLimit: numbe
   })
 
   router.post('/api/actors', async (ctx) => {
+    const who = identity(ctx)
     const body = requireObject(await readJson(ctx, bodyLimit))
     const kind = optionalString(body, 'kind', 64)
     if (kind === undefined) throw new ColonyError('invalid_body', 'kind is required (see GET /api/kinds)', { details: { field: 'kind' } })
     const name = optionalString(body, 'name', 64)
     ctx.status = 201
-    ctx.body = await system.spawn(kind, name === undefined ? {} : { name })
+    ctx.body = await system.spawn(kind, { ...(name !== undefined && { name }), team: who.teamId })
   })
 
   router.get('/api/kinds', (ctx) => {
@@ -43,24 +60,25 @@ export function actorRoutes (router: Router, system: SystemApi, bodyLimit: numbe
   })
 
   router.get('/api/actors/:id', (ctx) => {
-    const actor = system.get(ctx.params.id as string)
+    const actor = system.get(ctx.params.id as string, identity(ctx))
     if (actor === undefined) throw notFound(ctx.params.id as string)
     ctx.body = actor
   })
 
   router.post('/api/actors/:id/pause', (ctx) => {
-    ctx.body = system.pause(ctx.params.id as string)
+    ctx.body = system.pause(ctx.params.id as string, identity(ctx))
   })
 
   router.post('/api/actors/:id/resume', (ctx) => {
-    ctx.body = system.resume(ctx.params.id as string)
+    ctx.body = system.resume(ctx.params.id as string, identity(ctx))
   })
 
   router.delete('/api/actors/:id', async (ctx) => {
-    ctx.body = await system.remove(ctx.params.id as string)
+    ctx.body = await system.remove(ctx.params.id as string, identity(ctx))
   })
 
   router.post('/api/chat', async (ctx) => {
+    const who = identity(ctx)
     const body = requireObject(await readJson(ctx, bodyLimit))
     const content = body.content
     if (typeof content !== 'string' || content.trim() === '') {
@@ -70,11 +88,11 @@ export function actorRoutes (router: Router, system: SystemApi, bodyLimit: numbe
       throw new ColonyError('invalid_body', `content is longer than ${MAX_CHAT_CONTENT} characters`, { details: { field: 'content' } })
     }
     const to = optionalString(body, 'to', 64) ?? 'main-actor'
-    const from = optionalString(body, 'from', 64) ?? 'user'
-    const target = system.get(to)
+    const from = optionalString(body, 'from', 64) ?? (who.kind === 'local' ? 'user' : who.email)
+    const target = system.get(to, who)
     if (target === undefined) throw notFound(to)
     const id = messageId('chat')
-    system.deliver(target.id, { type: 'chat', id, from, to: target.name, content, timestampMs: Date.now() })
+    system.deliver(target.id, { type: 'chat', id, from, to: target.name, content, timestampMs: Date.now(), sender: who }, who)
     ctx.status = 202
     ctx.body = { id, to: target.name, agentId: target.id, status: 'queued', replyTopic: `agents/${target.id}/chat` }
   })

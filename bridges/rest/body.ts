@@ -56,3 +56,11 @@ export function optionalString (body: Record<string, unknown>, field: string, ma
   if (value.length > max) throw new ColonyError('invalid_body', `${field} is longer than ${max} characters`, { details: { field } })
   return value
 }
+
+/** A JSON object body that may be left out entirely (no Content-Length, no chunks): then `{}`. */
+export async function readOptionalObject (ctx: Context, limit: number): Promise<Record<string, unknown>> {
+  const headers = ctx.req.headers
+  const declared = headers['content-length']
+  if ((declared === undefined || declared === '0') && headers['transfer-encoding'] === undefined) return {}
+  return requireObject(await readJson(ctx, limit))
+}

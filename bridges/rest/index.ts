@@ -3,11 +3,16 @@ import { Router } from '@koa/router'
 import type { BridgeDef } from '../../src/index.js'
 import { actorRoutes } from './actors.js'
 import { errorHandler } from './errors.js'
+import { authenticate } from './authn.js'
+import { authRoutes } from './auth.js'
+import { apiKeyRoutes } from './api-keys.js'
+import { teamRoutes } from './teams.js'
 import { systemRoutes } from './system.js'
 
 /**
  * The REST bridge: a Koa app with one router per API family, mounted as the HTTP server's request handler.
- * Wactorz routes live under `/api` (plus `/ha-map` and `/metrics`); later families add their routers here.
+ * Wactorz routes live under `/api` (plus `/ha-map` and `/metrics`), Wrenn's identity routes under `/v1`. Every
+ * request is authenticated first (see authn.ts for the public routes).
  */
 export const restBridge: BridgeDef = {
   name: 'rest-bridge',
@@ -16,10 +21,15 @@ export const restBridge: BridgeDef = {
     app.silent = true
     app.on('error', (err: unknown) => ctx.log.debug({ err }, 'koa error'))
     const stats = { requests: 0 }
+    const limit = ctx.config.http.bodyLimitBytes
     app.use(errorHandler(ctx.log, stats))
+    app.use(authenticate(ctx.gate))
     // One router for every family: each extra router costs a middleware layer on every request.
     const router = new Router()
-    actorRoutes(router, ctx.system, ctx.config.http.bodyLimitBytes)
+    actorRoutes(router, ctx.system, limit)
+    authRoutes(router, ctx.auth, limit)
+    apiKeyRoutes(router, ctx.auth, limit)
+    teamRoutes(router, ctx.teams, ctx.auth, limit)
     const stopSystem = systemRoutes(router, ctx)
     app.use(router.routes())
     app.use(router.allowedMethods())

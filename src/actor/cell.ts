@@ -18,6 +18,7 @@ export interface CellSpec {
   kind: ActorKind<never>
   options: unknown
   supervisor: string
+  team: string | null
 }
 
 /**
@@ -29,6 +30,7 @@ export class ActorCell implements ContextOwner {
   readonly name: string
   readonly kind: ActorKind<never>
   readonly supervisor: string
+  readonly team: string | null
   readonly createdAtMs: number
   readonly mailbox: Mailbox<ActorMessage>
   readonly log: Logger
@@ -55,6 +57,7 @@ export class ActorCell implements ContextOwner {
     this.name = spec.name
     this.kind = spec.kind
     this.supervisor = spec.supervisor
+    this.team = spec.team
     this.createdAtMs = host.clock.now()
     this.mailbox = new Mailbox(host.config.actors.mailboxCapacity)
     this.log = host.log.child({ actor: spec.name })
@@ -95,6 +98,7 @@ export class ActorCell implements ContextOwner {
       agentType: this.kind.agentType,
       kind: this.kind.kind,
       supervisor: this.supervisor,
+      team: this.team,
       createdAtMs: this.createdAtMs,
       startedAtMs: this.startedAtMs,
       restarts: this.restarts,

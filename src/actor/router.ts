@@ -3,6 +3,7 @@ import { isTopicSafeId, messageId } from '../ids.js'
 import type { Unsubscribe, BusMessage } from '../broker/bus.js'
 import { parseCommand, parseInboundChat, type Command } from '../wire/payloads.js'
 import { parseAgentTopic } from '../wire/topics.js'
+import type { Identity } from '../auth/identity.js'
 import type { ActorSystem } from './system.js'
 
 /**
@@ -29,20 +30,20 @@ async function onCommand (system: ActorSystem, m: BusMessage): Promise<void> {
   let command: Command | undefined
   try {
     command = parseCommand(m.payload)
-    await apply(system, id, command)
+    await apply(system, id, command, m.identity)
     system.log.info({ actor: id, command, clientId: m.clientId }, 'mqtt command applied')
   } catch (err) {
     refuse(system, id, err, command === undefined ? 'command refused' : `${command} refused`, m.clientId)
   }
 }
 
-async function apply (system: ActorSystem, ref: string, command: Command): Promise<void> {
+async function apply (system: ActorSystem, ref: string, command: Command, as: Identity | undefined): Promise<void> {
   const api = system.api
   switch (command) {
-    case 'pause': api.pause(ref); return
-    case 'resume': api.resume(ref); return
-    case 'stop': await api.stop(ref); return
-    case 'delete': await api.remove(ref)
+    case 'pause': api.pause(ref, as); return
+    case 'resume': api.resume(ref, as); return
+    case 'stop': await api.stop(ref, as); return
+    case 'delete': await api.remove(ref, as)
   }
 }
 
@@ -50,16 +51,17 @@ function onChat (system: ActorSystem, m: BusMessage): void {
   const id = parseAgentTopic(m.topic)?.id ?? ''
   try {
     const chat = parseInboundChat(m.payload)
-    const cell = system.resolve(id)
-    if (cell === undefined) throw new ColonyError('actor_not_found', `no actor with id "${id.slice(0, 64)}"`)
-    system.api.deliver(cell.id, {
+    const actor = system.api.get(id, m.identity)
+    if (actor === undefined) throw new ColonyError('actor_not_found', `no actor with id "${id.slice(0, 64)}"`)
+    system.api.deliver(actor.id, {
       type: 'chat',
       id: chat.id ?? messageId('chat'),
       from: chat.from,
-      to: cell.name,
+      to: actor.name,
       content: chat.content,
       timestampMs: system.clock.now(),
-    })
+      ...(m.identity !== undefined && { sender: m.identity }),
+    }, m.identity)
   } catch (err) {
     refuse(system, id, err, 'chat message refused', m.clientId)
   }

@@ -11,6 +11,7 @@ import { newCounters, type CellHost, type KernelCounters } from './host.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { Supervisor } from './supervisor.js'
 import type { ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
+import { canAccess, type Identity } from '../auth/identity.js'
 
 export interface ActorSystemOptions {
   bus: Bus
@@ -78,9 +79,12 @@ export class ActorSystem implements CellHost {
     return this.cells.get(ref) ?? this.names.get(ref)
   }
 
-  private require (ref: string): ActorCell {
+  /** The actor `ref` names, as `as` may see it: one it cannot access is reported as not found. */
+  private require (ref: string, as?: Identity): ActorCell {
     const cell = this.resolve(ref)
-    if (cell === undefined) throw new ColonyError('actor_not_found', `no actor with id or name "${ref.slice(0, 80)}"`)
+    if (cell === undefined || !canAccess(as, cell.team)) {
+      throw new ColonyError('actor_not_found', `no actor with id or name "${ref.slice(0, 80)}"`)
+    }
     return cell
   }
 
@@ -108,7 +112,7 @@ export class ActorSystem implements CellHost {
     const supervisorId = options.supervisor ?? 'user'
     const supervisor = this.supervisors.get(supervisorId)
     if (supervisor === undefined) throw new ColonyError('supervisor_unknown', `no supervisor "${supervisorId.slice(0, 40)}"`)
-    const cell = new ActorCell(this, { id, name, kind, options: options.options ?? {}, supervisor: supervisorId })
+    const cell = new ActorCell(this, { id, name, kind, options: options.options ?? {}, supervisor: supervisorId, team: options.team ?? null })
     this.cells.set(id, cell)
     this.names.set(name, cell)
     this.version++
@@ -151,6 +155,17 @@ export class ActorSystem implements CellHost {
     return cell.info()
   }
 
+  /** Deletes every actor a team owned (the team was deleted). */
+  async removeTeam (teamId: string): Promise<void> {
+    const owned = [...this.cells.values()].filter((c) => c.team === teamId)
+    await Promise.all(owned.map((c) => this.removeCell(c)))
+  }
+
+  /** The owning team of an actor id, null for system actors, undefined when there is no such actor. */
+  teamOf (id: string): string | null | undefined {
+    return this.cells.get(id)?.team
+  }
+
   /** Total queued messages and the deepest mailbox, for metrics. */
   mailboxTotals (): { depth: number, max: number } {
     let depth = 0
@@ -187,7 +202,11 @@ export class ActorSystem implements CellHost {
   private buildApi (): SystemApi {
     return {
       version: () => this.version,
-      list: () => [...this.cells.values()].map((c) => c.info()),
+      list: (as) => {
+        const out: ActorInfo[] = []
+        for (const c of this.cells.values()) if (canAccess(as, c.team)) out.push(c.info())
+        return out
+      },
       count: () => this.cells.size,
       liveness: () => {
         const out: Liveness[] = []
@@ -196,7 +215,10 @@ export class ActorSystem implements CellHost {
         }
         return out
       },
-      get: (ref): ActorStats | undefined => this.resolve(ref)?.stats(),
+      get: (ref, as): ActorStats | undefined => {
+        const cell = this.resolve(ref)
+        return cell !== undefined && canAccess(as, cell.team) ? cell.stats() : undefined
+      },
       kinds: (): KindInfo[] => [...this.kindTable.values()].map((k) => ({
         kind: k.kind, agentType: k.agentType, spawnable: k.spawnable === true, protected: k.protected === true, help: k.help,
       })),
@@ -207,31 +229,30 @@ export class ActorSystem implements CellHost {
         }
         return this.spawn(kind, { ...options, supervisor: 'user' })
       },
-      pause: (ref) => {
-        const cell = this.require(ref)
+      pause: (ref, as) => {
+        const cell = this.require(ref, as)
         this.guard(cell, 'paused')
         cell.pause()
         return cell.info()
       },
-      resume: (ref) => {
-        const cell = this.require(ref)
+      resume: (ref, as) => {
+        const cell = this.require(ref, as)
         this.guard(cell, 'resumed')
         cell.resume()
         return cell.info()
       },
-      stop: async (ref) => {
-        const cell = this.require(ref)
+      stop: async (ref, as) => {
+        const cell = this.require(ref, as)
         this.guard(cell, 'stopped')
-        await cell.stop()
-        return cell.info()
+        return await cell.stop()
       },
-      remove: (ref) => {
-        const cell = this.require(ref)
+      remove: (ref, as) => {
+        const cell = this.require(ref, as)
         this.guard(cell, 'deleted')
         return this.removeCell(cell)
       },
-      deliver: (ref, message: ActorMessage) => {
-        const cell = this.require(ref)
+      deliver: (ref, message: ActorMessage, as) => {
+        const cell = this.require(ref, as)
         if (cell.state === 'stopped' || cell.state === 'stopping' || cell.givenUp) {
           throw new ColonyError('actor_invalid_state', `${cell.name} is ${cell.state} and takes no messages`)
         }

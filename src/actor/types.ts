@@ -3,6 +3,7 @@ import type { ColonyConfig, Strategy } from '../config.js'
 import type { Logger } from '../log.js'
 import type { BusMessage, PublishOptions, SubscribeOptions, Unsubscribe } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
+import type { Identity } from '../auth/identity.js'
 
 /** A chat line delivered to an actor (from `io/chat`, `agents/{id}/chat` or `POST /api/chat`). */
 export interface ChatMessage {
@@ -12,6 +13,8 @@ export interface ChatMessage {
   to: string
   content: string
   timestampMs: number
+  /** Who sent it, when the door it came through knew (REST, an authenticated MQTT client). */
+  sender?: Identity
 }
 
 /** A message from a topic the actor subscribed to with `ctx.subscribe`. */
@@ -98,6 +101,8 @@ export interface SpawnOptions<Options = Record<string, unknown>> {
   options?: Options
   /** Supervisor group id; defaults to `user` for run-time spawns. */
   supervisor?: string
+  /** The owning team: only its members (and platform admins) see and steer the actor. Null: a system actor. */
+  team?: string | null
 }
 
 export interface SupervisorSpec {
@@ -116,6 +121,8 @@ export interface ActorInfo {
   agentType: string
   kind: string
   supervisor: string
+  /** The owning team, or null for system actors (visible to everyone). */
+  team: string | null
   createdAtMs: number
   startedAtMs: number | null
   restarts: number
@@ -139,24 +146,28 @@ export interface Liveness {
 
 export interface KindInfo { kind: string, agentType: string, spawnable: boolean, protected: boolean, help: string | undefined }
 
-/** The registry and control surface, shared by actors (via `ctx.system`) and bridges. */
+/**
+ * The registry and control surface, shared by actors (via `ctx.system`) and bridges. Calls made on behalf of
+ * someone pass `as`: an actor of a team they cannot access does not exist for them (404, never 403, so that
+ * existence does not leak). Without `as` the caller is the runtime itself.
+ */
 export interface SystemApi {
   /** Bumped on every add, remove and state change: cache serialized views by it. */
   version(): number
-  list(): ActorInfo[]
+  list(as?: Identity): ActorInfo[]
   /** How many actors the registry holds. */
   count(): number
   /** One cheap entry per actor for liveness checks (the monitor scans thousands each tick). */
   liveness(): Liveness[]
-  get(ref: string): ActorStats | undefined
+  get(ref: string, as?: Identity): ActorStats | undefined
   kinds(): KindInfo[]
   spawn(kind: string, options?: SpawnOptions): Promise<ActorInfo>
-  pause(ref: string): ActorInfo
-  resume(ref: string): ActorInfo
-  stop(ref: string): Promise<ActorInfo>
-  remove(ref: string): Promise<ActorInfo>
+  pause(ref: string, as?: Identity): ActorInfo
+  resume(ref: string, as?: Identity): ActorInfo
+  stop(ref: string, as?: Identity): Promise<ActorInfo>
+  remove(ref: string, as?: Identity): Promise<ActorInfo>
   /** Puts a message in an actor's mailbox; throws `mailbox_full`, `actor_not_found` or `actor_invalid_state`. */
-  deliver(ref: string, message: ActorMessage): void
+  deliver(ref: string, message: ActorMessage, as?: Identity): void
   /** Creates a supervisor group actors can be spawned under. */
   createSupervisor(spec: SupervisorSpec): void
 }

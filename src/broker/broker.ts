@@ -11,13 +11,19 @@ import { Bus } from './bus.js'
 import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
+import { Sessions } from './sessions.js'
+import { credentialFrom, type Gate } from '../auth/gate.js'
+import type { Identity } from '../auth/identity.js'
+import type { Acl } from '../acl.js'
 
 export interface BrokerOptions {
   log: Logger
   clock: Clock
   maxPacketBytes: number
   maxInflightPublishes: number
-  allowAnonymous: boolean
+  /** Decides who a client is (credentials, or anonymous in loopback development mode). */
+  gate: Gate
+  acl: Acl
 }
 
 export interface BrokerStats {
@@ -41,6 +47,9 @@ export class Broker {
   private readonly addresses = new WeakMap<object, string>()
   /** The raw connections under the guards, to let their last writes drain before closing. */
   private readonly connections = new Set<Socket | Duplex>()
+  /** Identities established by a WebSocket upgrade's credentials (header, subprotocol or ?token=). */
+  private readonly upgradeIdentities = new WeakMap<object, Identity>()
+  readonly sessions: Sessions
   private messagesIn = 0
   private violations = 0
   private closed = false
@@ -48,14 +57,28 @@ export class Broker {
   private constructor (private readonly options: BrokerOptions, aedes: Aedes) {
     this.aedes = aedes
     this.bus = new Bus(aedes, options.log, options.maxInflightPublishes)
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPacketBytes + 16, perMessageDeflate: false })
+    this.sessions = new Sessions(options.clock)
+    this.bus.identityOf = (clientId) => this.sessions.ofClientId(clientId)
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: options.maxPacketBytes + 16,
+      perMessageDeflate: false,
+      // MQTT over WebSocket must answer with the MQTT subprotocol, not a `bearer.<token>` credential.
+      handleProtocols: (protocols) => [...protocols].find((p) => p.startsWith('mqtt')) ?? false,
+    })
     installHooks(aedes, {
-      allowAnonymous: options.allowAnonymous,
       maxPacketBytes: options.maxPacketBytes,
+      acl: options.acl,
+      authenticate: (client, password) => password !== undefined
+        ? options.gate.identify(password)
+        : this.upgradeIdentities.get(client.conn) ?? options.gate.identify(undefined),
+      accepted: (client, identity) => this.sessions.add(client, identity),
+      identityOf: (client) => this.sessions.of(client),
       onViolation: (v) => this.reportViolation(v),
       onClientPublish: () => { this.messagesIn++ },
       addressOf: (client) => this.addresses.get(client.conn),
     })
+    aedes.on('clientDisconnect', (client: Client) => this.sessions.remove(client))
     aedes.on('clientError', (client: Client, err: Error) => {
       const level = isColonyError(err) ? 'info' : 'debug'
       options.log[level]({ clientId: client.id, err: err.message }, 'mqtt client error; connection closed')
@@ -87,11 +110,24 @@ export class Broker {
     return server.address() as AddressInfo
   }
 
-  /** Upgrades an HTTP request on the MQTT-over-WebSocket path. */
+  /**
+   * Upgrades an HTTP request on the MQTT-over-WebSocket path. Credentials on the upgrade (for browsers, which
+   * cannot set headers: `?token=` or a `bearer.<token>` subprotocol) are checked now and stand for a CONNECT
+   * without a password; wrong ones get 401 before the upgrade.
+   */
   handleUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    let identity: Identity | undefined
+    try {
+      const credential = credentialFrom(req.headers, new URL(req.url ?? '/', 'http://localhost').searchParams)
+      if (credential !== undefined) identity = this.options.gate.identify(credential)
+    } catch (err) {
+      refuseUpgrade(socket, isColonyError(err) ? err : new ColonyError('unauthorized'))
+      return
+    }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws)
       stream.on('error', () => ws.terminate())
+      if (identity !== undefined) this.upgradeIdentities.set(stream, identity)
       this.accept(stream, req.socket.remoteAddress, req)
     })
   }
@@ -160,6 +196,12 @@ export class Broker {
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
     if (this.tcp?.listening === true) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()))
   }
+}
+
+function refuseUpgrade (socket: Duplex, err: ColonyError): void {
+  const body = JSON.stringify({ error: { code: err.code, message: err.message } })
+  socket.end(`HTTP/1.1 ${err.status} ${err.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nContent-Type: application/json\r\n` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }
 
 function drainedOrTimeout (conn: Socket | Duplex, ms: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { Aedes, AedesPublishPacket } from 'aedes'
 import type { Logger } from '../log.js'
+import type { Identity } from '../auth/identity.js'
 
 /** A message as in-process subscribers see it. `clientId` is set only when an MQTT client published it. */
 export interface BusMessage {
@@ -8,6 +9,8 @@ export interface BusMessage {
   retain: boolean
   qos: 0 | 1 | 2
   clientId: string | undefined
+  /** Who the publishing client authenticated as; undefined for the runtime's own publishes. */
+  identity: Identity | undefined
 }
 
 export type BusHandler = (message: BusMessage) => void
@@ -40,6 +43,8 @@ export class Bus {
   private readonly jsonPayloads = new WeakSet<Buffer>()
   private readonly drainWaiters: Array<() => void> = []
   published = 0
+  /** Set by the broker: the identity of a connected client, by client id. */
+  identityOf: (clientId: string) => Identity | undefined = () => undefined
 
   constructor (
     private readonly aedes: Aedes,
@@ -171,12 +176,14 @@ export class Bus {
 
   private invoke (handler: BusHandler, packet: AedesPublishPacket): void {
     try {
+      const clientId = (packet as { clientId?: string }).clientId
       handler({
         topic: packet.topic,
         payload: Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload),
         retain: packet.retain,
         qos: packet.qos,
-        clientId: (packet as { clientId?: string }).clientId,
+        clientId,
+        identity: clientId === undefined ? undefined : this.identityOf(clientId),
       })
     } catch (err) {
       this.log.error({ err, topic: packet.topic }, 'bus subscriber threw; message skipped')

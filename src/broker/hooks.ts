@@ -1,5 +1,7 @@
 import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes'
-import { ColonyError, type ErrorCode } from '../errors.js'
+import { ColonyError, isColonyError, type ErrorCode } from '../errors.js'
+import type { Acl } from '../acl.js'
+import type { Identity } from '../auth/identity.js'
 import { parseAgentTopic, RUNTIME_ONLY_CHANNELS } from '../wire/topics.js'
 
 /** A publish or subscribe the broker refused, reported on `system/violations` and read by qa-agent. */
@@ -11,12 +13,18 @@ export interface Violation {
   /** The actor whose topic a client tried to publish on (spoofing). */
   targetId?: string
   remoteAddress?: string
+  /** Who the client authenticated as (an email), when known. */
+  user?: string
 }
 
 export interface HookPolicy {
-  /** Accept clients without credentials (only ever true while every listener is on loopback). */
-  allowAnonymous: boolean
   maxPacketBytes: number
+  acl: Acl
+  /** Resolves a CONNECT's password (API key or JWT), or the credentials of its WebSocket upgrade, to an identity. */
+  authenticate(client: Client, password: string | undefined): Identity
+  /** Called once a client is accepted with its identity. */
+  accepted(client: Client, identity: Identity): void
+  identityOf(client: Client): Identity | undefined
   onViolation(v: Violation): void
   /** Counts client publishes that passed authorization. */
   onClientPublish(): void
@@ -24,25 +32,31 @@ export interface HookPolicy {
 }
 
 const BAD_USERNAME_OR_PASSWORD = 4
+const NOT_AUTHORIZED = 5
 
 /**
- * Every Aedes hook, wired in one place. The identity issue replaces `authenticate` and extends the
- * authorize hooks; the defaults here are secure: `$SYS/` is reserved, runtime-owned topics cannot be
- * spoofed, and oversized payloads are refused.
+ * Every Aedes hook, wired in one place. Secure by default: `$SYS/` is reserved, runtime-owned topics cannot be
+ * spoofed, oversized payloads are refused, and every other publish, subscription and delivery goes through the ACL.
  */
 export function installHooks (aedes: Aedes, policy: HookPolicy): void {
-  aedes.authenticate = (client, _username, _password, done) => {
-    if (policy.allowAnonymous) {
+  aedes.authenticate = (client, _username, password, done) => {
+    try {
+      const given = password === undefined || password.length === 0 ? undefined : password.toString('utf8')
+      const identity = policy.authenticate(client, given)
+      policy.accepted(client, identity)
       done(null, true)
-      return
+    } catch (err) {
+      // MQTT 3.1.1 CONNACK: 4 for wrong credentials, 5 when none were given and they are required.
+      const failure = new Error(isColonyError(err) ? err.message : 'bad user name or password') as AuthenticateError
+      failure.returnCode = password === undefined || password.length === 0 ? NOT_AUTHORIZED : BAD_USERNAME_OR_PASSWORD
+      done(failure, false)
     }
-    const err = new Error('bad user name or password') as AuthenticateError
-    err.returnCode = BAD_USERNAME_OR_PASSWORD
-    done(err, false)
   }
 
   aedes.authorizePublish = (client, packet, done) => {
-    const refusal = checkPublish(packet, policy.maxPacketBytes)
+    const identity = client === null ? undefined : policy.identityOf(client)
+    const refusal = checkPublish(packet, policy.maxPacketBytes) ??
+      (identity === undefined ? undefined : aclRefusal(policy.acl.publish(identity, packet.topic)))
     if (refusal === undefined) {
       if (client !== null) policy.onClientPublish()
       done(null)
@@ -54,6 +68,7 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
       topic: packet.topic,
       reason: refusal.message,
       ...(refusal.targetId !== undefined && { targetId: refusal.targetId }),
+      ...(identity !== undefined && { user: identity.email }),
     }
     const address = client === null ? undefined : policy.addressOf(client)
     if (address !== undefined) violation.remoteAddress = address
@@ -62,12 +77,25 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
     done(new ColonyError(refusal.code, refusal.message))
   }
 
-  aedes.authorizeSubscribe = (_client: Client, sub: Subscription, done) => {
-    done(null, sub)
+  aedes.authorizeSubscribe = (client: Client, sub: Subscription, done) => {
+    const identity = policy.identityOf(client)
+    // A refused filter is negated (SUBACK 0x80) and the connection stays [MQTT-3.9.3].
+    if (identity !== undefined && !policy.acl.subscribe(identity, sub.topic)) done(null, null)
+    else done(null, sub)
+  }
+
+  aedes.authorizeForward = (client, packet) => {
+    const identity = policy.identityOf(client)
+    if (identity === undefined || identity.isAdmin) return packet
+    return policy.acl.forward(identity, packet.topic) ? packet : null
   }
 }
 
 interface Refusal { code: ErrorCode, message: string, targetId?: string }
+
+function aclRefusal (reason: string | undefined): Refusal | undefined {
+  return reason === undefined ? undefined : { code: 'publish_refused', message: reason }
+}
 
 function checkPublish (packet: PublishPacket, maxBytes: number): Refusal | undefined {
   const topic = packet.topic

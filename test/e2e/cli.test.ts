@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict'
 import { connect } from '../helpers/mqtt.js'
-import { runCli, startCli } from '../helpers/cli.js'
+import { killAll, runCli, startCli } from '../helpers/cli.js'
 import { BRIDGE_ACTORS, SYSTEM_ACTORS } from '../helpers/runtime.js'
 
 describe('the colony command', () => {
+  afterEach(() => { killAll() })
+
   it('SIGTERM: every actor publishes its final stopped status and the process exits 0 within 5 s', async function () {
     this.timeout(20_000)
     const run = await startCli([], { COLONY_ACTORS_HEARTBEAT_INTERVAL_MS: '100' })
@@ -44,11 +46,11 @@ describe('the colony command', () => {
     }
   })
 
-  it('refuses to bind a non-loopback address without authentication', async () => {
-    const run = runCli(['--host', '0.0.0.0', '--http-port', '0', '--mqtt-port', '0', '--data-dir', '/tmp/colony-never'])
+  it('refuses to bind a non-loopback address with authentication off', async () => {
+    const run = runCli(['--host', '0.0.0.0', '--http-port', '0', '--mqtt-port', '0', '--data-dir', '/tmp/colony-never'], { COLONY_AUTH_MODE: 'off' })
     const { code } = await run.exited
     assert.equal(code, 1)
-    assert.match(run.stderr.join('\n'), /refusing to listen on 0\.0\.0\.0.*\[insecure_bind\]/)
+    assert.match(run.stderr.join('\n'), /refusing to listen on 0\.0\.0\.0 with auth.mode "off".*\[insecure_bind\]/)
   })
 
   it('a config file is read, and a bad one is reported', async () => {

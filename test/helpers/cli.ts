@@ -14,12 +14,22 @@ export interface CliRun {
   exited: Promise<{ code: number | null, signal: NodeJS.Signals | null }>
 }
 
+const running = new Set<ChildProcess>()
+
+/** Kills every child a test left running, so a failed test cannot keep mocha from exiting. */
+export function killAll (): void {
+  for (const child of running) child.kill('SIGKILL')
+  running.clear()
+}
+
 /** Runs `colony` as users do, as a child process; every output line is kept and emitted as 'line'. */
 export function runCli (args: string[], env: NodeJS.ProcessEnv = {}): CliRun {
   const child = spawn(process.execPath, [CLI, ...args], {
     env: { PATH: process.env.PATH, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
+  running.add(child)
+  child.once('exit', () => running.delete(child))
   const lines = new EventEmitter()
   const stdout: string[] = []
   const stderr: string[] = []

@@ -1,3 +1,6 @@
+import { createIdentity } from '../../src/auth/index.js'
+import { createAcl } from '../../src/acl.js'
+import { loadConfig } from '../../src/config.js'
 import assert from 'node:assert/strict'
 import { Aedes } from 'aedes'
 import { Broker } from '../../src/broker/broker.js'
@@ -43,10 +46,24 @@ function logger (logs: Array<Record<string, unknown>>): ReturnType<typeof create
 const setups: Record<string, () => Promise<Setup>> = {
   'Broker.create': async () => {
     const logs: Array<Record<string, unknown>> = []
+    const clock = new ManualClock()
+    const identity = createIdentity(loadConfig({
+      env: {},
+      overrides: { store: { file: ':memory:' }, auth: { jwtSecret: 'a-test-secret-that-is-long-enough-0123456789' } },
+    }), clock, logger(logs))
     const broker = await Broker.create({
-      log: logger(logs), clock: new ManualClock(), maxPacketBytes: 1 << 20, maxInflightPublishes: MAX_INFLIGHT, allowAnonymous: true,
+      log: logger(logs), clock, maxPacketBytes: 1 << 20, maxInflightPublishes: MAX_INFLIGHT,
+      gate: identity.gate, acl: createAcl({ teamOf: () => null }, 'homeassistant'),
     })
-    return { bus: broker.bus, aedes: broker.aedes, logs, close: () => broker.close() }
+    return {
+      bus: broker.bus,
+      aedes: broker.aedes,
+      logs,
+      close: async () => {
+        await broker.close()
+        identity.store.close()
+      },
+    }
   },
   'Aedes.createBroker': async () => {
     const logs: Array<Record<string, unknown>> = []

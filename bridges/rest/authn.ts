@@ -1,0 +1,36 @@
+import type { Context, Next } from 'koa'
+import { ColonyError, type Gate, type Identity } from '../../src/index.js'
+
+/** Routes anyone may call: health, signup, login and the OAuth flow (the seed marks them unauthenticated). */
+const PUBLIC: ReadonlyArray<[string, RegExp]> = [
+  ['GET', /^\/api\/health$/],
+  ['POST', /^\/v1\/auth\/signup$/],
+  ['POST', /^\/v1\/auth\/login$/],
+  ['GET', /^\/v1\/auth\/oauth\/[^/]+(\/callback)?$/],
+]
+
+/**
+ * Every request passes here first. Credentials, when given, are always checked (wrong ones are 401 even on a
+ * public route); a protected route without credentials is 401 unless loopback development mode is on.
+ */
+export function authenticate (gate: Gate) {
+  return async function authn (ctx: Context, next: Next): Promise<void> {
+    const isPublic = PUBLIC.some(([method, path]) => ctx.method === method && path.test(ctx.path))
+    const headers = ctx.req.headers
+    const given = headers['x-api-key'] !== undefined || headers.authorization !== undefined
+    try {
+      if (given || !isPublic) ctx.state.identity = gate.identifyHeaders(headers)
+    } catch (err) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="colony"')
+      throw err
+    }
+    await next()
+  }
+}
+
+/** The caller of a protected route (set by `authenticate`). */
+export function identity (ctx: Context): Identity {
+  const who = ctx.state.identity as Identity | undefined
+  if (who === undefined) throw new ColonyError('unauthorized')
+  return who
+}

@@ -1,0 +1,48 @@
+import { canAccess, type Identity } from './auth/identity.js'
+import { parseAgentTopic, topics } from './wire/topics.js'
+
+/** Where an identity may publish, which filters it may subscribe to, and which messages it may receive. */
+export interface Acl {
+  /** Undefined when allowed, else why not. Runtime-owned topics are refused before this is asked. */
+  publish(who: Identity, topic: string): string | undefined
+  subscribe(who: Identity, filter: string): boolean
+  forward(who: Identity, topic: string): boolean
+}
+
+/**
+ * The MQTT and `/ws` ACL. Platform admins (and the local identity of loopback development mode) may do anything
+ * the runtime does not reserve. Everyone else:
+ * - publishes `io/chat`, chat and commands to actors of their teams (and to system actors, which are
+ *   protected), and Home Assistant discovery under its prefix;
+ * - subscribes below `agents/`, `system/` and the discovery prefix;
+ * - receives an actor's topics only when the actor is a system actor or belongs to one of their teams, and
+ *   never `system/violations` (other clients' addresses).
+ */
+export function createAcl (actors: { teamOf(id: string): string | null | undefined }, discoveryPrefix: string): Acl {
+  const ha = `${discoveryPrefix}/`
+  return {
+    publish (who, topic) {
+      if (who.isAdmin || topic === topics.ioChat || topic.startsWith(ha)) return undefined
+      const agent = parseAgentTopic(topic)
+      if (agent !== undefined && (agent.channel === 'commands' || agent.channel === 'chat')) {
+        const team = actors.teamOf(agent.id)
+        if (team === undefined) return `there is no actor ${agent.id}`
+        if (canAccess(who, team)) return undefined
+        return `${agent.id} belongs to a team ${who.email} is not in`
+      }
+      return `${who.email} may publish only on io/chat, agents/{id}/commands, agents/{id}/chat and ${ha}#`
+    },
+    subscribe (who, filter) {
+      if (who.isAdmin) return true
+      return filter.startsWith('agents/') || filter.startsWith('system/') || filter.startsWith(ha)
+    },
+    forward (who, topic) {
+      if (who.isAdmin) return true
+      if (topic === topics.systemViolations) return false
+      const agent = parseAgentTopic(topic)
+      if (agent === undefined) return true
+      const team = actors.teamOf(agent.id)
+      return team !== undefined && canAccess(who, team)
+    },
+  }
+}

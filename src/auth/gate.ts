@@ -1,0 +1,74 @@
+import { readFileSync, writeFileSync } from 'node:fs'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import type { IncomingHttpHeaders } from 'node:http'
+import type { AuthMode, ColonyConfig } from '../config.js'
+import { ColonyError } from '../errors.js'
+import type { AuthService } from './service.js'
+import type { Identity } from './identity.js'
+
+/**
+ * The one decision every door (REST, MQTT, `/ws`, `/mqtt`) makes: which identity a request carries. Given
+ * credentials are always checked (wrong ones are 401 even in development mode); without credentials the answer
+ * is the local admin only while anonymous access is allowed (`auth.mode: loopback` with loopback-only listeners).
+ */
+export class Gate {
+  constructor (
+    readonly auth: AuthService,
+    readonly mode: AuthMode,
+    /** True when anonymous requests are accepted (decided once at start from the bind addresses). */
+    readonly anonymousAllowed: boolean,
+  ) {}
+
+  /** `credential` undefined or empty means none was given. */
+  identify (credential: string | undefined): Identity {
+    if (credential !== undefined && credential !== '') {
+      if (this.mode === 'off') return this.auth.localIdentity()
+      return this.auth.authenticate(credential)
+    }
+    if (this.anonymousAllowed) return this.auth.localIdentity()
+    throw new ColonyError('unauthorized', 'credentials required: an API key (X-API-Key or Bearer) or a JWT (Bearer)')
+  }
+
+  identifyHeaders (headers: IncomingHttpHeaders, query?: URLSearchParams): Identity {
+    return this.identify(credentialFrom(headers, query))
+  }
+}
+
+/**
+ * Credentials as HTTP clients send them: `X-API-Key`, `Authorization: Bearer`, a WebSocket subprotocol
+ * `bearer.<token>` (browsers cannot set headers on a WebSocket), or `?token=`.
+ */
+export function credentialFrom (headers: IncomingHttpHeaders, query?: URLSearchParams): string | undefined {
+  const key = headers['x-api-key']
+  if (typeof key === 'string' && key !== '') return key.trim()
+  const authorization = headers.authorization
+  if (typeof authorization === 'string') {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization)
+    if (match === null) throw new ColonyError('unauthorized', 'the Authorization header must be "Bearer <token>"')
+    return match[1]
+  }
+  const protocols = headers['sec-websocket-protocol']
+  if (typeof protocols === 'string') {
+    const bearer = protocols.split(',').map((p) => p.trim()).find((p) => p.startsWith('bearer.'))
+    if (bearer !== undefined) return bearer.slice('bearer.'.length)
+  }
+  const token = query?.get('token')
+  return token === null || token === undefined || token === '' ? undefined : token
+}
+
+/** The JWT signing secret: from config, or generated on first start and kept (mode 0600) in the data dir. */
+export function jwtSecret (config: Readonly<ColonyConfig>): Buffer {
+  if (config.auth.jwtSecret !== '') return Buffer.from(config.auth.jwtSecret, 'utf8')
+  const file = join(config.data.dir, 'jwt.secret')
+  try {
+    const hex = readFileSync(file, 'utf8').trim()
+    if (/^[0-9a-f]{64}$/.test(hex)) return Buffer.from(hex, 'hex')
+    throw new ColonyError('data_dir_unusable', `${file} does not hold a 32-byte hex secret; remove it to generate a new one`)
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  }
+  const secret = randomBytes(32)
+  writeFileSync(file, secret.toString('hex') + '\n', { mode: 0o600, flag: 'wx' })
+  return secret
+}

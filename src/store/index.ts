@@ -1,0 +1,35 @@
+import { openDatabase, type Db, type StoreOptions } from './db.js'
+import { ApiKeys } from './api-keys.js'
+import { Teams } from './teams.js'
+import { Users } from './users.js'
+
+export type { StoreOptions } from './db.js'
+export type { User } from './users.js'
+export type { Team, Member, Role } from './teams.js'
+export type { ApiKey } from './api-keys.js'
+
+/** The SQLite store with one repository per aggregate. */
+export class Store {
+  readonly users: Users
+  readonly teams: Teams
+  readonly apiKeys: ApiKeys
+
+  private constructor (readonly db: Db) {
+    this.users = new Users(db)
+    this.teams = new Teams(db)
+    this.apiKeys = new ApiKeys(db)
+  }
+
+  static open (options: StoreOptions): Store {
+    return new Store(openDatabase(options))
+  }
+
+  /** Runs `fn` in one transaction: all of it is committed, or none. */
+  transaction<T> (fn: () => T): T {
+    return this.db.transaction(fn)()
+  }
+
+  close (): void {
+    if (this.db.open) this.db.close()
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * Numbered migrations, applied in order and never edited once released: add a new one instead.
+ * Times are epoch milliseconds; ids are prefixed strings (`usr-`, `team-`, `key-`).
+ */
+export interface Migration { version: number, name: string, sql: string }
+
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    name: 'identity',
+    sql: `
+      CREATE TABLE users (
+        id            TEXT PRIMARY KEY,
+        email         TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        password_hash TEXT,
+        is_admin      INTEGER NOT NULL DEFAULT 0,
+        status        TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
+        created_at    INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX users_email ON users (email);
+
+      CREATE TABLE oauth_identities (
+        provider    TEXT NOT NULL,
+        provider_id TEXT NOT NULL,
+        user_id     TEXT NOT NULL REFERENCES users (id),
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (provider, provider_id)
+      );
+
+      CREATE TABLE teams (
+        id         TEXT PRIMARY KEY,
+        name       TEXT NOT NULL,
+        slug       TEXT NOT NULL,
+        is_default INTEGER NOT NULL DEFAULT 0,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      );
+      -- A deleted team keeps its row, so its slug stays reserved for good.
+      CREATE UNIQUE INDEX teams_slug ON teams (slug);
+
+      CREATE TABLE memberships (
+        team_id   TEXT NOT NULL REFERENCES teams (id),
+        user_id   TEXT NOT NULL REFERENCES users (id),
+        role      TEXT NOT NULL CHECK (role IN ('owner', 'admin', 'member')),
+        joined_at INTEGER NOT NULL,
+        PRIMARY KEY (team_id, user_id)
+      );
+      CREATE INDEX memberships_user ON memberships (user_id);
+
+      CREATE TABLE api_keys (
+        id         TEXT PRIMARY KEY,
+        team_id    TEXT NOT NULL REFERENCES teams (id),
+        created_by TEXT NOT NULL REFERENCES users (id),
+        name       TEXT NOT NULL,
+        key_hash   TEXT NOT NULL,
+        key_prefix TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        last_used  INTEGER
+      );
+      CREATE UNIQUE INDEX api_keys_hash ON api_keys (key_hash);
+      CREATE INDEX api_keys_team ON api_keys (team_id);
+    `,
+  },
+]
