@@ -27,6 +27,8 @@ export class StreamClient {
   private unreported = 0
   sent = 0
   closed = false
+  /** The API key this stream authenticated with: revoking it closes the stream. */
+  keyId: string | undefined
 
   constructor (
     readonly ws: WebSocket,

@@ -1,5 +1,6 @@
 import { WebSocketServer } from 'ws'
-import { ColonyError, compileFilter, errorBody, isValidFilter, type BridgeDef, type Unsubscribe } from '../../src/index.js'
+import type { Duplex } from 'node:stream'
+import { ColonyError, compileFilter, errorBody, isValidFilter, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
 import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
 import { frameFor } from './frame.js'
 
@@ -14,7 +15,13 @@ export const wsBridge: BridgeDef = {
   name: 'ws-bridge',
   async start (ctx) {
     const { path, flushIntervalMs, maxQueuedMessages, overflow } = ctx.config.ws
-    const wss = new WebSocketServer({ noServer: true, maxPayload: 4096, perMessageDeflate: false })
+    const wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: 4096,
+      perMessageDeflate: false,
+      // Browsers send a token as a `bearer.<token>` subprotocol next to `colony`; answer with `colony`.
+      handleProtocols: (protocols) => (protocols.has('colony') ? 'colony' : [...protocols][0] ?? false),
+    })
     const clients = new Set<StreamClient>()
     const dirty = new Set<StreamClient>()
     let unsubscribe: Unsubscribe | undefined
@@ -62,24 +69,30 @@ export const wsBridge: BridgeDef = {
 
     const unmount = ctx.http.route(path, (req, socket, head) => {
       const params = new URL(req.url ?? '/', 'http://localhost').searchParams
-      const filters = (params.get('topics') ?? '#').split(',').map((f) => f.trim()).filter((f) => f !== '')
-      const invalid = filters.find((f) => !isValidFilter(f))
-      if (invalid !== undefined || filters.length === 0 || filters.length > 64) {
-        const err = new ColonyError('invalid_topic_filter', invalid === undefined
-          ? 'topics must list 1 to 64 MQTT topic filters'
-          : `"${invalid.slice(0, 80)}" is not a valid MQTT topic filter`)
-        const body = JSON.stringify(errorBody(err))
-        socket.end(`HTTP/1.1 400 Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      let who: Identity
+      let filters: string[]
+      try {
+        who = ctx.gate.identifyHeaders(req.headers, params)
+        filters = parseFilters(params.get('topics'))
+        const refused = filters.find((f) => !ctx.acl.subscribe(who, f))
+        if (refused !== undefined) throw new ColonyError('forbidden', `${who.email} may not subscribe to ${refused.slice(0, 80)}`)
+      } catch (err) {
+        refuse(socket, toColonyError(err))
         return
       }
       const matchers = filters.map(compileFilter)
+      const inFilters = matchers.length === 1 ? matchers[0] as (t: string) => boolean : (t: string) => matchers.some((m) => m(t))
+      // Same delivery rule as MQTT: an actor's topics reach only its team's members.
+      const matches = who.isAdmin ? inFilters : (t: string) => inFilters(t) && ctx.acl.forward(who, t)
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const client = new StreamClient(ws, socket, {
-          maxQueued: maxQueuedMessages,
-          overflow,
-          matches: matchers.length === 1 ? matchers[0] as (t: string) => boolean : (t) => matchers.some((m) => m(t)),
-        })
+        const client = new StreamClient(ws, socket, { maxQueued: maxQueuedMessages, overflow, matches })
+        client.keyId = who.keyId
         clients.add(client)
+        if (who.expiresAtMs !== undefined) {
+          const expiry = setTimeout(() => client.close(1008, 'token expired'), Math.max(0, who.expiresAtMs - ctx.clock.now()))
+          expiry.unref()
+          ws.once('close', () => clearTimeout(expiry))
+        }
         subscribe()
         let alive = true
         ws.on('pong', () => { alive = true })
@@ -98,6 +111,13 @@ export const wsBridge: BridgeDef = {
       })
     })
 
+    // A revoked API key ends its streams at once.
+    const onRevoked = (ids: string[]): void => {
+      const revoked = new Set(ids)
+      for (const client of clients) if (client.keyId !== undefined && revoked.has(client.keyId)) client.close(1008, 'credentials revoked')
+    }
+    ctx.auth.events.on('keysRevoked', onRevoked)
+
     ctx.setStats(() => ({ clients: clients.size, dropped: totalDropped }))
     const offClients = ctx.metrics.register('colony_ws_clients', 'Connected /ws stream clients', 'gauge', () => clients.size)
     const offDropped = ctx.metrics.register('colony_ws_dropped_total', 'Messages dropped for slow /ws clients', 'counter', () => totalDropped)
@@ -106,6 +126,7 @@ export const wsBridge: BridgeDef = {
     return async () => {
       if (stopped) return
       stopped = true
+      ctx.auth.events.off('keysRevoked', onRevoked)
       unmount()
       offClients()
       offDropped()
@@ -125,4 +146,21 @@ export const wsBridge: BridgeDef = {
       await new Promise<void>((resolve) => wss.close(() => resolve()))
     }
   },
+}
+
+function parseFilters (raw: string | null): string[] {
+  const filters = (raw ?? '#').split(',').map((f) => f.trim()).filter((f) => f !== '')
+  const invalid = filters.find((f) => !isValidFilter(f))
+  if (invalid !== undefined) throw new ColonyError('invalid_topic_filter', `"${invalid.slice(0, 80)}" is not a valid MQTT topic filter`)
+  if (filters.length === 0 || filters.length > 64) throw new ColonyError('invalid_topic_filter', 'topics must list 1 to 64 MQTT topic filters')
+  return filters
+}
+
+/** Answers a refused upgrade with the error's status and JSON body, before any WebSocket exists. */
+function refuse (socket: Duplex, err: ColonyError): void {
+  const body = JSON.stringify(errorBody(err))
+  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' }[err.status as 400 | 401 | 403] ?? 'Error'
+  const auth = err.status === 401 ? 'WWW-Authenticate: Bearer realm="colony"\r\n' : ''
+  socket.end(`HTTP/1.1 ${err.status} ${reason}\r\nContent-Type: application/json\r\n${auth}` +
+    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
 }

@@ -29,6 +29,8 @@ export async function startColony (options: TestColonyOptions = {}): Promise<Tes
     data: { dir: dataDir },
     log: { level: 'info' },
     actors: { heartbeatIntervalMs: 200 },
+    // Real scrypt at a lower cost so tests that create many accounts stay quick (the default is 32768).
+    auth: { scryptN: 4096 },
   }
   const overrides: ConfigInput = { ...base }
   for (const [section, values] of Object.entries(options.config ?? {})) overrides[section] = { ...(overrides[section] ?? {}), ...values }
