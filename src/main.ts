@@ -109,8 +109,16 @@ async function main (argv: string[]): Promise<number> {
     }
     throw err
   }
+  const bootstrap = runtime.identity.bootstrap
+  if (bootstrap !== undefined) {
+    // Printed once, on the first start with an empty database, and never logged: only its hash is stored.
+    process.stdout.write(`\nFirst start: created the admin account ${bootstrap.email}.\n` +
+      `Admin API key (shown once, keep it safe): ${bootstrap.apiKey}\n` +
+      'Use it as X-API-Key or "Authorization: Bearer", or as the MQTT password.\n\n')
+  }
   process.stdout.write(`colony ${VERSION} ready — REST ${runtime.urls.http}/api  MQTT ${runtime.urls.mqtt}  ` +
-    `MQTT/WS ${runtime.urls.mqttWs}  stream ${runtime.urls.ws}\n`)
+    `MQTT/WS ${runtime.urls.mqttWs}  stream ${runtime.urls.ws}  auth: ` +
+    `${runtime.identity.gate.anonymousAllowed ? 'anonymous on loopback (development mode)' : 'credentials required'}\n`)
 
   return await new Promise<number>((resolve) => {
     let stopping = false

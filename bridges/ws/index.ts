@@ -89,9 +89,8 @@ export const wsBridge: BridgeDef = {
         client.keyId = who.keyId
         clients.add(client)
         if (who.expiresAtMs !== undefined) {
-          const expiry = setTimeout(() => client.close(1008, 'token expired'), Math.max(0, who.expiresAtMs - ctx.clock.now()))
-          expiry.unref()
-          ws.once('close', () => clearTimeout(expiry))
+          const expiry = ctx.clock.setTimeout(() => client.close(1008, 'token expired'), Math.max(0, who.expiresAtMs - ctx.clock.now()))
+          ws.once('close', () => ctx.clock.clearTimeout(expiry))
         }
         subscribe()
         let alive = true
