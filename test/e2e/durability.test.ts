@@ -1,0 +1,69 @@
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { killAll, runCli, type CliRun } from '../helpers/cli.js'
+import { as, signup, withKey } from '../helpers/identity.js'
+import { get, request } from '../helpers/http.js'
+
+/** Starts the CLI on `dataDir` with credentials required and resolves once it is ready. */
+async function start (dataDir: string): Promise<CliRun & { http: string, mqtt: string }> {
+  const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir], {
+    COLONY_AUTH_MODE: 'required',
+    COLONY_AUTH_SCRYPT_N: '4096',
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    run.lines.on('line', (l: string) => { if (l.startsWith('colony ') && l.includes(' ready')) resolve(l) })
+    void run.exited.then(({ code }) => reject(new Error(`colony exited with ${code}: ${run.stderr.join('\n')}`)))
+  })
+  return { ...run, http: /REST (http:\/\/\S+)\/api/.exec(line)?.[1] ?? '', mqtt: /MQTT (mqtt:\/\/\S+)/.exec(line)?.[1] ?? '' }
+}
+
+describe('what the API acknowledged survives kill -9', () => {
+  let dataDir: string
+
+  beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'colony-durable-')) })
+  afterEach(() => {
+    killAll()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('accounts, teams, members, API keys, revocations and the JWT secret are there after a kill -9 and a restart', async function () {
+    this.timeout(30_000)
+    const first = await start(dataDir)
+    const adminKey = /Admin API key \(shown once, keep it safe\): (col_[0-9a-f]{32})/.exec(first.stdout.join('\n'))?.[1]
+    assert.ok(adminKey !== undefined, 'the first start prints a one-time admin key')
+    assert.ok(!first.stdout.filter((l) => l.startsWith('{')).join('\n').includes(adminKey), 'the key is printed, never logged')
+    assert.equal(statSync(join(dataDir, 'jwt.secret')).mode & 0o777, 0o600)
+
+    const alice = await signup(first.http, 'alice')
+    const bob = await signup(first.http, 'bob')
+    const key = await as(alice.token, 'POST', `${first.http}/v1/api-keys`, { name: 'ci' })
+    const doomed = await as(alice.token, 'POST', `${first.http}/v1/api-keys`, { name: 'doomed' })
+    assert.equal((await as(alice.token, 'DELETE', `${first.http}/v1/api-keys/${doomed.body.id}`)).status, 204)
+    const team = await as(alice.token, 'POST', `${first.http}/v1/teams`, { name: 'Durable team' })
+    assert.equal(team.status, 201)
+    const switched = await as(alice.token, 'POST', `${first.http}/v1/auth/switch-team`, { team_id: team.body.id })
+    assert.equal((await as(switched.body.token, 'POST', `${first.http}/v1/teams/${team.body.id}/members`, { email: bob.email })).status, 201)
+
+    first.child.kill('SIGKILL')
+    assert.equal((await first.exited).signal, 'SIGKILL')
+
+    const second = await start(dataDir)
+    assert.ok(!second.stdout.join('\n').includes('Admin API key'), 'the admin key is printed on the first start only')
+    // Logins, the old JWT (same secret), the API keys (the admin's too) and the revocation all held.
+    const login = await request('POST', `${second.http}/v1/auth/login`, { email: alice.email, password: alice.password })
+    assert.equal(login.status, 200)
+    assert.equal(login.body.user_id, alice.user_id)
+    assert.equal((await as(alice.token, 'GET', `${second.http}/v1/teams`)).status, 200)
+    assert.equal((await withKey(key.body.key, 'GET', `${second.http}/api/actors`)).status, 200)
+    assert.equal((await withKey(adminKey, 'GET', `${second.http}/api/actors`)).status, 200)
+    assert.equal((await withKey(doomed.body.key, 'GET', `${second.http}/api/actors`)).status, 401)
+    const members = await as(switched.body.token, 'GET', `${second.http}/v1/teams/${team.body.id}/members`)
+    assert.deepEqual(members.body.map((m: { email: string, role: string }) => [m.email, m.role]).sort(),
+      [[alice.email, 'owner'], [bob.email, 'member']].sort())
+    assert.equal((await get(`${second.http}/api/health`)).status, 200)
+    second.child.kill('SIGTERM')
+    assert.equal((await second.exited).code, 0)
+  })
+})
