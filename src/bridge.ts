@@ -8,6 +8,7 @@ import type { ActorContext, ActorKind, SystemApi } from './actor/types.js'
 import type { Acl } from './acl.js'
 import type { Gate } from './auth/gate.js'
 import type { AuthService } from './auth/service.js'
+import type { OAuthService } from './auth/oauth.js'
 import type { TeamService } from './auth/teams.js'
 
 export interface RuntimeStatus {
@@ -34,6 +35,8 @@ export interface BridgeContext {
   readonly gate: Gate
   readonly auth: AuthService
   readonly teams: TeamService
+  /** OAuth login (providers, CSRF state, linked accounts). */
+  readonly oauth: OAuthService
   readonly acl: Acl
   status(): RuntimeStatus
   /** Extra fields for the bridge actor's heartbeat (clients, requests, drops). */
@@ -58,6 +61,7 @@ export interface BridgeServices {
   gate: Gate
   auth: AuthService
   teams: TeamService
+  oauth: OAuthService
   acl: Acl
 }
 
@@ -86,6 +90,7 @@ export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind
             gate: services.gate,
             auth: services.auth,
             teams: services.teams,
+            oauth: services.oauth,
             acl: services.acl,
             setStats: (fn) => { stats = fn },
           })

@@ -4,6 +4,7 @@ import { isLoopback, type ColonyConfig } from '../config.js'
 import type { Logger } from '../log.js'
 import { Store } from '../store/index.js'
 import { Gate, jwtSecret } from './gate.js'
+import { OAuthService } from './oauth.js'
 import { AuthService } from './service.js'
 import { TeamService } from './teams.js'
 
@@ -12,6 +13,7 @@ export interface IdentityParts {
   auth: AuthService
   teams: TeamService
   gate: Gate
+  oauth: OAuthService
   /** Set on the first start with an empty database: print it once, it is never shown again. */
   bootstrap: { email: string, apiKey: string } | undefined
 }
@@ -21,11 +23,12 @@ export function createIdentity (config: Readonly<ColonyConfig>, clock: Clock, lo
   const file = config.store.file === ':memory:' ? ':memory:' : join(config.data.dir, config.store.file)
   const store = Store.open({ file, synchronous: config.store.synchronous })
   try {
+    const secret = jwtSecret(config)
     const auth = new AuthService({
       store,
       clock,
       log: log.child({ component: 'auth' }),
-      secret: jwtSecret(config),
+      secret,
       jwtTtlMs: config.auth.jwtTtlMs,
       scrypt: { N: config.auth.scryptN, r: 8, p: 1 },
       login: { maxPerAccount: config.auth.loginMaxPerAccount, maxPerAddress: config.auth.loginMaxPerAddress, windowMs: config.auth.loginWindowMs },
@@ -35,7 +38,8 @@ export function createIdentity (config: Readonly<ColonyConfig>, clock: Clock, lo
     // Like Mosquitto 2: clients without credentials only while nothing but loopback can connect.
     const loopbackOnly = isLoopback(config.http.host) && isLoopback(config.mqtt.host)
     const anonymous = config.auth.mode === 'off' || (config.auth.mode === 'loopback' && loopbackOnly)
-    return { store, auth, teams, gate: new Gate(auth, config.auth.mode, anonymous), bootstrap }
+    const oauth = new OAuthService({ store, auth, clock, log: log.child({ component: 'oauth' }), config: config.oauth, secret })
+    return { store, auth, teams, gate: new Gate(auth, config.auth.mode, anonymous), oauth, bootstrap }
   } catch (err) {
     store.close()
     throw err
@@ -45,4 +49,5 @@ export function createIdentity (config: Readonly<ColonyConfig>, clock: Clock, lo
 export { canAccess, type AuthResponse, type Identity } from './identity.js'
 export { credentialFrom, Gate } from './gate.js'
 export type { AuthService } from './service.js'
+export type { OAuthService, OAuthErrorCode } from './oauth.js'
 export type { TeamService, TeamView, MemberView } from './teams.js'

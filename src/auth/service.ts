@@ -35,6 +35,8 @@ export class AuthService {
   private readonly clock: Clock
   private readonly keyCache = new Map<string, CachedKey>()
   private readonly teamsCache = new Map<string, ReadonlySet<string>>()
+  /** Every credential-less request in development mode is this identity: built once, rebuilt when teams change. */
+  private local: Identity | undefined
   private readonly perAccount: FailureLimiter
   private readonly perAddress: FailureLimiter
 
@@ -49,6 +51,7 @@ export class AuthService {
     })
     this.events.on('membershipChanged', (userId) => {
       this.teamsCache.delete(userId)
+      if (this.local?.userId === userId) this.local = undefined
       // Cached key identities carry their team set; drop those of this user.
       for (const [hash, entry] of this.keyCache) if (entry.identity.userId === userId) this.keyCache.delete(hash)
     })
@@ -206,12 +209,14 @@ export class AuthService {
 
   /** The identity of credential-less requests in loopback development mode: the first platform admin. */
   localIdentity (): Identity {
+    if (this.local !== undefined) return this.local
     const user = this.store.users.firstAdmin()
     if (user === undefined) throw new ColonyError('unauthorized')
-    return {
+    this.local = {
       kind: 'local', userId: user.id, email: user.email, name: user.name, teamId: this.personalTeam(user.id),
       isAdmin: true, teams: this.teamsOf(user.id),
     }
+    return this.local
   }
 
   // ---- API keys ----

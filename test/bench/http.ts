@@ -31,12 +31,12 @@ function fetchOnce (url: string): Promise<Response> {
   })
 }
 
-async function load (url: string, durationS: number): Promise<Omit<Run, 'cpuPct' | 'usPerReq'>> {
+async function load (url: string, durationS: number, headers: Record<string, string> = {}): Promise<Omit<Run, 'cpuPct' | 'usPerReq'>> {
   if (which('wrk') !== undefined) {
-    const w = await runWrk(url, CONNECTIONS, durationS)
+    const w = await runWrk(url, CONNECTIONS, durationS, headers)
     return { reqPerS: w.requestsPerSec, non2xx: w.non2xx, errors: w.socketErrors, p50Ms: w.p50Ms, p99Ms: w.p99Ms }
   }
-  const args: LoadArgs = { url, connections: CONNECTIONS, durationMs: durationS * 1000 }
+  const args: LoadArgs = { url, connections: CONNECTIONS, durationMs: durationS * 1000, headers }
   const out = await new Promise<string>((resolve, reject) => {
     execFile(process.execPath, [new URL('./workers/http-load.js', import.meta.url).pathname, JSON.stringify(args)],
       { timeout: (durationS + 30) * 1000 }, (err, stdout) => { if (err !== null) reject(new Error(err.message, { cause: err })); else resolve(stdout) })
@@ -45,10 +45,10 @@ async function load (url: string, durationS: number): Promise<Omit<Run, 'cpuPct'
   return { reqPerS: r.requests / (r.elapsedMs / 1000), non2xx: r.non2xx, errors: r.errors, p50Ms: NaN, p99Ms: NaN }
 }
 
-async function measure (url: string, pid: number, durationS: number): Promise<Run> {
+async function measure (url: string, pid: number, durationS: number, headers?: Record<string, string>): Promise<Run> {
   const a = procSample(pid)
   const started = performance.now()
-  const r = await load(url, durationS)
+  const r = await load(url, durationS, headers)
   const b = procSample(pid)
   const seconds = (performance.now() - started) / 1000
   const cpuUs = b.cpuUs - a.cpuUs
@@ -79,18 +79,22 @@ export const httpBench: Bench = {
       const check = await fetchOnce(bareUrl)
       if (!check.body.equals(reference.body) || check.contentType !== reference.contentType) throw new Error('bare server does not answer the same bytes')
 
-      const targets = [
+      // The same request anonymously (loopback development mode, the local admin) and with the admin's API key:
+      // the same body, so the difference is the cost of checking the key.
+      const keyed = { 'x-api-key': info.adminKey }
+      const targets: Array<{ name: string, url: string, pid: number, headers?: Record<string, string> }> = [
         { name: 'bare node:http', url: bareUrl, pid: served.pid },
         { name: 'Colony /api/actors', url: colonyUrl, pid: info.pid },
+        { name: 'Colony /api/actors + API key', url: colonyUrl, pid: info.pid, headers: keyed },
       ]
       const generator = which('wrk') !== undefined ? `wrk -t1 -c${CONNECTIONS}` : `node keep-alive generator, ${CONNECTIONS} connections (wrk not installed)`
       if (which('wrk') === undefined) notes.push('wrk is not installed (scripts/bench-deps.sh): used the node load generator, which saturates earlier')
-      for (const t of targets) await load(t.url, WARMUP_S) // JIT warm-up, not measured
+      for (const t of targets) await load(t.url, WARMUP_S, t.headers) // JIT warm-up, not measured
       const runs = new Map<string, Run[]>()
       for (let round = 0; round < options.rounds; round++) {
         for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
           process.stderr.write(`[bench] http: round ${round + 1}/${options.rounds}, ${t.name}\n`)
-          runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.url, t.pid, windowS)])
+          runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.url, t.pid, windowS, t.headers)])
         }
       }
 
@@ -115,6 +119,11 @@ export const httpBench: Bench = {
         name: 'Colony / bare node:http requests per server CPU-second',
         ratio: cost('bare node:http') / cost('Colony /api/actors'),
         detail: `${cost('Colony /api/actors').toFixed(1)} vs ${cost('bare node:http').toFixed(1)} µs of server CPU per request`,
+      }, {
+        name: 'Colony with an API key / without credentials req/s',
+        ratio: (medians.get('Colony /api/actors + API key') ?? NaN) / (medians.get('Colony /api/actors') ?? NaN),
+        target: 0.9,
+        detail: `the key check costs ${(cost('Colony /api/actors + API key') - cost('Colony /api/actors')).toFixed(1)} µs of server CPU per request`,
       }]
       if (!await bare.close()) notes.push('the bare HTTP server did not exit by itself')
       if (!await colony.close()) notes.push('the Colony runtime did not exit by itself after close()')

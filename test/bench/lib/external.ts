@@ -61,10 +61,11 @@ async function waitForPort (port: number, child: ChildProcess): Promise<void> {
 export interface WrkResult { requestsPerSec: number, requests: number, non2xx: number, socketErrors: number, p50Ms: number, p99Ms: number }
 
 /** Runs wrk against `url` and parses its summary. */
-export function runWrk (url: string, connections: number, durationS: number): Promise<WrkResult> {
+export function runWrk (url: string, connections: number, durationS: number, headers: Record<string, string> = {}): Promise<WrkResult> {
   const bin = which('wrk') as string
+  const headerArgs = Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}: ${v}`])
   return new Promise((resolve, reject) => {
-    execFile(bin, ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', url], { timeout: (durationS + 30) * 1000 }, (err, stdout) => {
+    execFile(bin, ['-t1', `-c${connections}`, `-d${durationS}s`, '--latency', ...headerArgs, url], { timeout: (durationS + 30) * 1000 }, (err, stdout) => {
       if (err !== null) { reject(new Error(err.message, { cause: err })); return }
       const num = (re: RegExp): number => Number(re.exec(stdout)?.[1] ?? 0)
       resolve({

@@ -11,7 +11,7 @@ import { argument, ready, serve } from '../lib/child.js'
  * free ports, with a throwaway data dir. The parent spawns actors and takes CPU marks over IPC.
  */
 export interface ColonyArgs { heartbeatIntervalMs?: number, maxActors?: number }
-export interface ColonyInfo { pid: number, mqttPort: number, httpPort: number, mqttUrl: string, httpUrl: string }
+export interface ColonyInfo { pid: number, mqttPort: number, httpPort: number, mqttUrl: string, httpUrl: string, adminKey: string }
 export interface SpawnArgs { count: number, prefix: string, concurrency?: number }
 export interface SpawnResult { ms: number, spawned: number, running: number }
 /** A snapshot of the process; CPU from `process.cpuUsage()`, wall time from its monotonic clock. */
@@ -88,6 +88,7 @@ const info: ColonyInfo = {
   mqttPort: rt.addresses.mqtt.port,
   httpPort: rt.addresses.http.port,
   mqttUrl: rt.urls.mqtt,
+  adminKey: rt.identity.bootstrap?.apiKey ?? '',
   httpUrl: rt.urls.http,
 }
 ready(info)

@@ -6,10 +6,10 @@ import { argument } from '../lib/child.js'
  * sending its next GET as soon as the previous response has been read, for `durationMs`. It runs in its own
  * process and prints one JSON line with the counts, then ends.
  */
-export interface LoadArgs { url: string, connections: number, durationMs: number }
+export interface LoadArgs { url: string, connections: number, durationMs: number, headers?: Record<string, string> }
 export interface LoadResult { requests: number, non2xx: number, errors: number, bytes: number, elapsedMs: number }
 
-const { url, connections, durationMs } = argument<LoadArgs>()
+const { url, connections, durationMs, headers = {} } = argument<LoadArgs>()
 const agent = new Agent({ keepAlive: true, maxSockets: connections })
 const result: LoadResult = { requests: 0, non2xx: 0, errors: 0, bytes: 0, elapsedMs: 0 }
 const started = performance.now()
@@ -17,7 +17,7 @@ const deadline = started + durationMs
 
 function once (): Promise<void> {
   return new Promise((resolve) => {
-    const req = request(url, { agent }, (res) => {
+    const req = request(url, { agent, headers }, (res) => {
       res.on('data', (chunk: Buffer) => { result.bytes += chunk.length })
       res.on('end', () => {
         result.requests++
