@@ -38,7 +38,9 @@ const COMMANDS: Record<string, Handler> = {
   spawn: async (api, [kind, name], _ctx, as) => {
     if (kind === undefined) return 'usage: spawn <kind> [name]'
     try {
-      // The new actor belongs to the sender's team (a runtime-internal sender makes a system-owned actor).
+      // The new actor belongs to the sender's team (a runtime-internal sender makes a system-owned actor), and
+      // only while the sender still belongs to it.
+      if (as !== undefined && !as.isAdmin && !as.teams.has(as.teamId)) return `cannot spawn ${kind}: you are no longer a member of your token's team`
       const info = await api.spawn(kind, { ...(name !== undefined && { name }), team: as?.teamId ?? null })
       return `spawned ${info.name} (${info.agentType}, id ${info.id}): ${info.state}`
     } catch (err) {

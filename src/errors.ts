@@ -42,6 +42,7 @@ export const ERROR_CODES = {
   rate_limited: { status: 429, expose: true, message: 'Too many attempts; try again later' },
   email_taken: { status: 409, expose: true, message: 'An account with this email already exists' },
   account_disabled: { status: 403, expose: true, message: 'This account is disabled' },
+  account_deactivated: { status: 403, expose: true, message: 'The account behind this credential is deactivated' },
   user_not_found: { status: 404, expose: true, message: 'No such user' },
   team_not_found: { status: 404, expose: true, message: 'No such team' },
   member_not_found: { status: 404, expose: true, message: 'The user is not a member of this team' },

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Router } from '@koa/router'
-import { ColonyError, MAX_CHAT_CONTENT, messageId, type Identity, type SystemApi } from '../../src/index.js'
+import { ColonyError, MAX_CHAT_CONTENT, messageId, type AuthService, type Identity, type SystemApi } from '../../src/index.js'
 import { optionalString, readJson, requireObject } from './body.js'
 import { identity } from './authn.js'
 
@@ -16,7 +16,7 @@ function audience (who: Identity): string {
  * spawnable kind. Each caller sees the actors of their teams (and the system's); the list body is serialized
  * once per registry version and audience, not once per request.
  */
-export function actorRoutes (router: Router, system: SystemApi, bodyLimit: number): void {
+export function actorRoutes (router: Router, system: SystemApi, auth: AuthService, bodyLimit: number): void {
   const cache = new Map<string, CachedList>()
 
   const listBody = (who: Identity): CachedList => {
@@ -52,7 +52,8 @@ export function actorRoutes (router: Router, system: SystemApi, bodyLimit: numbe
     if (kind === undefined) throw new ColonyError('invalid_body', 'kind is required (see GET /api/kinds)', { details: { field: 'kind' } })
     const name = optionalString(body, 'name', 64)
     ctx.status = 201
-    ctx.body = await system.spawn(kind, { ...(name !== undefined && { name }), team: who.teamId })
+    // Checked against the database: a token of a deleted team, or of a removed member, spawns nothing.
+    ctx.body = await system.spawn(kind, { ...(name !== undefined && { name }), team: auth.activeTeam(who) })
   })
 
   router.get('/api/kinds', (ctx) => {

@@ -5,6 +5,7 @@ import { actorRoutes } from './actors.js'
 import { errorHandler } from './errors.js'
 import { authenticate } from './authn.js'
 import { authRoutes } from './auth.js'
+import { oauthRoutes } from './oauth.js'
 import { apiKeyRoutes } from './api-keys.js'
 import { teamRoutes } from './teams.js'
 import { systemRoutes } from './system.js'
@@ -26,8 +27,9 @@ export const restBridge: BridgeDef = {
     app.use(authenticate(ctx.gate))
     // One router for every family: each extra router costs a middleware layer on every request.
     const router = new Router()
-    actorRoutes(router, ctx.system, limit)
+    actorRoutes(router, ctx.system, ctx.auth, limit)
     authRoutes(router, ctx.auth, limit)
+    oauthRoutes(router, ctx.oauth, ctx.config.oauth)
     apiKeyRoutes(router, ctx.auth, limit)
     teamRoutes(router, ctx.teams, ctx.auth, limit)
     const stopSystem = systemRoutes(router, ctx)

@@ -222,7 +222,7 @@ export class OAuthService {
       const user = store.users.get(linked)
       if (user === undefined) throw new Error('an oauth identity points at a missing user')
       if (user.status !== 'active') throw new OAuthFailure('access_denied', 'the linked account is disabled')
-      return { auth: auth.issue(user, personalTeam(store, user)), created: false }
+      return { auth: auth.issueLogin(user), created: false }
     }
     // Linking by email would hand an existing account to whoever controls a GitHub account with that address.
     if (store.users.findByEmail(profile.email) !== undefined) throw new OAuthFailure('email_taken', 'the email belongs to an account not linked to this identity')
@@ -237,15 +237,8 @@ export class OAuthService {
       if (isColonyError(err) && err.code === 'email_taken') throw new OAuthFailure('email_taken', 'the email was taken meanwhile')
       throw err
     }
-    return { auth: auth.issue(user, personalTeam(store, user)), created: true }
+    return { auth: auth.issueLogin(user), created: true }
   }
-}
-
-function personalTeam (store: Store, user: User): string {
-  const teams = store.teams.forUser(user.id)
-  const team = teams.find((t) => t.isDefault) ?? teams[0]
-  if (team === undefined) throw new Error('the account has no team')
-  return team.id
 }
 
 function same (a: string, b: string): boolean {

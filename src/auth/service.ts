@@ -66,7 +66,7 @@ export class AuthService {
     if (this.store.users.findByEmail(email) !== undefined) throw new ColonyError('email_taken')
     const passwordHash = await hashPassword(password, this.options.scrypt)
     const user = this.createUser({ email, name, passwordHash, isAdmin: false })
-    return this.issue(user, this.personalTeam(user.id))
+    return this.issueLogin(user)
   }
 
   /** Creates a user and a personal team the user owns, in one transaction. */
@@ -94,11 +94,16 @@ export class AuthService {
     return teamId
   }
 
-  private personalTeam (userId: string): string {
+  /**
+   * The team a login lands in: the personal one, else the oldest. Someone who deleted every team they had gets
+   * a new personal team, so an account is never locked out by its own team deletions.
+   */
+  personalTeam (userId: string): string {
     const teams = this.store.teams.forUser(userId)
     const team = teams.find((t) => t.isDefault) ?? teams[0]
-    if (team === undefined) throw new ColonyError('team_not_found', 'the account has no team')
-    return team.id
+    if (team !== undefined) return team.id
+    const user = this.store.users.get(userId)
+    return this.store.transaction(() => this.createTeamFor(userId, personalTeamName(user?.name ?? ''), true))
   }
 
   async login (emailRaw: string, password: string, address: string): Promise<AuthResponse> {
@@ -119,6 +124,11 @@ export class AuthService {
     }
     if (user.status !== 'active') throw new ColonyError('account_disabled')
     this.perAccount.reset(email)
+    return this.issueLogin(user)
+  }
+
+  /** A login's JWT: scoped to the user's personal team (see personalTeam). */
+  issueLogin (user: User): AuthResponse {
     return this.issue(user, this.personalTeam(user.id))
   }
 
@@ -135,6 +145,8 @@ export class AuthService {
   }
 
   switchTeam (who: Identity, teamId: string): AuthResponse {
+    // A key is a team's credential, not a person's: it may not mint a user JWT that would outlive its revocation.
+    if (who.kind === 'api_key') throw new ColonyError('forbidden', 'switch-team needs a user token (log in), not an API key')
     const user = this.store.users.get(who.userId)
     if (user === undefined) throw new ColonyError('unauthorized')
     if (this.store.teams.get(teamId) === undefined) throw new ColonyError('team_not_found')
@@ -166,7 +178,7 @@ export class AuthService {
       const record = this.store.apiKeys.findByHash(hash)
       const user = record === undefined ? undefined : this.store.users.get(record.createdBy)
       if (record === undefined || user === undefined) throw new ColonyError('unauthorized', 'invalid API key')
-      if (user.status !== 'active') throw new ColonyError('account_disabled')
+      if (user.status !== 'active') throw new ColonyError('account_deactivated')
       entry = {
         identity: {
           kind: 'api_key', userId: user.id, email: user.email, name: user.name, teamId: record.teamId,
@@ -190,10 +202,13 @@ export class AuthService {
     // Every JWT use re-checks the account: a disabled or vanished user is refused at once.
     const user = this.store.users.get(claims.sub)
     if (user === undefined) throw new ColonyError('unauthorized', 'invalid token')
-    if (user.status !== 'active') throw new ColonyError('account_disabled')
+    if (user.status !== 'active') throw new ColonyError('account_deactivated')
+    const teamsOf = (id: string): ReadonlySet<string> => this.teamsOf(id)
     return {
       kind: 'user', userId: user.id, email: user.email, name: user.name, teamId: claims.team_id, isAdmin: user.isAdmin,
-      expiresAtMs: claims.exp * 1000, teams: this.teamsOf(user.id),
+      expiresAtMs: claims.exp * 1000,
+      // Read through the cache on each use: a long MQTT or /ws session sees a removal from a team at once.
+      get teams () { return teamsOf(user.id) },
     }
   }
 
@@ -212,30 +227,47 @@ export class AuthService {
     if (this.local !== undefined) return this.local
     const user = this.store.users.firstAdmin()
     if (user === undefined) throw new ColonyError('unauthorized')
+    const teamsOf = (id: string): ReadonlySet<string> => this.teamsOf(id)
     this.local = {
       kind: 'local', userId: user.id, email: user.email, name: user.name, teamId: this.personalTeam(user.id),
-      isAdmin: true, teams: this.teamsOf(user.id),
+      isAdmin: true,
+      get teams () { return teamsOf(user.id) },
     }
     return this.local
   }
 
   // ---- API keys ----
 
+  /**
+   * The team a credential acts for, checked against the database now: the team must still exist and a user
+   * token's holder must still be a member (a JWT issued before a removal or a team deletion says otherwise).
+   */
+  activeTeam (who: Identity): string {
+    if (this.store.teams.get(who.teamId) === undefined) {
+      throw new ColonyError('team_not_found', 'the team this credential is scoped to no longer exists; switch team')
+    }
+    if (who.kind === 'user' && this.store.teams.role(who.teamId, who.userId) === undefined) {
+      throw new ColonyError('forbidden', 'you are no longer a member of the team this token is scoped to; switch team')
+    }
+    return who.teamId
+  }
+
   /** A new key for the caller's active team; `key` is the plaintext, shown to the caller once and never stored. */
   createApiKey (who: Identity, name: string): { record: ApiKey, key: string } {
+    const teamId = this.activeTeam(who)
     const { key, hash, prefix } = newApiKey()
     const id = newId('key')
-    this.store.apiKeys.insert({ id, teamId: who.teamId, createdBy: who.userId, name, keyHash: hash, keyPrefix: prefix, createdAtMs: this.clock.now() })
+    this.store.apiKeys.insert({ id, teamId, createdBy: who.userId, name, keyHash: hash, keyPrefix: prefix, createdAtMs: this.clock.now() })
     return { record: this.store.apiKeys.get(id) as ApiKey, key }
   }
 
   listApiKeys (who: Identity): ApiKey[] {
-    return this.store.apiKeys.forTeam(who.teamId)
+    return this.store.apiKeys.forTeam(this.activeTeam(who))
   }
 
   deleteApiKey (who: Identity, id: string): void {
     const record = this.store.apiKeys.get(id)
-    if (record === undefined || (record.teamId !== who.teamId && !who.isAdmin)) throw new ColonyError('api_key_not_found')
+    if (record === undefined || (!who.isAdmin && record.teamId !== this.activeTeam(who))) throw new ColonyError('api_key_not_found')
     this.store.apiKeys.remove(id)
     this.events.emit('keysRevoked', [id])
   }

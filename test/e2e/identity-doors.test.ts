@@ -184,6 +184,22 @@ describe('identity on every door: MQTT, /ws and /mqtt', () => {
     await assert.rejects(mqtt.connectAsync(colony.rt.urls.mqttWs, { reconnectPeriod: 0 }), (e: any) => e.code === 5)
   })
 
+  it('an MQTT session stops seeing a team\'s actors the moment its user is removed from the team', async () => {
+    // Bob adds Alice to his team; her JWT session then sees his actor's beats, until he removes her.
+    assert.equal((await as(b.token, 'POST', `${base}/v1/teams/${b.team_id}/members`, { email: a.email })).status, 201)
+    const alice = await mqttAs(a.token)
+    await alice.subscribe('agents/+/heartbeat')
+    await alice.next((m) => m.topic === `agents/${b.actorId}/heartbeat`)
+    assert.equal((await as(b.token, 'DELETE', `${base}/v1/teams/${b.team_id}/members/${a.user_id}`)).status, 204)
+    // One beat of her own actor emitted after the removal is a barrier (deliveries to a client keep their order);
+    // from there, two more of hers and none of Bob's.
+    const barrier = await alice.next((m) => m.topic === `agents/${a.actorId}/heartbeat`, { from: alice.mark })
+    const from = barrier.index + 1
+    const next = await alice.next((m) => m.topic === `agents/${a.actorId}/heartbeat`, { from })
+    await alice.next((m) => m.topic === `agents/${a.actorId}/heartbeat`, { from: next.index + 1 })
+    assert.equal(alice.on(`agents/${b.actorId}/heartbeat`, from).length, 0)
+  })
+
   it('no secret appears in any MQTT payload', async () => {
     const admin = await mqttAs(colony.rt.identity.bootstrap?.apiKey)
     await admin.subscribe('#')

@@ -1,0 +1,73 @@
+import type { Router } from '@koa/router'
+import type { Context } from 'koa'
+import { ColonyError, type BridgeContext } from '../../src/index.js'
+
+/** The CSRF state cookie: only the OAuth routes ever see it. */
+const COOKIE = 'colony_oauth_state'
+const COOKIE_PATH = '/v1/auth/oauth'
+
+type OAuth = BridgeContext['oauth']
+type OAuthConfig = BridgeContext['config']['oauth']
+
+/**
+ * Wrenn's OAuth login: `GET /v1/auth/oauth/{provider}` sends the browser to the provider with a fresh state (and
+ * a cookie that proves it asked), and the provider sends it back to `.../callback`, which always ends in a
+ * redirect to the frontend with either a JWT or `?error=` (never a JSON error: a browser is on the other end).
+ */
+export function oauthRoutes (router: Router, oauth: OAuth, config: OAuthConfig): void {
+  router.get('/v1/auth/oauth/:provider', (ctx) => {
+    const provider = ctx.params.provider ?? ''
+    const client = oauth.provider(provider)
+    if (client === undefined) throw new ColonyError('oauth_provider_not_found')
+    const { state, cookie } = oauth.newState(provider)
+    ctx.cookies.set(COOKIE, cookie, { ...cookieOptions(ctx), maxAge: config.stateTtlMs })
+    ctx.set('Cache-Control', 'no-store')
+    ctx.redirect(client.authorizeUrl(callbackUrl(ctx, provider), state))
+  })
+
+  router.get('/v1/auth/oauth/:provider/callback', async (ctx) => {
+    const provider = ctx.params.provider ?? ''
+    const cookie = ctx.cookies.get(COOKIE)
+    // One attempt per state, whatever the outcome: a replayed callback finds no cookie.
+    ctx.cookies.set(COOKIE, null, cookieOptions(ctx))
+    if (oauth.provider(provider) === undefined) throw new ColonyError('oauth_provider_not_found')
+    const result = await oauth.callback(provider, {
+      error: one(ctx.query.error),
+      code: one(ctx.query.code),
+      state: one(ctx.query.state),
+      cookie,
+      redirectUri: callbackUrl(ctx, provider),
+    })
+    const target = new URL(`${config.frontendUrl.replace(/\/+$/, '')}/auth/${provider}/callback`)
+    if (result.ok) {
+      const a = result.auth
+      for (const [k, v] of Object.entries({ token: a.token, user_id: a.user_id, team_id: a.team_id, email: a.email, name: a.name })) {
+        target.searchParams.set(k, v)
+      }
+    } else {
+      target.searchParams.set('error', result.error)
+    }
+    // The answer carries a JWT in its Location: no cache may keep it.
+    ctx.set('Cache-Control', 'no-store')
+    ctx.set('Referrer-Policy', 'no-referrer')
+    ctx.redirect(target.href)
+  })
+}
+
+function cookieOptions (ctx: Context): { path: string, httpOnly: true, sameSite: 'lax', secure: boolean, signed: false, overwrite: true } {
+  // Lax, not Strict: the provider's redirect back is a top-level cross-site navigation that must carry it.
+  return { path: COOKIE_PATH, httpOnly: true, sameSite: 'lax', secure: ctx.secure, signed: false, overwrite: true }
+}
+
+/**
+ * This server's callback as the browser reaches it: `ctx.protocol` and `ctx.host` honour X-Forwarded-Proto/Host when
+ * http.trustProxy is on. (Not `ctx.origin`: since Koa 3 that is the request's Origin header.)
+ */
+function callbackUrl (ctx: Context, provider: string): string {
+  return `${ctx.protocol}://${ctx.host}/v1/auth/oauth/${encodeURIComponent(provider)}/callback`
+}
+
+/** A repeated query parameter is not a value: it makes the check it feeds fail. */
+function one (value: string | string[] | undefined): string | undefined {
+  return typeof value === 'string' ? value : undefined
+}
