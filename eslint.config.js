@@ -12,8 +12,8 @@ const publicKernel = (sibling) => ({
   patterns: [
     { group: [`**/${sibling}/**`], message: `actors/ and bridges/ never import each other: send messages, read the registry.` },
     {
-      group: ['**/src/**', '!**/src/index.js'],
-      message: 'Import the kernel through src/index.js, its public entry point.',
+      group: ['**/src/**', '!**/src/index.js', '!**/src/wasm.js'],
+      message: 'Import the kernel through its public entry points, src/index.js and src/wasm.js.',
     },
   ],
 })
@@ -23,7 +23,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
-    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    languageOptions: { parserOptions: { projectService: { allowDefaultProject: ['scripts/*.mjs'] }, tsconfigRootDir: import.meta.dirname } },
     linterOptions: { reportUnusedDisableDirectives: 'error' },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],

@@ -39,9 +39,10 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
     forward (who, topic) {
       if (who.isAdmin) return true
       if (topic === topics.systemViolations) return false
-      const agent = parseAgentTopic(topic)
-      if (agent === undefined) return true
-      const team = actors.teamOf(agent.id)
+      // Everything below agents/{id}/ (replies, logs, any depth) belongs to that actor's team.
+      if (!topic.startsWith('agents/')) return true
+      const id = topic.split('/')[1] ?? ''
+      const team = actors.teamOf(id)
       return team !== undefined && canAccess(who, team)
     },
   }

@@ -10,6 +10,7 @@ import type { Gate } from './auth/gate.js'
 import type { AuthService } from './auth/service.js'
 import type { OAuthService } from './auth/oauth.js'
 import type { TeamService } from './auth/teams.js'
+import type { Services } from './services.js'
 
 export interface RuntimeStatus {
   state: 'starting' | 'running' | 'stopping' | 'stopped'
@@ -38,6 +39,7 @@ export interface BridgeContext {
   /** OAuth login (providers, CSRF state, linked accounts). */
   readonly oauth: OAuthService
   readonly acl: Acl
+  readonly services: Services
   status(): RuntimeStatus
   /** Extra fields for the bridge actor's heartbeat (clients, requests, drops). */
   setStats(stats: () => Record<string, unknown>): void
@@ -63,6 +65,7 @@ export interface BridgeServices {
   teams: TeamService
   oauth: OAuthService
   acl: Acl
+  services: Services
 }
 
 /** Wraps a bridge definition into a protected actor kind: starting the actor attaches the bridge. */
@@ -92,6 +95,7 @@ export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind
             teams: services.teams,
             oauth: services.oauth,
             acl: services.acl,
+            services: services.services,
             setStats: (fn) => { stats = fn },
           })
         },

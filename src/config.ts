@@ -28,6 +28,14 @@ export interface ColonyConfig {
   }
   actors: { heartbeatIntervalMs: number, mailboxCapacity: number, maxActors: number }
   supervisor: { strategy: Strategy, maxRestarts: number, restartWindowMs: number }
+  wasm: {
+    maxComponentBytes: number
+    callTimeoutMs: number
+    startTimeoutMs: number
+    memoryLimitMb: number
+    hostCallTimeoutMs: number
+    maxQueuedCalls: number
+  }
   monitor: { staleWarningMs: number, staleCriticalMs: number }
   ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, overflow: 'drop' | 'close' }
   haMap: { discoveryPrefix: string, debounceMs: number, maxEntities: number }
@@ -99,6 +107,14 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     strategy: { type: 'enum', values: STRATEGIES },
     maxRestarts: { type: 'int', min: 0, max: 1_000_000 },
     restartWindowMs: ms(1),
+  },
+  wasm: {
+    maxComponentBytes: { type: 'int', min: 1024, max: 1 << 30 },
+    callTimeoutMs: ms(10, 3_600_000),
+    startTimeoutMs: ms(100, 600_000),
+    memoryLimitMb: { type: 'int', min: 1, max: 4096 },
+    hostCallTimeoutMs: ms(10, 600_000),
+    maxQueuedCalls: { type: 'int', min: 0, max: 1_000_000 },
   },
   monitor: { staleWarningMs: ms(1), staleCriticalMs: ms(1) },
   ws: {

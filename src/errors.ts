@@ -50,6 +50,20 @@ export const ERROR_CODES = {
   owner_immutable: { status: 403, expose: true, message: 'The team owner cannot leave, be removed or change role' },
   api_key_not_found: { status: 404, expose: true, message: 'No such API key' },
   oauth_provider_not_found: { status: 404, expose: true, message: 'OAuth provider not found or not configured' },
+  // WebAssembly components
+  component_invalid: { status: 400, expose: true, message: 'Not a valid WebAssembly component' },
+  component_too_large: { status: 413, expose: true, message: 'The component is larger than the limit' },
+  component_not_found: { status: 404, expose: true, message: 'No such component' },
+  component_name_taken: { status: 409, expose: true, message: 'A component with this name already exists in the environment' },
+  revision_not_found: { status: 404, expose: true, message: 'No such component revision' },
+  invalid_params: { status: 400, expose: true, message: 'The parameters do not match the function' },
+  function_not_found: { status: 404, expose: true, message: 'The component exports no such function' },
+  function_ambiguous: { status: 400, expose: true, message: 'Several exported functions match this name' },
+  invoke_timeout: { status: 504, expose: true, message: 'The invocation took longer than its timeout' },
+  invoke_failed: { status: 500, expose: true, message: 'The component trapped or failed' },
+  wasm_memory_exceeded: { status: 507, expose: true, message: 'The instance went over its memory budget' },
+  link_missing: { status: 409, expose: true, message: 'An import of the component has no link' },
+  not_scaled: { status: 409, expose: true, message: 'The component has no running instance' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -13,8 +13,9 @@ export type { Violation } from './broker/hooks.js'
 export type { HttpHost, UpgradeHandler } from './http/host.js'
 export type {
   ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
-  KindInfo, Liveness, MqttMessage, SpawnOptions, SupervisorSpec, SystemApi,
+  KindInfo, Liveness, MqttMessage, RequestMessage, SpawnOptions, SupervisorSpec, SystemApi,
 } from './actor/types.js'
+export { isRequest } from './actor/types.js'
 export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
 export { canAccess, credentialFrom, type AuthResponse, type AuthService, type Gate, type Identity, type MemberView, type TeamService, type TeamView } from './auth/index.js'
 export type { Acl } from './acl.js'

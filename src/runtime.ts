@@ -15,6 +15,10 @@ import { routeClientMessages } from './actor/router.js'
 import type { ActorKind, SystemApi } from './actor/types.js'
 import { bridgeKind, type BridgeDef, type RuntimeStatus } from './bridge.js'
 import { registerKernelMetrics } from './kernel-metrics.js'
+import { join } from 'node:path'
+import type { Services } from './services.js'
+import { ComponentRegistry } from './wasm/registry.js'
+import { LinkService } from './wasm/links.js'
 
 export interface BootActor {
   kind: string
@@ -44,6 +48,7 @@ export interface Runtime {
   readonly http: HttpHost
   readonly metrics: Metrics
   readonly identity: IdentityParts
+  readonly services: Services
   readonly addresses: { http: AddressInfo, mqtt: AddressInfo }
   readonly urls: { http: string, mqtt: string, mqttWs: string, ws: string }
   status(): RuntimeStatus
@@ -80,7 +85,13 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   })
   const http = new HttpHost(log.child({ component: 'http' }))
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
-  const actors = new ActorSystem({ bus: broker.bus, clock, log, config })
+  const services = createServices(config, identity, clock, log)
+  const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services })
+  services.components.on('deleted', (id) => {
+    if (actors.resolve(id) !== undefined) {
+      actors.api.remove(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not stop a deleted component'))
+    }
+  })
   owners.teamOf = (id) => actors.teamOf(id)
   wireIdentityEvents(identity, broker, actors, log)
   const metrics = new Metrics()
@@ -124,7 +135,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
     }
     for (const def of options.bridges ?? []) {
-      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl }))
+      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, services }))
       const info = await actors.spawn(`bridge:${def.name}`, { id: def.name, name: def.name, supervisor: 'system' })
       if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
       bridgeNames.push(def.name)
@@ -143,13 +154,35 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     log.info({ ...urls, version: VERSION, auth: identity.gate.anonymousAllowed ? 'anonymous on loopback' : 'credentials required' }, 'colony ready')
     let closing: Promise<void> | undefined
     return {
-      config, log, clock, system: actors.api, actors, broker, http, metrics, identity, status, urls,
+      config, log, clock, system: actors.api, actors, broker, http, metrics, identity, services, status, urls,
       addresses: { http: httpAddress, mqtt: mqttAddress },
       close: () => (closing ??= closeAll()),
     }
   } catch (err) {
     await closeAll().catch(() => undefined)
     throw err
+  }
+}
+
+function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts, clock: Clock, log: Logger): Services {
+  const w = config.wasm
+  return {
+    components: new ComponentRegistry({
+      store: identity.store,
+      dir: join(config.data.dir, 'components'),
+      maxBytes: w.maxComponentBytes,
+      clock,
+      log: log.child({ component: 'wasm' }),
+    }),
+    wasmLimits: {
+      callTimeoutMs: w.callTimeoutMs,
+      startTimeoutMs: w.startTimeoutMs,
+      memoryLimitBytes: w.memoryLimitMb * 1024 * 1024,
+      hostCallTimeoutMs: w.hostCallTimeoutMs,
+      maxQueuedCalls: w.maxQueuedCalls,
+    },
+    links: new LinkService(identity.store, clock),
+    store: identity.store,
   }
 }
 

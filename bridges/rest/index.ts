@@ -8,6 +8,8 @@ import { authRoutes } from './auth.js'
 import { oauthRoutes } from './oauth.js'
 import { apiKeyRoutes } from './api-keys.js'
 import { teamRoutes } from './teams.js'
+import { componentRoutes } from './components.js'
+import { linkRoutes } from './links.js'
 import { systemRoutes } from './system.js'
 
 /**
@@ -32,6 +34,15 @@ export const restBridge: BridgeDef = {
     oauthRoutes(router, ctx.oauth, ctx.config.oauth)
     apiKeyRoutes(router, ctx.auth, limit)
     teamRoutes(router, ctx.teams, ctx.auth, limit)
+    componentRoutes(router, {
+      system: ctx.system,
+      components: ctx.services.components,
+      auth: ctx.auth,
+      bodyLimit: limit,
+      maxComponentBytes: ctx.config.wasm.maxComponentBytes,
+      callTimeoutMs: ctx.config.wasm.callTimeoutMs,
+    })
+    linkRoutes(router, ctx.system, ctx.services.components, ctx.services.links, limit)
     const stopSystem = systemRoutes(router, ctx)
     app.use(router.routes())
     app.use(router.allowedMethods())

@@ -102,6 +102,7 @@ export class ActorCell implements ContextOwner {
       createdAtMs: this.createdAtMs,
       startedAtMs: this.startedAtMs,
       restarts: this.restarts,
+      error: this.state === 'failed' && this.lastError !== undefined ? errorText(this.lastError) : null,
     }
   }
 
@@ -380,4 +381,8 @@ export class ActorCell implements ContextOwner {
     this.host.stateChanged(this, previous, next)
     this.notify()
   }
+}
+
+function errorText (err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).slice(0, 300)
 }

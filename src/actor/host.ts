@@ -4,6 +4,7 @@ import type { Logger } from '../log.js'
 import type { Bus } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
 import type { SystemApi } from './types.js'
+import type { Services } from '../services.js'
 import type { ActorCell } from './cell.js'
 
 /** Counters the metrics endpoint reads; plain numbers, bumped on hot paths. */
@@ -39,6 +40,7 @@ export interface CellHost {
   readonly log: Logger
   readonly config: Readonly<ColonyConfig>
   readonly api: SystemApi
+  readonly services: Services
   readonly counters: KernelCounters
   stateChanged(cell: ActorCell, previous: WireState, next: WireState): void
   alert(subjectId: string, severity: Severity, message: string, extra?: Record<string, unknown>): void

@@ -51,6 +51,7 @@ export function createContext (owner: ContextOwner, host: CellHost, incarnation:
     log: owner.log,
     config: host.config,
     system: host.api,
+    services: host.services,
     publish: (topic, payload, options) => host.bus.publish(topic, payload, options),
     subscribe: (filter, options) => {
       if (!incarnation.alive) return () => undefined

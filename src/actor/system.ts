@@ -12,12 +12,14 @@ import { HeartbeatScheduler } from './scheduler.js'
 import { Supervisor } from './supervisor.js'
 import type { ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
 import { canAccess, type Identity } from '../auth/identity.js'
+import type { Services } from '../services.js'
 
 export interface ActorSystemOptions {
   bus: Bus
   clock: Clock
   log: Logger
   config: Readonly<ColonyConfig>
+  services: Services
 }
 
 const SEVERITY_LOG = { info: 'info', warning: 'warn', error: 'error', critical: 'error' } as const
@@ -31,6 +33,7 @@ export class ActorSystem implements CellHost {
   readonly clock: Clock
   readonly log: Logger
   readonly config: Readonly<ColonyConfig>
+  readonly services: Services
   readonly counters: KernelCounters = newCounters()
   readonly api: SystemApi
   private readonly cells = new Map<string, ActorCell>()
@@ -48,6 +51,7 @@ export class ActorSystem implements CellHost {
     this.clock = options.clock
     this.log = options.log
     this.config = options.config
+    this.services = options.services
     this.scheduler = new HeartbeatScheduler(this.clock, this.config.actors.heartbeatIntervalMs)
     const { strategy, maxRestarts, restartWindowMs } = this.config.supervisor
     this.createSupervisor({ id: 'system', strategy, maxRestarts, restartWindowMs })
@@ -229,6 +233,7 @@ export class ActorSystem implements CellHost {
         }
         return this.spawn(kind, { ...options, supervisor: 'user' })
       },
+      spawnInternal: (kind, options = {}) => this.spawn(kind, { ...options, supervisor: options.supervisor ?? 'user' }),
       pause: (ref, as) => {
         const cell = this.require(ref, as)
         this.guard(cell, 'paused')
@@ -260,6 +265,23 @@ export class ActorSystem implements CellHost {
           throw new ColonyError('mailbox_full', `the mailbox of ${cell.name} is full (${cell.mailbox.capacity} messages)`)
         }
       },
+      ask: (ref, message, options = {}) => new Promise((resolve, reject) => {
+        const timeoutMs = options.timeoutMs ?? 30_000
+        const timer = this.clock.setTimeout(() => reject(new ColonyError('invoke_timeout', `no answer from ${ref.slice(0, 80)} within ${timeoutMs} ms`)), timeoutMs)
+        let answered = false
+        const respond = (error: unknown, value?: unknown): void => {
+          if (answered) return
+          answered = true
+          this.clock.clearTimeout(timer)
+          if (error !== undefined && error !== null) reject(error instanceof Error ? error : new Error(JSON.stringify(error)))
+          else resolve(value)
+        }
+        try {
+          this.api.deliver(ref, { ...message, respond, ...(options.as !== undefined && { sender: options.as }) }, options.as)
+        } catch (err) {
+          respond(err)
+        }
+      }),
       createSupervisor: (spec) => this.createSupervisor(spec),
     }
   }

@@ -4,6 +4,7 @@ import type { Logger } from '../log.js'
 import type { BusMessage, PublishOptions, SubscribeOptions, Unsubscribe } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
 import type { Identity } from '../auth/identity.js'
+import type { Services } from '../services.js'
 
 /** A chat line delivered to an actor (from `io/chat`, `agents/{id}/chat` or `POST /api/chat`). */
 export interface ChatMessage {
@@ -26,6 +27,17 @@ export interface MqttMessage extends BusMessage {
 export interface CustomMessage {
   type: string
   [key: string]: unknown
+}
+
+/** A message sent with `system.ask`: the actor answers by calling `respond` once (an error, or undefined and a value). */
+export interface RequestMessage extends CustomMessage {
+  respond: (error: unknown, value?: unknown) => void
+  /** Who asked, when the door knew. */
+  sender?: Identity
+}
+
+export function isRequest (message: ActorMessage): message is RequestMessage {
+  return typeof (message as { respond?: unknown }).respond === 'function'
 }
 
 export type ActorMessage = ChatMessage | MqttMessage | CustomMessage
@@ -73,6 +85,8 @@ export interface ActorContext {
   readonly log: Logger
   readonly config: Readonly<ColonyConfig>
   readonly system: SystemApi
+  /** Kernel services (the component registry, wasm limits, links and keyvalue storage). */
+  readonly services: Services
   publish(topic: string, payload: unknown, options?: PublishOptions): void
   /** Messages matching `filter` arrive through the mailbox as `{type: 'mqtt', ...}`. Dropped on stop/restart. */
   subscribe(filter: string, options?: SubscribeOptions): Unsubscribe
@@ -126,6 +140,8 @@ export interface ActorInfo {
   createdAtMs: number
   startedAtMs: number | null
   restarts: number
+  /** Why it last failed, while it is `failed`. */
+  error: string | null
 }
 
 export interface ActorStats extends ActorInfo {
@@ -162,12 +178,19 @@ export interface SystemApi {
   get(ref: string, as?: Identity): ActorStats | undefined
   kinds(): KindInfo[]
   spawn(kind: string, options?: SpawnOptions): Promise<ActorInfo>
+  /**
+   * Spawns any kind (not only user-spawnable ones) under the `user` supervisor unless told otherwise: for the
+   * runtime's own services (component and worker actors). The caller does its own authorization.
+   */
+  spawnInternal(kind: string, options?: SpawnOptions): Promise<ActorInfo>
   pause(ref: string, as?: Identity): ActorInfo
   resume(ref: string, as?: Identity): ActorInfo
   stop(ref: string, as?: Identity): Promise<ActorInfo>
   remove(ref: string, as?: Identity): Promise<ActorInfo>
   /** Puts a message in an actor's mailbox; throws `mailbox_full`, `actor_not_found` or `actor_invalid_state`. */
   deliver(ref: string, message: ActorMessage, as?: Identity): void
+  /** Delivers a request and resolves with the actor's answer (see RequestMessage); rejects after `timeoutMs`. */
+  ask(ref: string, message: CustomMessage, options?: { as?: Identity, timeoutMs?: number }): Promise<unknown>
   /** Creates a supervisor group actors can be spawned under. */
   createSupervisor(spec: SupervisorSpec): void
 }

@@ -2,22 +2,33 @@ import { openDatabase, type Db, type StoreOptions } from './db.js'
 import { ApiKeys } from './api-keys.js'
 import { Teams } from './teams.js'
 import { Users } from './users.js'
+import { Components } from './components.js'
+import { Links } from './links.js'
+import { KeyValues } from './kv.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
 export type { Team, Member, Role } from './teams.js'
 export type { ApiKey } from './api-keys.js'
+export type { ComponentRecord, Revision } from './components.js'
+export type { Link } from './links.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
   readonly users: Users
   readonly teams: Teams
   readonly apiKeys: ApiKeys
+  readonly components: Components
+  readonly links: Links
+  readonly kv: KeyValues
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
     this.teams = new Teams(db)
     this.apiKeys = new ApiKeys(db)
+    this.components = new Components(db)
+    this.links = new Links(db)
+    this.kv = new KeyValues(db)
   }
 
   static open (options: StoreOptions): Store {

@@ -62,4 +62,61 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_keys_team ON api_keys (team_id);
     `,
   },
+  {
+    version: 2,
+    name: 'components',
+    sql: `
+      CREATE TABLE components (
+        id         TEXT PRIMARY KEY,
+        team_id    TEXT NOT NULL REFERENCES teams (id),
+        env_id     TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX components_name ON components (team_id, env_id, name);
+
+      -- Every uploaded version; the bytes live in <data>/components/<id>/<version>.wasm.
+      CREATE TABLE component_revisions (
+        component_id TEXT NOT NULL REFERENCES components (id) ON DELETE CASCADE,
+        version      INTEGER NOT NULL,
+        sha256       TEXT NOT NULL,
+        size         INTEGER NOT NULL,
+        metadata     TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        PRIMARY KEY (component_id, version)
+      );
+
+      -- wasmCloud links: which provider serves which of a component's imports.
+      CREATE TABLE links (
+        source_id     TEXT NOT NULL,
+        target        TEXT NOT NULL,
+        name          TEXT NOT NULL,
+        wit_namespace TEXT NOT NULL,
+        wit_package   TEXT NOT NULL,
+        interfaces    TEXT NOT NULL,
+        source_config TEXT NOT NULL,
+        target_config TEXT NOT NULL,
+        team_id       TEXT,
+        created_at    INTEGER NOT NULL,
+        PRIMARY KEY (source_id, wit_namespace, wit_package, name)
+      );
+
+      -- Named configurations (wasmCloud config.put): string maps referenced by links.
+      CREATE TABLE configs (
+        name       TEXT PRIMARY KEY,
+        team_id    TEXT,
+        entries    TEXT NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+
+      -- The keyvalue provider's data.
+      CREATE TABLE kv (
+        scope  TEXT NOT NULL,
+        bucket TEXT NOT NULL,
+        key    TEXT NOT NULL,
+        value  BLOB NOT NULL,
+        PRIMARY KEY (scope, bucket, key)
+      );
+    `,
+  },
 ]

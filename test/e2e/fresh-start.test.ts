@@ -8,6 +8,9 @@ const AGENT_TYPES: Record<string, string> = {
   'monitor-agent': 'monitor',
   'qa-agent': 'qa',
   'ha-map-agent': 'home-assistant',
+  'keyvalue-provider': 'provider',
+  'messaging-provider': 'provider',
+  'logging-provider': 'provider',
   'rest-bridge': 'bridge',
   'ws-bridge': 'bridge',
 }

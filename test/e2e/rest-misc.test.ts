@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { startColony, type TestColony } from '../helpers/runtime.js'
+import { BRIDGE_ACTORS, startColony, SYSTEM_ACTORS, type TestColony } from '../helpers/runtime.js'
 import { connect } from '../helpers/mqtt.js'
 import { get, request } from '../helpers/http.js'
 
@@ -17,7 +17,7 @@ describe('REST health, metrics, caching; MQTT over WebSocket', () => {
     const res = await get(`${colony.rt.urls.http}/api/health`)
     assert.equal(res.status, 200)
     assert.equal(res.body.status, 'ok')
-    assert.equal(res.body.actors, 7)
+    assert.equal(res.body.actors, SYSTEM_ACTORS.length + BRIDGE_ACTORS.length)
     assert.match(res.body.version, /^\d+\.\d+\.\d+/)
   })
 
@@ -31,7 +31,7 @@ describe('REST health, metrics, caching; MQTT over WebSocket', () => {
       assert.match(res.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/)
       const text = await res.text()
       assert.match(text, /^# TYPE colony_actors gauge$/m)
-      assert.match(text, /^colony_actors\{state="running"\} 7$/m)
+      assert.match(text, new RegExp(`^colony_actors\\{state="running"\\} ${SYSTEM_ACTORS.length + BRIDGE_ACTORS.length}$`, 'm'))
       assert.ok(Number(/^colony_messages_processed_total (\d+)$/m.exec(text)?.[1]) >= 2)
       assert.match(text, /^colony_mailbox_depth \d+$/m)
       assert.match(text, /^colony_actor_restarts_total 0$/m)

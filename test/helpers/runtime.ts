@@ -57,5 +57,7 @@ export async function startColony (options: TestColonyOptions = {}): Promise<Tes
   }
 }
 
-export const SYSTEM_ACTORS = ['main-actor', 'io-agent', 'monitor-agent', 'qa-agent', 'ha-map-agent']
+export const SYSTEM_ACTORS = [
+  'main-actor', 'io-agent', 'monitor-agent', 'qa-agent', 'ha-map-agent', 'keyvalue-provider', 'messaging-provider', 'logging-provider',
+]
 export const BRIDGE_ACTORS = ['rest-bridge', 'ws-bridge']

@@ -1,0 +1,160 @@
+import {
+  ColonyError, isRequest, toColonyError, type ActorKind, type ChatMessage, type RequestMessage,
+} from '../src/index.js'
+import { finishCall, InstancePool, prepareCall, qualifiedName, witFunction, type InvokeOutcome, type LoadedComponent } from '../src/wasm.js'
+
+export interface ComponentOptions {
+  componentId: string
+  /** Desired instances; a `scale` request changes it (and a restart keeps the latest value). */
+  instances: number
+}
+
+const HELP = [
+  'help — this text and the exported functions',
+  'invoke <function> <JSON array of params> — e.g. invoke add [2, 3]',
+  'scale through main-actor: @main-actor scale <component> <n>',
+].join('\n')
+
+/**
+ * A WebAssembly component on this host: N instances, each in its own worker thread, at most N calls at once.
+ * Invocations come as `invoke` requests (REST, MQTT `agents/{id}/invoke`, chat); guest output goes to
+ * `agents/{id}/logs`; a call that times out or breaks the memory budget costs that instance (replaced), raises a
+ * warning and never the actor. Imports other than WASI are served by linked providers.
+ */
+export const componentKind: ActorKind<ComponentOptions> = {
+  kind: 'component',
+  agentType: 'component',
+  help: HELP,
+  create (ctx, options) {
+    const limits = ctx.services.wasmLimits
+    let loaded: LoadedComponent | undefined
+    let pool: InstancePool | undefined
+    let reloading: Promise<void> | undefined
+    /** Links changed since the instances started: they serve the imports through the old plan. */
+    let linksChanged = false
+    let invocations = 0
+    let errors = 0
+    const onLinks = (sourceId: string): void => { if (sourceId === options.componentId) linksChanged = true }
+
+    const load = async (): Promise<void> => {
+      const next = await ctx.services.components.load(options.componentId)
+      const plan = ctx.services.links.plan(options.componentId, next.metadata.imports)
+      if (plan.missing.length > 0) {
+        throw new ColonyError('link_missing', `${next.record.name} imports ${plan.missing.join(', ')} but no link serves ` +
+          `${plan.missing.length === 1 ? 'it' : 'them'}; link a provider first (PUT /v1/links)`, { details: { missing: plan.missing } })
+      }
+      const hostCall = async (req: { iface: string, method: string, args: unknown[] }): Promise<unknown> => {
+        const link = plan.linked.get(req.iface)
+        if (link === undefined) throw new Error(`no link serves ${req.iface}`)
+        return await ctx.system.ask(link.target, { type: 'host-call', iface: req.iface, method: req.method, args: req.args, source: options.componentId },
+          { timeoutMs: limits.hostCallTimeoutMs })
+      }
+      // A new version or a new link plan: a new pool at the same size, then the old one goes.
+      const fresh = new InstancePool(next.compiled, {
+        linked: [...plan.linked.keys()],
+        hostCall,
+        memoryLimitBytes: limits.memoryLimitBytes,
+        startTimeoutMs: limits.startTimeoutMs,
+        hostCallTimeoutMs: limits.hostCallTimeoutMs,
+      }, limits.maxQueuedCalls)
+      fresh.on('log', (stream, text, instance) => {
+        ctx.publish(`agents/${ctx.id}/logs`, { agentId: ctx.id, stream, text, instance, timestampMs: ctx.clock.now() })
+      })
+      fresh.on('lost', (reason, instance) => {
+        ctx.alert('warning', `instance ${instance} of ${ctx.name} was stopped (${reason}); a fresh one replaces it`, { code: 'instance_replaced' })
+      })
+      const old = pool
+      linksChanged = false
+      if (old !== undefined) await fresh.scaleTo(options.instances)
+      pool = fresh
+      loaded = next
+      await old?.close()
+    }
+
+    /** A new version was uploaded, or links changed, since the instances started: switch before this call. */
+    const current = async (): Promise<LoadedComponent> => {
+      const latest = ctx.services.components.latestVersion(options.componentId)
+      if (loaded !== undefined && ((latest !== undefined && latest !== loaded.revision.version) || linksChanged)) {
+        reloading ??= load().finally(() => { reloading = undefined })
+      }
+      if (reloading !== undefined) await reloading
+      return loaded as LoadedComponent
+    }
+
+    const invoke = async (name: string, params: unknown, timeoutMs?: number): Promise<InvokeOutcome> => {
+      const component = await current()
+      const call = prepareCall(component.metadata, name, params)
+      const timeout = Math.min(timeoutMs ?? limits.callTimeoutMs, limits.callTimeoutMs)
+      invocations++
+      try {
+        return finishCall(call, await (pool as InstancePool).call(call.path, call.args, timeout, call.returnsResult))
+      } catch (err) {
+        errors++
+        const e = toColonyError(err)
+        if (e.code === 'invoke_timeout' || e.code === 'wasm_memory_exceeded') ctx.alert('warning', `${call.qualified}: ${e.message}`, { code: e.code })
+        throw e
+      }
+    }
+
+    const respond = (request: RequestMessage, work: Promise<unknown>): void => {
+      work.then((value) => request.respond(undefined, value), (err: unknown) => request.respond(err))
+    }
+
+    return {
+      async start () {
+        ctx.services.links.on('changed', onLinks)
+        await load()
+        await (pool as InstancePool).scaleTo(options.instances)
+      },
+      receive (message) {
+        if (!isRequest(message)) return
+        if (message.type === 'invoke') {
+          // Not awaited: the mailbox moves on and up to N calls run at once in the pool.
+          const fn = typeof message.function === 'string' ? message.function : ''
+          respond(message, invoke(fn, message.params, typeof message.timeoutMs === 'number' ? message.timeoutMs : undefined))
+        } else if (message.type === 'scale') {
+          const n = Number(message.instances)
+          options.instances = n
+          respond(message, (pool as InstancePool).scaleTo(n).then(() => ({ instances: n })))
+        } else if (message.type === 'describe') {
+          message.respond(undefined, loaded?.metadata)
+        }
+      },
+      async chat (message: ChatMessage) {
+        const text = message.content.trim()
+        const m = /^invoke\s+(\S+)\s*([\s\S]*)$/.exec(text)
+        if (m === null) {
+          const fns = loaded?.metadata.exports.map((f) => `  ${qualifiedName(f)}  ${witFunction(f)}`).join('\n') ?? ''
+          return `${ctx.name} (component ${options.componentId}, version ${loaded?.revision.version ?? '?'}, ${pool?.size ?? 0} instances) understands:\n${HELP}\nexports:\n${fns}`
+        }
+        let params: unknown
+        try {
+          params = m[2] === '' ? [] : JSON.parse(m[2] as string)
+        } catch {
+          return `the params must be a JSON array, e.g. invoke ${m[1] ?? 'add'} [2, 3]`
+        }
+        try {
+          const out = await invoke(m[1] as string, params)
+          return `${out.function} -> ${JSON.stringify(out.value)}${out.stdout === '' ? '' : `\nstdout: ${out.stdout.trimEnd()}`}`
+        } catch (err) {
+          return `invoke failed: ${toColonyError(err).message}`
+        }
+      },
+      heartbeat: () => ({
+        componentId: options.componentId,
+        version: loaded?.revision.version ?? null,
+        instances: pool?.size ?? 0,
+        desiredInstances: options.instances,
+        busy: pool?.busy ?? 0,
+        queued: pool?.queued ?? 0,
+        invocations,
+        errors,
+      }),
+      async stop () {
+        ctx.services.links.off('changed', onLinks)
+        await pool?.close()
+        pool = undefined
+      },
+    }
+  },
+}

@@ -1,0 +1,181 @@
+import {
+  ColonyError, compileFilter, isRequest, parseAgentTopic, type ActorContext, type ActorKind, type Behaviour, type MqttMessage,
+  type RequestMessage,
+} from '../src/index.js'
+
+/** What a component actor asks its linked provider: one guest import call. */
+interface HostCall extends RequestMessage {
+  type: 'host-call'
+  iface: string
+  method: string
+  args: unknown[]
+  /** The calling component's id. */
+  source: string
+}
+
+type Handler = (call: HostCall) => unknown
+
+/** A provider is an actor that answers `host-call` requests; this wraps the bookkeeping they share. */
+function provider (ctx: ActorContext, handlers: Record<string, Handler>, extra: Partial<Behaviour> = {}): Behaviour {
+  let calls = 0
+  let errors = 0
+  return {
+    ...extra,
+    receive (message) {
+      if (isRequest(message) && message.type === 'host-call') {
+        const call = message as HostCall
+        const handler = handlers[call.method]
+        calls++
+        try {
+          if (handler === undefined) throw new ColonyError('function_not_found', `${ctx.name} does not implement ${call.iface}.${call.method}`)
+          call.respond(undefined, handler(call))
+        } catch (err) {
+          errors++
+          call.respond(err)
+        }
+        return
+      }
+      return extra.receive?.(message)
+    },
+    heartbeat: () => ({ calls, errors, ...(extra.heartbeat?.() || {}) }),
+  }
+}
+
+const text = (value: unknown, what: string, max = 1024): string => {
+  if (typeof value !== 'string' || value.length > max) throw new ColonyError('invalid_params', `${what} must be a string of at most ${max} characters`)
+  return value
+}
+
+/**
+ * `wasi:keyvalue/store` backed by SQLite. Each component has its own key space (the scope is the calling
+ * component's id), so two components never see each other's buckets; values survive restarts of everything.
+ */
+export const keyvalueProviderKind: ActorKind = {
+  kind: 'provider:keyvalue',
+  agentType: 'provider',
+  protected: true,
+  help: 'help — this text\nServes wasi:keyvalue/store (SQLite) to linked components.',
+  create (ctx) {
+    const kv = ctx.services.store.kv
+    return provider(ctx, {
+      open: (c) => { text(c.args[0], 'bucket identifier', 256) },
+      get: (c) => kv.get(c.source, text(c.args[0], 'bucket', 256), text(c.args[1], 'key')),
+      set: (c) => {
+        const value = c.args[2]
+        if (!(value instanceof Uint8Array)) throw new ColonyError('invalid_params', 'value must be bytes')
+        kv.set(c.source, text(c.args[0], 'bucket', 256), text(c.args[1], 'key'), value)
+      },
+      delete: (c) => { kv.remove(c.source, text(c.args[0], 'bucket', 256), text(c.args[1], 'key')) },
+      exists: (c) => kv.get(c.source, text(c.args[0], 'bucket', 256), text(c.args[1], 'key')) !== undefined,
+      'list-keys': (c) => ({ keys: kv.keys(c.source, text(c.args[0], 'bucket', 256)), cursor: undefined }),
+    })
+  },
+}
+
+/** `wasi:logging/logging`: a component's log lines go to its `agents/{id}/logs`. */
+export const loggingProviderKind: ActorKind = {
+  kind: 'provider:logging',
+  agentType: 'provider',
+  protected: true,
+  help: 'help — this text\nServes wasi:logging/logging: lines appear on agents/{component}/logs.',
+  create (ctx) {
+    return provider(ctx, {
+      log: (c) => {
+        ctx.publish(`agents/${c.source}/logs`, {
+          agentId: c.source,
+          stream: 'log',
+          level: text(c.args[0], 'level', 32),
+          context: text(c.args[1], 'context', 256),
+          text: text(c.args[2], 'message', 64 * 1024),
+          timestampMs: ctx.clock.now(),
+        })
+      },
+    })
+  },
+}
+
+/** Topics a component may not publish on through the messaging provider (the runtime's own). */
+function checkTopic (topic: string): string {
+  const agent = parseAgentTopic(topic)
+  if (topic === '' || /[+#\0]/.test(topic) || topic.startsWith('$') || topic.startsWith('system/') ||
+      (agent !== undefined && ['spawn', 'heartbeat', 'status', 'alert'].includes(agent.channel))) {
+    throw new ColonyError('publish_refused', `a component may not publish on "${topic.slice(0, 80)}"`)
+  }
+  return topic
+}
+
+/**
+ * `wasmcloud:messaging/consumer` over MQTT: a subject is an MQTT topic. `publish` publishes; `request` is refused
+ * (MQTT 3.1.1 has no reply-to). A link's target config `subscriptions` (comma-separated topic filters) makes the
+ * provider deliver matching messages to the component's `wasmcloud:messaging/handler.handle-message`.
+ */
+export const messagingProviderKind: ActorKind = {
+  kind: 'provider:messaging',
+  agentType: 'provider',
+  protected: true,
+  help: 'help — this text\nServes wasmcloud:messaging/consumer over MQTT; link target config "subscriptions" feeds handle-message.',
+  create (ctx) {
+    const links = ctx.services.links
+    /** filter -> the components subscribed to it, and the subscription */
+    const subscriptions = new Map<string, { components: Set<string>, off: () => void, matches: (topic: string) => boolean }>()
+    let delivered = 0
+
+    const reconcile = (): void => {
+      const wanted = new Map<string, Set<string>>()
+      for (const link of links.all()) {
+        if (link.target !== ctx.name && link.target !== ctx.id) continue
+        if (link.wit_package !== 'messaging') continue
+        const filters = (links.mergedConfig(link.target_config).subscriptions ?? '').split(',').map((f) => f.trim()).filter((f) => f !== '')
+        for (const f of filters) wanted.set(f, (wanted.get(f) ?? new Set()).add(link.source_id))
+      }
+      for (const [filter, sub] of subscriptions) {
+        if (!wanted.has(filter)) {
+          sub.off()
+          subscriptions.delete(filter)
+        }
+      }
+      for (const [filter, components] of wanted) {
+        const existing = subscriptions.get(filter)
+        if (existing !== undefined) existing.components = components
+        else subscriptions.set(filter, { components, off: ctx.subscribe(filter), matches: compileFilter(filter) })
+      }
+    }
+
+    const onMessage = (m: MqttMessage): void => {
+      for (const sub of subscriptions.values()) {
+        if (!sub.matches(m.topic)) continue
+        for (const component of sub.components) {
+          delivered++
+          ctx.system.ask(component, {
+            type: 'invoke',
+            function: 'wasmcloud:messaging/handler.handle-message',
+            params: [{ subject: m.topic, body: [...m.payload], 'reply-to': null }],
+          }).catch((err: unknown) => ctx.log.warn({ err, component, topic: m.topic }, 'handle-message failed'))
+        }
+      }
+    }
+
+    const onLinks = (): void => { ctx.schedule(0, { type: 'reconcile' }) }
+    return provider(ctx, {
+      publish: (c) => {
+        const body = c.args[1]
+        if (!(body instanceof Uint8Array)) throw new ColonyError('invalid_params', 'body must be bytes')
+        ctx.publish(checkTopic(text(c.args[0], 'subject', 1024)), Buffer.from(body))
+      },
+      request: () => { throw new ColonyError('invalid_params', 'request is not supported over MQTT 3.1.1 (no reply-to); publish, and subscribe through a link') },
+    }, {
+      start () {
+        links.on('changed', onLinks)
+        reconcile()
+      },
+      receive (message) {
+        if (message.type === 'reconcile') reconcile()
+        else if (message.type === 'mqtt') onMessage(message as MqttMessage)
+      },
+      stop () {
+        links.off('changed', onLinks)
+      },
+      heartbeat: () => ({ subscriptions: subscriptions.size, delivered }),
+    })
+  },
+}

@@ -1,0 +1,46 @@
+import type { Context } from 'koa'
+import busboy from 'busboy'
+import { ColonyError } from '../../src/index.js'
+
+export interface Multipart { fields: Record<string, string>, files: Record<string, Buffer> }
+
+/**
+ * Reads a multipart/form-data body (Golem's component upload: fields `name`, file `component`). A file over
+ * `maxFileBytes` is 413 `component_too_large` as soon as it crosses the limit, without buffering the rest.
+ */
+export function readMultipart (ctx: Context, maxFileBytes: number): Promise<Multipart> {
+  const type = ctx.get('content-type')
+  if (!/^multipart\/form-data/i.test(type)) {
+    return Promise.reject(new ColonyError('unsupported_media_type', 'the upload must be multipart/form-data with a "component" file'))
+  }
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: maxFileBytes, files: 2, fields: 16, fieldSize: 4096, parts: 20 } })
+    } catch (err) {
+      reject(new ColonyError('invalid_body', `the multipart body cannot be read: ${(err as Error).message}`))
+      return
+    }
+    const out: Multipart = { fields: {}, files: {} }
+    let failed = false
+    const fail = (err: ColonyError): void => {
+      if (failed) return
+      failed = true
+      ctx.set('Connection', 'close')
+      ctx.req.unpipe(parser)
+      ctx.req.resume()
+      reject(err)
+    }
+    parser.on('field', (name, value) => { out.fields[name] = value })
+    parser.on('file', (name, stream) => {
+      const chunks: Buffer[] = []
+      stream.on('data', (c: Buffer) => chunks.push(c))
+      stream.on('limit', () => fail(new ColonyError('component_too_large', `the component is larger than the limit of ${maxFileBytes} bytes`)))
+      stream.on('close', () => { if (!failed) out.files[name] = Buffer.concat(chunks) })
+    })
+    parser.on('partsLimit', () => fail(new ColonyError('invalid_body', 'too many parts in the multipart body')))
+    parser.on('error', (err: Error) => fail(new ColonyError('invalid_body', `the multipart body cannot be read: ${err.message}`)))
+    parser.on('close', () => { if (!failed) resolve(out) })
+    ctx.req.pipe(parser)
+  })
+}

@@ -1,0 +1,24 @@
+import type { ComponentRegistry } from './wasm/registry.js'
+import type { Store } from './store/index.js'
+import type { LinkService } from './wasm/links.js'
+
+/** Limits every component instance runs under (config `wasm.*`). */
+export interface WasmLimits {
+  callTimeoutMs: number
+  startTimeoutMs: number
+  memoryLimitBytes: number
+  hostCallTimeoutMs: number
+  maxQueuedCalls: number
+}
+
+/**
+ * Kernel services actor kinds may use through `ctx.services` (component, provider and worker actors). Bridges get
+ * the same objects through their context.
+ */
+export interface Services {
+  components: ComponentRegistry
+  wasmLimits: WasmLimits
+  links: LinkService
+  /** The keyvalue provider's data. */
+  store: Pick<Store, 'kv'>
+}

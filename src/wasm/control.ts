@@ -1,0 +1,51 @@
+import { ColonyError } from '../errors.js'
+import type { Identity } from '../auth/identity.js'
+import type { ActorInfo, SystemApi } from '../actor/types.js'
+import type { ComponentRegistry } from './registry.js'
+import type { InvokeOutcome } from './invoke.js'
+
+/** How long an invocation may wait for its actor beyond the call's own timeout (queueing, instance start). */
+const ASK_MARGIN_MS = 30_000
+
+/**
+ * Scales a component on this host. Its actor (id = component id) is created on the first scale above zero, asked
+ * to resize afterwards, and removed at zero. The caller must be allowed to see the component (checked here).
+ */
+export async function scaleComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, instances: number, as?: Identity): Promise<ActorInfo | undefined> {
+  if (!Number.isInteger(instances) || instances < 0 || instances > 1024) {
+    throw new ColonyError('invalid_body', 'instances must be an integer from 0 to 1024', { details: { field: 'instances' } })
+  }
+  const record = registry.visible(as, componentId)
+  const actor = system.get(componentId)
+  if (instances === 0) {
+    if (actor !== undefined) await system.remove(componentId)
+    return undefined
+  }
+  if (actor === undefined || actor.state === 'stopped' || actor.state === 'failed') {
+    if (actor !== undefined) await system.remove(componentId)
+    const taken = system.get(record.name) !== undefined
+    const info = await system.spawnInternal('component', {
+      id: componentId,
+      name: taken ? `${record.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${componentId.slice(0, 8)}` : record.name.replace(/[^A-Za-z0-9_-]/g, '-'),
+      team: record.teamId,
+      options: { componentId, instances },
+    })
+    if (info.state !== 'running') {
+      const failed = system.get(componentId)
+      if (failed !== undefined) await system.remove(componentId).catch(() => undefined)
+      throw new ColonyError(info.error?.includes('imports') === true ? 'link_missing' : 'invoke_failed', `${record.name} could not start: ${info.error ?? 'see its alerts'}`)
+    }
+    return info
+  }
+  await system.ask(componentId, { type: 'scale', instances }, { timeoutMs: ASK_MARGIN_MS + 30_000 })
+  return system.get(componentId)
+}
+
+/** Invokes a function of a component, starting one instance first when none runs (scale-from-zero). */
+export async function invokeComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, fn: string, params: unknown,
+  options: { as?: Identity, timeoutMs: number }): Promise<InvokeOutcome> {
+  registry.visible(options.as, componentId)
+  if (system.get(componentId) === undefined) await scaleComponent(system, registry, componentId, 1, options.as)
+  return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
+    { ...(options.as !== undefined && { as: options.as }), timeoutMs: options.timeoutMs + ASK_MARGIN_MS }) as InvokeOutcome
+}
