@@ -1,7 +1,9 @@
 import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type Identity, type SystemApi } from '../src/index.js'
+import { scaleComponent } from '../src/wasm.js'
 
 const HELP = [
   'help — this text',
+  'scale <component> <n> — run n instances of a WebAssembly component on this host (0 stops it)',
   'agents — every actor with its type and state',
   'status <name> — one actor in detail',
   'pause <name> | resume <name> | stop <name> | delete <name> — control an actor (protected ones refuse)',
@@ -34,6 +36,17 @@ const COMMANDS: Record<string, Handler> = {
   kinds: (api) => {
     const kinds = api.kinds().filter((k) => k.spawnable)
     return kinds.length === 0 ? 'no kinds can be spawned' : `spawnable kinds: ${kinds.map((k) => `${k.kind} (${k.agentType})`).join(', ')}`
+  },
+  scale: async (api, [component, count], ctx, as) => {
+    const n = Number(count)
+    if (component === undefined || count === undefined || !Number.isInteger(n)) return 'usage: scale <component> <n>'
+    try {
+      const record = ctx.services.components.find(as, component)
+      const info = await scaleComponent(api, ctx.services.components, record.id, n, as)
+      return info === undefined ? `${record.name} stopped (0 instances)` : `${info.name} runs ${n} instance${n === 1 ? '' : 's'}`
+    } catch (err) {
+      return `cannot scale ${component}: ${toColonyError(err).message}`
+    }
   },
   spawn: async (api, [kind, name], _ctx, as) => {
     if (kind === undefined) return 'usage: spawn <kind> [name]'

@@ -12,7 +12,7 @@ export interface Acl {
 /**
  * The MQTT and `/ws` ACL. Platform admins (and the local identity of loopback development mode) may do anything
  * the runtime does not reserve. Everyone else:
- * - publishes `io/chat`, chat and commands to actors of their teams (and to system actors, which are
+ * - publishes `io/chat`, chat, commands and invocations to actors of their teams (and to system actors, which are
  *   protected), and Home Assistant discovery under its prefix;
  * - subscribes below `agents/`, `system/` and the discovery prefix;
  * - receives an actor's topics only when the actor is a system actor or belongs to one of their teams, and
@@ -24,7 +24,7 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
     publish (who, topic) {
       if (who.isAdmin || topic === topics.ioChat || topic.startsWith(ha)) return undefined
       const agent = parseAgentTopic(topic)
-      if (agent !== undefined && (agent.channel === 'commands' || agent.channel === 'chat')) {
+      if (agent !== undefined && (agent.channel === 'commands' || agent.channel === 'chat' || agent.channel === 'invoke')) {
         const team = actors.teamOf(agent.id)
         if (team === undefined) return `there is no actor ${agent.id}`
         if (canAccess(who, team)) return undefined

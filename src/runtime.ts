@@ -19,6 +19,7 @@ import { join } from 'node:path'
 import type { Services } from './services.js'
 import { ComponentRegistry } from './wasm/registry.js'
 import { LinkService } from './wasm/links.js'
+import { routeInvocations } from './wasm/mqtt-invoke.js'
 
 export interface BootActor {
   kind: string
@@ -106,6 +107,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   })
 
   const stopRouting = routeClientMessages(actors)
+  const stopInvocations = routeInvocations(actors)
   const bridgeNames: string[] = []
   const closeAll = async (): Promise<void> => {
     state = 'stopping'
@@ -118,6 +120,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     }
     // 3. actors: each publishes its final `stopped` status
     stopRouting()
+    stopInvocations()
     await actors.shutdown()
     // 4. the broker (clients get the last messages, then are disconnected), 5. the listeners, 6. the store
     unmountMqttWs()

@@ -22,6 +22,7 @@ export class Components {
       byName: db.prepare<[string, string, string], ComponentRow>('SELECT * FROM components WHERE team_id = ? AND env_id = ? AND name = ?'),
       inEnv: db.prepare<[string, string], ComponentRow>('SELECT * FROM components WHERE team_id = ? AND env_id = ? ORDER BY name'),
       inEnvAll: db.prepare<[string], ComponentRow>('SELECT * FROM components WHERE env_id = ? ORDER BY name'),
+      named: db.prepare<[string], ComponentRow>('SELECT * FROM components WHERE name = ? ORDER BY created_at'),
       remove: db.prepare('DELETE FROM components WHERE id = ?'),
       addRevision: db.prepare('INSERT INTO component_revisions (component_id, version, sha256, size, metadata, created_at) VALUES (?, ?, ?, ?, ?, ?)'),
       latest: db.prepare<[string], RevisionRow>('SELECT * FROM component_revisions WHERE component_id = ? ORDER BY version DESC LIMIT 1'),
@@ -47,6 +48,11 @@ export class Components {
   /** The components of an environment; every team's when `teamId` is undefined (platform admins). */
   inEnv (envId: string, teamId: string | undefined): ComponentRecord[] {
     return (teamId === undefined ? this.stmts.inEnvAll.all(envId) : this.stmts.inEnv.all(teamId, envId)).map(toComponent)
+  }
+
+  /** Every component with this name, in any team and environment. */
+  named (name: string): ComponentRecord[] {
+    return this.stmts.named.all(name).map(toComponent)
   }
 
   remove (id: string): void {

@@ -10,6 +10,8 @@ import type { ComponentRecord, Revision, Store } from '../store/index.js'
 import { ComponentCompiler, type Compiled } from './compiler.js'
 import { inspectComponent } from './inspect.js'
 import type { ComponentMetadata } from './types.js'
+import { qualifiedName } from './invoke.js'
+import { witFunction } from './wit-text.js'
 
 /** A component as the Golem API returns it, plus the metadata (exported functions with WIT types). */
 export interface ComponentView {
@@ -85,6 +87,16 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
     return this.view(record.id)
   }
 
+  /** A component by id, or by name among those `who` may see (the caller's active team first). */
+  find (who: Identity | undefined, ref: string): ComponentRecord {
+    const byId = this.o.store.components.get(ref)
+    if (byId !== undefined && canAccess(who, byId.teamId)) return byId
+    const named = this.o.store.components.named(ref).filter((r) => canAccess(who, r.teamId))
+    const record = named.find((r) => r.teamId === who?.teamId) ?? named[0]
+    if (record === undefined) throw notFound(ref)
+    return record
+  }
+
   list (who: Identity, teamId: string, envId: string): ComponentView[] {
     return this.o.store.components.inEnv(envId, who.isAdmin ? undefined : teamId).map((r) => this.view(r.id))
   }
@@ -158,7 +170,7 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
       componentSize: revision.size,
       createdAt: new Date(revision.createdAtMs).toISOString(),
       environmentId: record.envId,
-      metadata: JSON.parse(revision.metadata) as ComponentMetadata,
+      metadata: describe(JSON.parse(revision.metadata) as ComponentMetadata),
     }
   }
 
@@ -170,6 +182,14 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
   private async writeBytes (id: string, version: number, bytes: Uint8Array): Promise<void> {
     await mkdir(join(this.o.dir, id), { recursive: true })
     await writeFile(this.file(id, version), bytes, { flush: true })
+  }
+}
+
+/** The stored metadata plus, for each export, the name to invoke it by and its WIT signature. */
+function describe (metadata: ComponentMetadata): ComponentMetadata {
+  return {
+    ...metadata,
+    exports: metadata.exports.map((fn) => ({ ...fn, function: qualifiedName(fn), signature: witFunction(fn) })),
   }
 }
 

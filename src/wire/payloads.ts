@@ -81,3 +81,17 @@ export function parseCommand (payload: Buffer): Command {
   }
   return command as Command
 }
+
+/** `agents/{id}/invoke`: `{id, function, params, replyTo?}` (MQTT 3.1.1 has no response topic: the request names one). */
+export interface InvokeRequest { id: string, function: string, params: unknown[], replyTo: string | undefined }
+
+export function parseInvokeRequest (payload: Buffer): InvokeRequest {
+  const obj = requireObject(parseJson(payload), 'invoke request')
+  const id = optionalString(obj, 'id', 'invoke request', 128)
+  const fn = optionalString(obj, 'function', 'invoke request', 512)
+  if (id === undefined || id === '') throw new ColonyError('wire_invalid_payload', 'invoke request.id is required (it correlates the reply)')
+  if (fn === undefined || fn === '') throw new ColonyError('wire_invalid_payload', 'invoke request.function is required')
+  const params = obj.params ?? []
+  if (!Array.isArray(params)) throw new ColonyError('wire_invalid_payload', 'invoke request.params must be an array')
+  return { id, function: fn, params, replyTo: optionalString(obj, 'replyTo', 'invoke request', 1024) }
+}

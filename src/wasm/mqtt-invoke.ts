@@ -1,0 +1,54 @@
+import { ColonyError, toColonyError } from '../errors.js'
+import type { Unsubscribe } from '../broker/bus.js'
+import type { ActorSystem } from '../actor/system.js'
+import { isValidFilter, parseAgentTopic, RUNTIME_ONLY_CHANNELS } from '../wire/topics.js'
+import { parseInvokeRequest } from '../wire/payloads.js'
+import type { Identity } from '../auth/identity.js'
+import { invokeComponent } from './control.js'
+
+/**
+ * Invocations over MQTT: a client publishes `{id, function, params, replyTo}` on `agents/{componentId}/invoke`
+ * and gets `{id, result, function, stdout, stderr}` or `{id, error: {code, message}}` on `replyTo` (default
+ * `agents/{componentId}/reply`). A non-admin may only ask for replies below `agents/{componentId}/`, which only
+ * that component's team can read; nobody may point replies at a reserved topic.
+ */
+export function routeInvocations (system: ActorSystem): Unsubscribe {
+  return system.bus.subscribe('agents/+/invoke', (m) => {
+    if (m.clientId === undefined) return
+    const componentId = parseAgentTopic(m.topic)?.id ?? ''
+    let requestId: string | undefined
+    let replyTo = `agents/${componentId}/reply`
+    try {
+      const request = parseInvokeRequest(m.payload)
+      requestId = request.id
+      if (request.replyTo !== undefined) replyTo = checkReplyTo(request.replyTo, componentId, m.identity)
+      invokeComponent(system.api, system.services.components, componentId, request.function, request.params, {
+        ...(m.identity !== undefined && { as: m.identity }),
+        timeoutMs: system.services.wasmLimits.callTimeoutMs,
+      }).then((out) => {
+        system.bus.publish(replyTo, { id: request.id, result: out.value, function: out.function, stdout: out.stdout, stderr: out.stderr })
+      }, (err: unknown) => {
+        const e = toColonyError(err)
+        system.bus.publish(replyTo, { id: request.id, error: { code: e.code, message: e.message } })
+      })
+    } catch (err) {
+      const e = toColonyError(err)
+      system.log.info({ err: e.message, clientId: m.clientId, topic: m.topic }, 'mqtt invoke refused')
+      // Without a correlation id a reply means nothing; the alert still tells the sender's team.
+      if (requestId !== undefined) system.bus.publish(replyTo, { id: requestId, error: { code: e.code, message: e.message } })
+      else if (system.resolve(componentId) !== undefined) system.alert(componentId, 'error', `invoke refused: ${e.message}`, { code: e.code, clientId: m.clientId })
+    }
+  })
+}
+
+function checkReplyTo (topic: string, componentId: string, who: Identity | undefined): string {
+  const agent = parseAgentTopic(topic)
+  const reserved = topic.startsWith('$') || topic.startsWith('system/') || (agent !== undefined && RUNTIME_ONLY_CHANNELS.has(agent.channel))
+  if (!isValidFilter(topic) || /[+#]/.test(topic) || reserved) {
+    throw new ColonyError('wire_invalid_payload', `replyTo "${topic.slice(0, 80)}" is not a topic replies may be published on`)
+  }
+  if (who !== undefined && !who.isAdmin && !topic.startsWith(`agents/${componentId}/`)) {
+    throw new ColonyError('wire_invalid_payload', `replyTo must be below agents/${componentId}/ (only this component's team can read it)`)
+  }
+  return topic
+}
