@@ -1,6 +1,6 @@
 import { ColonyError } from '../errors.js'
 import type { ComponentMetadata, WitFunction } from './types.js'
-import { fromGuest, jsName, toGuest } from './values.js'
+import { exportPath, fromGuest, toGuest } from './values.js'
 import { invokeResult, resolveFunction } from './golem.js'
 import type { CallOutcome } from './worker.js'
 
@@ -41,7 +41,7 @@ export function prepareCall (metadata: ComponentMetadata, name: string, params: 
   }
   // Golem clients may send typed values `{typ, value}`: the value is what counts, the type is the export's.
   const args = fn.params.map((p, i) => toGuest(p.type, unwrapTyped(params[i]), p.name))
-  const path = fn.interface === undefined ? [jsName(fn.name)] : [fn.interface, jsName(fn.name)]
+  const path = exportPath(fn)
   return { fn, qualified: qualifiedName(fn), path, args, returnsResult: fn.result?.kind === 'result' }
 }
 

@@ -32,9 +32,10 @@ describe('wasm/values through jco', function () {
   /** What jco's binding itself returns for these JSON arguments (no Colony conversion on the way back). */
   function raw (name: string, json: unknown): unknown {
     const f = fn(name)
-    const [key, method] = exportPath(f)
-    const target = (method === undefined ? jco.exports : jco.exports[key as string]) as Record<string, (...a: unknown[]) => unknown>
-    return target[method ?? key as string]!(...f.params.map((p, i) => toGuest(p.type, i === 0 ? json : PAD_VALUE, p.name)))
+    const path = exportPath(f)
+    const owner = (path.length === 2 ? jco.exports[path[0] as string] : jco.exports) as Record<string, (...a: unknown[]) => unknown>
+    const method = owner[path[path.length - 1] as string] as (...a: unknown[]) => unknown
+    return method(...f.params.map((p, i) => toGuest(p.type, i === 0 ? json : PAD_VALUE, p.name)))
   }
 
   const cases: Array<[string, unknown, unknown?]> = [

@@ -207,8 +207,8 @@ describe('wasm/values', () => {
       const o1: WitType = { kind: 'option', inner: s32 }
       const o2: WitType = { kind: 'option', inner: o1 }
       const o3 = { kind: 'option', inner: o2 } as const
-      assert.equal(jsNullable(o1 as WitType & { kind: 'option' }), true)
-      assert.equal(jsNullable(o2 as WitType & { kind: 'option' }), false)
+      assert.equal(jsNullable(o1), true)
+      assert.equal(jsNullable(o2), false)
       assert.equal(jsNullable(o3), true)
       assert.deepEqual(toGuest(o3, { some: { some: null } }, 'p'), { tag: 'some', val: undefined })
       assert.deepEqual(fromGuest(o3, { tag: 'some', val: 5 }), { some: { some: 5 } })
