@@ -7,6 +7,10 @@ export interface ComponentOptions {
   componentId: string
   /** Desired instances; a `scale` request changes it (and a restart keeps the latest value). */
   instances: number
+  env?: Record<string, string>
+  args?: string[]
+  /** A private directory under the data dir, mounted at `/`; without it the guest has no filesystem. */
+  filesystem?: boolean
 }
 
 const HELP = [
@@ -51,6 +55,9 @@ export const componentKind: ActorKind<ComponentOptions> = {
       }
       // A new version or a new link plan: a new pool at the same size, then the old one goes.
       const fresh = new InstancePool(next.compiled, {
+        env: options.env ?? {},
+        args: options.args ?? [next.record.name],
+        preopens: options.filesystem === true ? { '/': await ctx.services.components.filesDir(options.componentId) } : {},
         linked: [...plan.linked.keys()],
         hostCall,
         memoryLimitBytes: limits.memoryLimitBytes,

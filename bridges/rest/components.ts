@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router'
 import type { Context } from 'koa'
 import { ColonyError, type AuthService, type SystemApi } from '../../src/index.js'
-import { invokeComponent, scaleComponent, type ComponentRegistry } from '../../src/wasm.js'
+import { checkSettings, invokeComponent, scaleComponent, type ComponentRegistry } from '../../src/wasm.js'
 import { readJson, readOptionalObject, requireObject } from './body.js'
 import { identity } from './authn.js'
 import { readMultipart } from './multipart.js'
@@ -87,7 +87,7 @@ export function componentRoutes (router: Router, o: ComponentRouteOptions): void
   router.post('/v1/components/:id/scale', async (ctx) => {
     const body = await readOptionalObject(ctx, o.bodyLimit)
     const instances = body.instances ?? body.count
-    const info = await scaleComponent(o.system, components, ctx.params.id as string, instances as number, identity(ctx))
+    const info = await scaleComponent(o.system, components, ctx.params.id as string, instances as number, identity(ctx), checkSettings(body))
     ctx.body = { componentId: ctx.params.id, instances: instances, actor: info ?? null }
   })
 }

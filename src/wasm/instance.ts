@@ -8,6 +8,8 @@ import type { CallOutcome, WorkerInit } from './worker.js'
 export interface InstanceOptions {
   env?: Record<string, string>
   args?: string[]
+  /** Guest path -> host directory (none by default: the guest sees no filesystem). */
+  preopens?: Record<string, string>
   /** Interfaces served by linked providers. */
   linked?: string[]
   /** Answers the instance's host calls to linked providers (may await an actor). */
@@ -45,6 +47,7 @@ export class WasmInstance extends EventEmitter<InstanceEvents> {
       cores: Object.fromEntries(compiled.cores),
       env: options.env ?? {},
       args: options.args ?? ['component'],
+      preopens: options.preopens ?? {},
       linked: options.linked ?? [],
       rpcBuffer: this.rpcBuffer,
       hostCallTimeoutMs: options.hostCallTimeoutMs,

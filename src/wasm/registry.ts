@@ -135,6 +135,13 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
     return { record, revision, metadata: JSON.parse(revision.metadata) as ComponentMetadata, compiled: await this.compiler.prepare(bytes) }
   }
 
+  /** The component's private directory (created on demand), for instances started with a filesystem. */
+  async filesDir (id: string): Promise<string> {
+    const dir = join(this.o.dir, '..', 'files', id)
+    await mkdir(dir, { recursive: true })
+    return dir
+  }
+
   latestVersion (id: string): number | undefined {
     return this.o.store.components.latest(id)?.version
   }

@@ -22,6 +22,8 @@ export interface WorkerInit {
   cores: Record<string, WebAssembly.Module>
   env: Record<string, string>
   args: string[]
+  /** Guest path -> host directory; empty: no filesystem at all. */
+  preopens: Record<string, string>
   /** Interfaces served by linked providers through synchronous host calls. */
   linked: string[]
   rpcBuffer: SharedArrayBuffer
@@ -69,7 +71,7 @@ class CaptureStream extends (streams.OutputStream as unknown as new () => object
 }
 
 function importObject (): Record<string, unknown> {
-  const shim = new WASIShim({ sandbox: { preopens: {}, env: init.env, args: init.args, enableNetwork: false } })
+  const shim = new WASIShim({ sandbox: { preopens: init.preopens, env: init.env, args: init.args, enableNetwork: false } })
   const imports = shim.getImportObject() as Record<string, unknown>
   const stdout = new CaptureStream('stdout')
   const stderr = new CaptureStream('stderr')
