@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { killAll, runCli, type CliRun } from '../helpers/cli.js'
@@ -28,7 +28,7 @@ describe('what the API acknowledged survives kill -9', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('accounts, teams, members, API keys, revocations and the JWT secret are there after a kill -9 and a restart', async function () {
+  it('accounts, teams, members, API keys, revocations, the JWT secret, components, links and keyvalue data survive kill -9', async function () {
     this.timeout(30_000)
     const first = await start(dataDir)
     const adminKey = /Admin API key \(shown once, keep it safe\): (col_[0-9a-f]{32})/.exec(first.stdout.join('\n'))?.[1]
@@ -39,6 +39,24 @@ describe('what the API acknowledged survives kill -9', () => {
     const alice = await signup(first.http, 'alice')
     const bob = await signup(first.http, 'bob')
     const key = await as(alice.token, 'POST', `${first.http}/v1/api-keys`, { name: 'ci' })
+    const counterBytes = readFileSync(new URL('../../../fixtures/components/counter.wasm', import.meta.url))
+    const upload = async (base: string, method: string, url: string, fields: Record<string, string>): Promise<any> => {
+      const form = new FormData()
+      for (const [k, v] of Object.entries(fields)) form.set(k, v)
+      form.set('component', new Blob([counterBytes]), 'counter.wasm')
+      const res = await fetch(`${base}${url}`, { method, body: form, headers: { authorization: `Bearer ${alice.token}` } })
+      assert.equal(res.status, 200)
+      return await res.json()
+    }
+    const component = await upload(first.http, 'POST', '/v1/envs/dev/components', { name: 'counter' })
+    await upload(first.http, 'PATCH', `/v1/components/${component.componentId}`, {})
+    assert.equal((await as(alice.token, 'PUT', `${first.http}/v1/links`, {
+      source_id: component.componentId, target: 'keyvalue-provider', wit_namespace: 'wasi', wit_package: 'keyvalue', interfaces: ['store'],
+    })).status, 200)
+    for (const n of [1, 2]) {
+      const res = await as(alice.token, 'POST', `${first.http}/v1/components/${component.componentId}/invoke-and-await?function=increment`, { params: [] })
+      assert.deepEqual(res.body.result.value, [n])
+    }
     const doomed = await as(alice.token, 'POST', `${first.http}/v1/api-keys`, { name: 'doomed' })
     assert.equal((await as(alice.token, 'DELETE', `${first.http}/v1/api-keys/${doomed.body.id}`)).status, 204)
     const team = await as(alice.token, 'POST', `${first.http}/v1/teams`, { name: 'Durable team' })
@@ -62,6 +80,12 @@ describe('what the API acknowledged survives kill -9', () => {
     const members = await as(switched.body.token, 'GET', `${second.http}/v1/teams/${team.body.id}/members`)
     assert.deepEqual(members.body.map((m: { email: string, role: string }) => [m.email, m.role]).sort(),
       [[alice.email, 'owner'], [bob.email, 'member']].sort())
+    // A component uploaded (two revisions), linked and used before the kill: its bytes, revisions, link and the
+    // keyvalue data it wrote are all back.
+    const revision1 = await fetch(`${second.http}/v1/components/${component.componentId}/revisions/1/wasm`, { headers: { authorization: `Bearer ${alice.token}` } })
+    assert.ok(Buffer.from(await revision1.arrayBuffer()).equals(counterBytes))
+    const third = await as(alice.token, 'POST', `${second.http}/v1/components/${component.componentId}/invoke-and-await?function=increment`, { params: [] })
+    assert.deepEqual(third.body.result.value, [3], 'the count kept in the keyvalue provider survived')
     assert.equal((await get(`${second.http}/api/health`)).status, 200)
     second.child.kill('SIGTERM')
     assert.equal((await second.exited).code, 0)
