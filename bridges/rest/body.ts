@@ -22,17 +22,7 @@ export async function readJson (ctx: Context, limit: number): Promise<unknown> {
     ctx.set('Connection', 'close')
     throw new ColonyError('body_too_large', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`, { details: { limit } })
   }
-  const chunks: Buffer[] = []
-  let size = 0
-  for await (const chunk of ctx.req) {
-    size += (chunk as Buffer).length
-    if (size > limit) {
-      ctx.set('Connection', 'close')
-      throw new ColonyError('body_too_large', `request body exceeds the limit of ${limit} bytes`, { details: { limit } })
-    }
-    chunks.push(chunk as Buffer)
-  }
-  const text = Buffer.concat(chunks).toString('utf8')
+  const text = (await collect(ctx, limit)).toString('utf8')
   if (text.trim() === '') throw new ColonyError('invalid_body', 'request body is empty; a JSON object is expected')
   try {
     return JSON.parse(text)
@@ -63,4 +53,39 @@ export async function readOptionalObject (ctx: Context, limit: number): Promise<
   const declared = headers['content-length']
   if ((declared === undefined || declared === '0') && headers['transfer-encoding'] === undefined) return {}
   return requireObject(await readJson(ctx, limit))
+}
+
+/** The raw body, at most `limit` bytes (plain listeners: cheaper than async iteration on a hot path). */
+function collect (ctx: Context, limit: number): Promise<Buffer> {
+  const req = ctx.req
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length
+      if (size > limit) {
+        cleanup()
+        ctx.set('Connection', 'close')
+        reject(new ColonyError('body_too_large', `request body exceeds the limit of ${limit} bytes`, { details: { limit } }))
+        return
+      }
+      chunks.push(chunk)
+    }
+    const onEnd = (): void => {
+      cleanup()
+      resolve(chunks.length === 1 ? chunks[0] as Buffer : Buffer.concat(chunks))
+    }
+    const onError = (err: Error): void => {
+      cleanup()
+      reject(new ColonyError('invalid_body', `the request body could not be read: ${err.message}`))
+    }
+    const cleanup = (): void => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onError)
+    }
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onError)
+  })
 }

@@ -15,6 +15,7 @@ export interface Compiled {
 }
 
 const READY = 'ready.json'
+const SYNC_COMPILE_BYTES = 512 * 1024
 /**
  * The generated glue checks `process.env.JCO_DEBUG` in a helper it calls hundreds of times per invocation (a slow
  * getenv each time); reading it once at load makes a call about 3x cheaper (notes/wasm-protocols.md §4.3).
@@ -56,7 +57,10 @@ export class ComponentCompiler {
     }
     const cores = new Map<string, WebAssembly.Module>()
     for (const [name, data] of Object.entries(files)) {
-      if (name.endsWith('.wasm')) cores.set(name, await WebAssembly.compile(data))
+      if (!name.endsWith('.wasm')) continue
+      // A small core compiles in well under a millisecond synchronously, while the async path can queue for
+      // hundreds behind V8's background jobs (jco's own wasm has just been compiled); big ones stay async.
+      cores.set(name, data.length < SYNC_COMPILE_BYTES ? new WebAssembly.Module(data) : await WebAssembly.compile(data))
     }
     return { hash, gluePath: join(dir, 'c.mjs'), cores }
   }

@@ -78,8 +78,23 @@ function spellings (fn: WitFunction): Set<string> {
  * interface id (version optional) `local:adder/math.{add}`, `local:adder/math.add`, `local:adder/math#add`,
  * `local:adder/math/add`. A name several exports answer to is `function_ambiguous`.
  */
+/** Every accepted spelling of every export, built once per metadata object (invocations are a hot path). */
+const spellingIndex = new WeakMap<ComponentMetadata, Map<string, WitFunction[]>>()
+
+function indexOf (metadata: ComponentMetadata): Map<string, WitFunction[]> {
+  let index = spellingIndex.get(metadata)
+  if (index === undefined) {
+    index = new Map()
+    for (const fn of metadata.exports) {
+      for (const s of spellings(fn)) index.set(s, [...(index.get(s) ?? []), fn])
+    }
+    spellingIndex.set(metadata, index)
+  }
+  return index
+}
+
 export function resolveFunction (metadata: ComponentMetadata, name: string): WitFunction {
-  const matches = metadata.exports.filter((fn) => spellings(fn).has(name))
+  const matches = indexOf(metadata).get(name) ?? []
   if (matches.length === 1) return matches[0] as WitFunction
   if (matches.length > 1) {
     const names = matches.map(displayName)

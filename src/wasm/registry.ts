@@ -43,6 +43,9 @@ const ENV = /^[A-Za-z0-9_-]{1,64}$/
  */
 export class ComponentRegistry extends EventEmitter<RegistryEvents> {
   readonly compiler: ComponentCompiler
+  /** Records and latest versions by id: this registry is the only writer, and every invocation reads them. */
+  private readonly records = new Map<string, ComponentRecord | null>()
+  private readonly latest = new Map<string, number>()
 
   constructor (private readonly o: { store: Store, dir: string, maxBytes: number, clock: Clock, log: Logger }) {
     super()
@@ -62,6 +65,8 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
       this.o.store.components.insert(record)
       this.o.store.components.addRevision(this.revision(record.id, 0, bytes, metadata))
     })
+    this.records.delete(record.id)
+    this.latest.delete(record.id)
     this.o.log.info({ componentId: record.id, name, team: teamId, by: who.userId }, 'component created')
     return this.view(record.id)
   }
@@ -72,6 +77,7 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
     const next = (this.o.store.components.latest(id)?.version ?? -1) + 1
     await this.writeBytes(id, next, bytes)
     this.o.store.components.addRevision(this.revision(id, next, bytes, metadata))
+    this.latest.set(id, next)
     this.o.log.info({ componentId: id, version: next, name: record.name }, 'component updated')
     return this.view(id)
   }
@@ -107,6 +113,8 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
       this.o.store.components.remove(id)
       this.o.store.links.removeForSource(id)
     })
+    this.records.delete(id)
+    this.latest.delete(id)
     await rm(join(this.o.dir, id), { recursive: true, force: true })
     this.emit('deleted', id)
   }
@@ -121,8 +129,13 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
 
   /** The record for `who`, or 404 (another team's component does not exist for them). */
   visible (who: Identity | undefined, id: string): ComponentRecord {
-    const record = this.o.store.components.get(id)
-    if (record === undefined || !canAccess(who, record.teamId)) throw notFound(id)
+    let record = this.records.get(id)
+    if (record === undefined) {
+      record = this.o.store.components.get(id) ?? null
+      if (this.records.size > 10_000) this.records.clear()
+      this.records.set(id, record)
+    }
+    if (record === null || !canAccess(who, record.teamId)) throw notFound(id)
     return record
   }
 
@@ -143,7 +156,12 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
   }
 
   latestVersion (id: string): number | undefined {
-    return this.o.store.components.latest(id)?.version
+    let version = this.latest.get(id)
+    if (version === undefined) {
+      version = this.o.store.components.latest(id)?.version
+      if (version !== undefined) this.latest.set(id, version)
+    }
+    return version
   }
 
   private async check (bytes: Uint8Array): Promise<ComponentMetadata> {

@@ -3,7 +3,10 @@
  * bring in browser globals that do not exist in Node.
  */
 declare namespace WebAssembly {
-  class Module { private readonly __module: never }
+  class Module {
+    constructor (bytes: ArrayBufferView | ArrayBuffer)
+    private readonly __module: never
+  }
   class Memory { readonly buffer: ArrayBuffer }
   class Instance { readonly exports: Record<string, unknown> }
   function compile (bytes: ArrayBufferView | ArrayBuffer): Promise<Module>

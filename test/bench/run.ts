@@ -8,16 +8,17 @@ import { parseArgs } from 'node:util'
 import { brokerBench } from './broker.js'
 import { heartbeatBench } from './heartbeat.js'
 import { httpBench } from './http.js'
+import { wasmBench } from './wasm.js'
 import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
-const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench]
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench]
 
 const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
 
 ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
 
-  --rounds N   repetitions of the broker and http measurements, median reported (default 3)
-  --window S   seconds per measurement window (default: heartbeat 10, broker 4, http 5)
+  --rounds N   repetitions of the broker, http and wasm measurements, median reported (default 3)
+  --window S   seconds per measurement window (default: heartbeat 10, broker 4, http 5; wasm counts calls instead)
 
 Mosquitto and wrk are used when installed (scripts/bench-deps.sh).`
 

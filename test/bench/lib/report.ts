@@ -9,6 +9,10 @@ export interface Verdict {
   ratio: number
   /** The ratio must be at least this (undefined: informational). */
   target?: number
+  /** The value must be at most this: for costs (a latency ratio, or a difference in `unit`). */
+  targetMax?: number
+  /** Set when the value is a difference, not a ratio (e.g. 'µs'). */
+  unit?: string
   detail: string
 }
 
@@ -29,9 +33,18 @@ export function renderTable (t: Table): string {
 }
 
 export function renderVerdict (v: Verdict): string {
-  const status = v.target === undefined ? 'info' : v.ratio >= v.target ? 'PASS' : 'BELOW TARGET'
-  const target = v.target === undefined ? '' : ` (target >= ${v.target})`
-  return `RATIO ${v.name}: ${v.ratio.toFixed(4)}${target}  ${status}  — ${v.detail}`
+  const unit = v.unit === undefined ? '' : ` ${v.unit}`
+  let status = 'info'
+  let target = ''
+  if (v.target !== undefined) {
+    status = v.ratio >= v.target ? 'PASS' : 'BELOW TARGET'
+    target = ` (target >= ${v.target}${unit})`
+  } else if (v.targetMax !== undefined) {
+    status = v.ratio <= v.targetMax ? 'PASS' : 'ABOVE TARGET'
+    target = ` (target <= ${v.targetMax}${unit})`
+  }
+  const value = v.unit === undefined ? v.ratio.toFixed(4) : `${fmt(v.ratio)}${unit}`
+  return `RATIO ${v.name}: ${value}${target}  ${status}  — ${v.detail}`
 }
 
 /** Numbers with a sensible number of digits for a table. */

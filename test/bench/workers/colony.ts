@@ -4,7 +4,9 @@ import { join } from 'node:path'
 import { loadConfig } from '../../../src/config.js'
 import { createRuntime } from '../../../src/runtime.js'
 import { BOOT, BRIDGES, KINDS } from '../../../src/main.js'
+import { invokeComponent } from '../../../src/wasm.js'
 import { argument, ready, serve } from '../lib/child.js'
+import { ownCpu, sequential, type LatencyStats } from '../lib/latency.js'
 
 /**
  * A real Colony (every system actor and bridge, from the same lists the CLI uses) in its own process, on
@@ -14,6 +16,8 @@ export interface ColonyArgs { heartbeatIntervalMs?: number, maxActors?: number }
 export interface ColonyInfo { pid: number, mqttPort: number, httpPort: number, mqttUrl: string, httpUrl: string, adminKey: string }
 export interface SpawnArgs { count: number, prefix: string, concurrency?: number }
 export interface SpawnResult { ms: number, spawned: number, running: number }
+/** Calls invokeComponent in a loop: what REST and MQTT both do per invocation, without either transport. */
+export interface InvokeLoopArgs { componentId: string, fn: string, params: unknown[], warmup: number, samples: number }
 /** A snapshot of the process; CPU from `process.cpuUsage()`, wall time from its monotonic clock. */
 export interface Mark {
   cpuUs: number
@@ -75,9 +79,15 @@ function mark (): Mark {
   }
 }
 
+function invokeLoop ({ componentId, fn, params, warmup, samples }: InvokeLoopArgs): Promise<LatencyStats> {
+  const timeoutMs = rt.config.wasm.callTimeoutMs
+  return sequential(() => invokeComponent(rt.system, rt.services.components, componentId, fn, params, { timeoutMs }), warmup, samples, ownCpu)
+}
+
 serve({
   spawn: (a) => spawn(a as SpawnArgs),
   mark: () => mark(),
+  invokeLoop: (a) => invokeLoop(a as InvokeLoopArgs),
 }, async () => {
   await rt.close()
   rmSync(dataDir, { recursive: true, force: true })
