@@ -19,9 +19,12 @@ export function routeInvocations (system: ActorSystem): Unsubscribe {
     let requestId: string | undefined
     let replyTo = `agents/${componentId}/reply`
     try {
+      // The correlation id and reply topic are read first, so that any later refusal can still be answered.
+      // A refused replyTo is answered on the default reply topic.
+      const envelope = peek(m.payload)
+      requestId = envelope.id
+      if (envelope.replyTo !== undefined) replyTo = checkReplyTo(envelope.replyTo, componentId, m.identity)
       const request = parseInvokeRequest(m.payload)
-      requestId = request.id
-      if (request.replyTo !== undefined) replyTo = checkReplyTo(request.replyTo, componentId, m.identity)
       invokeComponent(system.api, system.services.components, componentId, request.function, request.params, {
         ...(m.identity !== undefined && { as: m.identity }),
         timeoutMs: system.services.wasmLimits.callTimeoutMs,
@@ -39,6 +42,18 @@ export function routeInvocations (system: ActorSystem): Unsubscribe {
       else if (system.resolve(componentId) !== undefined) system.alert(componentId, 'error', `invoke refused: ${e.message}`, { code: e.code, clientId: m.clientId })
     }
   })
+}
+
+function peek (payload: Buffer): { id: string | undefined, replyTo: string | undefined } {
+  try {
+    const raw = JSON.parse(payload.toString('utf8')) as { id?: unknown, replyTo?: unknown } | null
+    return {
+      id: typeof raw?.id === 'string' && raw.id !== '' && raw.id.length <= 128 ? raw.id : undefined,
+      replyTo: typeof raw?.replyTo === 'string' ? raw.replyTo : undefined,
+    }
+  } catch {
+    return { id: undefined, replyTo: undefined }
+  }
 }
 
 function checkReplyTo (topic: string, componentId: string, who: Identity | undefined): string {
