@@ -128,8 +128,9 @@ export class WasmInstance extends EventEmitter<InstanceEvents> {
         })
         this.worker.postMessage({ type: 'call', id, path, args, returnsResult })
       })
-      // jco refuses every call into an instance that trapped: it is replaced.
-      if (!outcome.ok && outcome.kind === 'trap') void this.terminate(`trapped: ${outcome.message}`)
+      // jco refuses every call into an instance that trapped, and one that called exit() unwound mid-call: both
+      // are replaced.
+      if (!outcome.ok && outcome.kind !== 'missing') void this.terminate(`${outcome.kind === 'exit' ? 'exited' : 'trapped'}: ${outcome.message}`)
       if (outcome.memoryBytes > this.options.memoryLimitBytes) {
         void this.terminate(`memory ${outcome.memoryBytes} bytes is over the budget of ${this.options.memoryLimitBytes}`)
         throw new ColonyError('wasm_memory_exceeded',
