@@ -117,6 +117,9 @@ export function decodeComponent (bytes: Uint8Array): DecodedComponent {
       for (const [fname, fent] of ent.e) if (fent.s === 'func') add(fname, name, fent.f)
     }
   }
-  for (const [name, ent] of top.imports) if (ent.s === 'instance') out.imports.push(name)
+  // Only interfaces with functions need an implementation (a link); a types-only import (`.../types`) does not.
+  for (const [name, ent] of top.imports) {
+    if (ent.s === 'instance' && [...ent.e.values()].some((x) => x.s === 'func')) out.imports.push(name)
+  }
   return out
 }

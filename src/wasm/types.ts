@@ -32,7 +32,7 @@ export interface WitFunction {
 
 export interface ComponentMetadata {
   exports: WitFunction[]
-  /** Imported interfaces, e.g. `wasi:keyvalue/store@0.2.0-draft`, `wasi:cli/stdout@0.2.3`. */
+  /** Imported interfaces with functions, e.g. `wasi:keyvalue/store@0.2.0-draft`, `wasi:cli/stdout@0.2.3` (types-only imports left out). */
   imports: string[]
   /** Exported interfaces, e.g. `local:adder/math`, `wasi:cli/run@0.2.3`. */
   exportedInterfaces: string[]
