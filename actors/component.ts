@@ -11,6 +11,8 @@ export interface ComponentOptions {
   args?: string[]
   /** A private directory under the data dir, mounted at `/`; without it the guest has no filesystem. */
   filesystem?: boolean
+  /** A pinned revision; without it the actor follows the latest one. */
+  version?: number | undefined
 }
 
 const HELP = [
@@ -36,13 +38,22 @@ export const componentKind: ActorKind<ComponentOptions> = {
     let reloading: Promise<void> | undefined
     /** Links changed since the instances started: they serve the imports through the old plan. */
     let linksChanged = false
+    /** Why no instance can start (imports nobody links yet): calls get it, a link change retries. */
+    let waiting: ColonyError | undefined
     let invocations = 0
     let errors = 0
-    const onLinks = (sourceId: string): void => { if (sourceId === options.componentId) linksChanged = true }
+    const onLinks = (sourceId: string): void => {
+      const record = loaded?.record ?? ctx.services.components.visible(undefined, options.componentId)
+      if (!ctx.services.links.sourcesOf(record).has(sourceId)) return
+      linksChanged = true
+      // A component waiting for its links starts as soon as they are there, not on the next call.
+      if (waiting !== undefined) ctx.schedule(0, { type: 'links-changed' })
+    }
 
     const load = async (): Promise<void> => {
-      const next = await ctx.services.components.load(options.componentId)
-      const plan = ctx.services.links.plan(options.componentId, next.metadata.imports)
+      const next = await ctx.services.components.load(options.componentId, options.version)
+      linksChanged = false
+      const plan = ctx.services.links.plan(next.record, next.metadata.imports)
       if (plan.missing.length > 0) {
         throw new ColonyError('link_missing', `${next.record.name} imports ${plan.missing.join(', ')} but no link serves ` +
           `${plan.missing.length === 1 ? 'it' : 'them'}; link a provider first (PUT /v1/links)`, { details: { missing: plan.missing } })
@@ -71,21 +82,38 @@ export const componentKind: ActorKind<ComponentOptions> = {
         ctx.alert('warning', `instance ${instance} of ${ctx.name} was stopped (${reason}); a fresh one replaces it`, { code: 'instance_replaced' })
       })
       const old = pool
-      linksChanged = false
-      if (old !== undefined) await fresh.scaleTo(options.instances)
+      await fresh.scaleTo(options.instances)
       pool = fresh
       loaded = next
       await old?.close()
     }
 
+    /** Loads, or when links are missing keeps running without instances (and says so once per episode). */
+    const tryLoad = async (): Promise<void> => {
+      try {
+        await load()
+        if (waiting !== undefined) ctx.log.info({ component: options.componentId }, 'links are in place: instances started')
+        waiting = undefined
+      } catch (err) {
+        const e = toColonyError(err)
+        if (e.code !== 'link_missing') throw e
+        if (waiting === undefined) ctx.alert('warning', e.message, { code: 'link_missing', missing: e.details?.missing })
+        waiting = e
+        await pool?.close()
+        pool = undefined
+        loaded = undefined
+      }
+    }
+
     /** A new version was uploaded, or links changed, since the instances started: switch before this call. */
     const current = async (): Promise<LoadedComponent> => {
-      const latest = ctx.services.components.latestVersion(options.componentId)
-      if (loaded !== undefined && ((latest !== undefined && latest !== loaded.revision.version) || linksChanged)) {
-        reloading ??= load().finally(() => { reloading = undefined })
+      const latest = options.version ?? ctx.services.components.latestVersion(options.componentId)
+      if ((loaded !== undefined && latest !== undefined && latest !== loaded.revision.version) || linksChanged) {
+        reloading ??= tryLoad().finally(() => { reloading = undefined })
       }
       if (reloading !== undefined) await reloading
-      return loaded as LoadedComponent
+      if (loaded === undefined) throw waiting ?? new ColonyError('invoke_failed', `${ctx.name} has no instances`)
+      return loaded
     }
 
     const invoke = async (name: string, params: unknown, timeoutMs?: number): Promise<InvokeOutcome> => {
@@ -110,10 +138,13 @@ export const componentKind: ActorKind<ComponentOptions> = {
     return {
       async start () {
         ctx.services.links.on('changed', onLinks)
-        await load()
-        await (pool as InstancePool).scaleTo(options.instances)
+        await tryLoad()
       },
       receive (message) {
+        if (message.type === 'links-changed') {
+          if (waiting !== undefined) reloading ??= tryLoad().finally(() => { reloading = undefined })
+          return
+        }
         if (!isRequest(message)) return
         if (message.type === 'invoke') {
           // Not awaited: the mailbox moves on and up to N calls run at once in the pool.
@@ -122,7 +153,17 @@ export const componentKind: ActorKind<ComponentOptions> = {
         } else if (message.type === 'scale') {
           const n = Number(message.instances)
           options.instances = n
-          respond(message, (pool as InstancePool).scaleTo(n).then(() => ({ instances: n })))
+          // A number pins that revision, null follows the latest again, absent leaves it as it is.
+          const pin = typeof message.version === 'number' ? message.version : message.version === null ? undefined : options.version
+          const repin = pin !== options.version
+          options.version = pin
+          respond(message, (async () => {
+            if (repin || pool === undefined) {
+              reloading ??= tryLoad().finally(() => { reloading = undefined })
+              await reloading
+            } else await pool.scaleTo(n)
+            return { instances: pool?.size ?? 0 }
+          })())
         } else if (message.type === 'describe') {
           message.respond(undefined, loaded?.metadata)
         }
@@ -152,6 +193,7 @@ export const componentKind: ActorKind<ComponentOptions> = {
         version: loaded?.revision.version ?? null,
         instances: pool?.size ?? 0,
         desiredInstances: options.instances,
+        ...(waiting !== undefined && { missingLinks: waiting.details?.missing }),
         busy: pool?.busy ?? 0,
         queued: pool?.queued ?? 0,
         invocations,

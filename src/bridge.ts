@@ -43,6 +43,8 @@ export interface BridgeContext {
   status(): RuntimeStatus
   /** Extra fields for the bridge actor's heartbeat (clients, requests, drops). */
   setStats(stats: () => Record<string, unknown>): void
+  /** Asks the process to shut down gracefully (the CLI closes the runtime and exits 0). */
+  requestShutdown(reason: string): void
 }
 
 export type StopBridge = () => Promise<void>
@@ -66,6 +68,7 @@ export interface BridgeServices {
   oauth: OAuthService
   acl: Acl
   services: Services
+  requestShutdown: (reason: string) => void
 }
 
 /** Wraps a bridge definition into a protected actor kind: starting the actor attaches the bridge. */
@@ -96,6 +99,7 @@ export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind
             oauth: services.oauth,
             acl: services.acl,
             services: services.services,
+            requestShutdown: services.requestShutdown,
             setStats: (fn) => { stats = fn },
           })
         },

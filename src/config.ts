@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { ColonyError } from './errors.js'
+import { parseBridgeRules, parseLabels } from './topic-map.js'
 
 /** Every setting Colony reads; `config/default.json` holds the defaults and the README a table of them. */
 export interface ColonyConfig {
@@ -39,6 +40,29 @@ export interface ColonyConfig {
   monitor: { staleWarningMs: number, staleCriticalMs: number }
   ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, overflow: 'drop' | 'close' }
   haMap: { discoveryPrefix: string, debounceMs: number, maxEntities: number }
+  nats: {
+    /** Empty: the NATS bridge is off. One URL or several, comma-separated (a cluster's seed list). */
+    url: string
+    lattice: string
+    user: string
+    password: string
+    token: string
+    /** A user nkey seed (`SU...`), for nkey authentication. */
+    nkeySeed: string
+    /** A `.creds` file (JWT + seed), for decentralized NATS auth. */
+    credsFile: string
+    /** The control interface's subject prefix (wasmCloud's `ctl_topic_prefix`). */
+    ctlPrefix: string
+    /** The host's friendly name; empty: derived from the host id. */
+    friendlyName: string
+    /** Host labels, `key=value,key=value`. */
+    labels: string
+    heartbeatIntervalMs: number
+    /** Longest wait between connection attempts while NATS is unreachable. */
+    reconnectMaxMs: number
+    /** MQTT <-> NATS forwarding rules: `sensors/# <-> sensors.>; alerts/+ -> colony.alerts.*`. */
+    bridge: string
+  }
   log: { level: LogLevel }
 }
 
@@ -127,6 +151,21 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     discoveryPrefix: { type: 'string', pattern: /^[A-Za-z0-9_-]+$/, hint: 'one MQTT topic level' },
     debounceMs: { type: 'int', min: 0, max: 60_000 },
     maxEntities: { type: 'int', min: 1, max: 10_000_000 },
+  },
+  nats: {
+    url: { type: 'string', optional: true, pattern: /^((nats|tls|ws|wss):\/\/)?[^\s,]+(,((nats|tls|ws|wss):\/\/)?[^\s,]+)*$/, hint: 'nats://host:port (several: comma-separated)' },
+    lattice: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: '1 to 64 characters of A-Z a-z 0-9 _ -' },
+    user: { type: 'string', optional: true },
+    password: { type: 'string', optional: true, secret: true },
+    token: { type: 'string', optional: true, secret: true },
+    nkeySeed: { type: 'string', optional: true, secret: true, pattern: /^SU[A-Z2-7]{56}$/, hint: 'a user nkey seed (SU followed by 56 characters)' },
+    credsFile: { type: 'string', optional: true, pattern: /^[^\0]+$/, hint: 'a file path' },
+    ctlPrefix: { type: 'string', pattern: /^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$/, hint: 'NATS subject tokens, e.g. wasmbus.ctl' },
+    friendlyName: { type: 'string', optional: true, pattern: /^[^\0]{1,128}$/, hint: 'at most 128 characters' },
+    labels: { type: 'string', optional: true },
+    heartbeatIntervalMs: ms(100),
+    reconnectMaxMs: ms(100, 600_000),
+    bridge: { type: 'string', optional: true },
   },
   log: { level: { type: 'enum', values: LOG_LEVELS } },
 }
@@ -259,6 +298,23 @@ function validate (config: ConfigInput, problems: string[]): void {
   if (typeof n === 'number' && Number.isInteger(n) && (n & (n - 1)) !== 0) problems.push(`auth.scryptN must be a power of two (got ${n})`)
   if (config.mqtt?.wsPath !== undefined && config.mqtt.wsPath === config.ws?.path) {
     problems.push('mqtt.wsPath and ws.path must differ')
+  }
+  validateNats(config.nats ?? {}, problems)
+}
+
+function validateNats (nats: Record<string, unknown>, problems: string[]): void {
+  const set = (key: string): boolean => typeof nats[key] === 'string' && nats[key] !== ''
+  const methods = [set('user') || set('password') ? 'user/password' : '', set('token') ? 'token' : '', set('nkeySeed') ? 'nkeySeed' : '',
+    set('credsFile') ? 'credsFile' : ''].filter((m) => m !== '')
+  if (methods.length > 1) problems.push(`nats: use one way to authenticate, not ${methods.join(' and ')}`)
+  if (set('password') !== set('user')) problems.push('nats.user and nats.password go together')
+  for (const [key, parse] of [['labels', parseLabels], ['bridge', parseBridgeRules]] as const) {
+    if (!set(key)) continue
+    try {
+      parse(nats[key] as string)
+    } catch (err) {
+      problems.push(`nats.${key}: ${(err as Error).message}`)
+    }
   }
 }
 

@@ -26,3 +26,4 @@ export {
   type WireState,
 } from './wire/payloads.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
+export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'

@@ -19,6 +19,7 @@ import { componentKind } from '../actors/component.js'
 import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
 import { restBridge } from '../bridges/rest/index.js'
 import { wsBridge } from '../bridges/ws/index.js'
+import { natsBridge } from '../bridges/nats/index.js'
 import type { ActorKind } from './actor/types.js'
 
 export const KINDS = [
@@ -35,11 +36,11 @@ export const BOOT = [
   { kind: 'provider:messaging', name: 'messaging-provider' },
   { kind: 'provider:logging', name: 'logging-provider' },
 ]
-export const BRIDGES = [restBridge, wsBridge]
+export const BRIDGES = [restBridge, wsBridge, natsBridge]
 
 const USAGE = `Usage: colony [start] [options]
 
-Starts the Colony runtime: the embedded MQTT broker, the system actors and the REST/WS bridges.
+Starts the Colony runtime: the embedded MQTT broker, the system actors and the REST/WS (and NATS) bridges.
 
 Options:
   --config FILE        JSON config file (see config/default.json for every setting)
@@ -48,6 +49,8 @@ Options:
   --mqtt-port N        MQTT TCP port (default 1883; 0 picks a free port)
   --data-dir DIR       data directory (default ./data)
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent
+  --nats-url URL       join a wasmCloud-style lattice through this NATS server (default: off)
+  --lattice NAME       the lattice name (default "default")
   -h, --help           this text
   -v, --version        print the version
 
@@ -59,6 +62,8 @@ const FLAGS: Record<string, [string, string][]> = {
   'mqtt-port': [['mqtt', 'port']],
   'data-dir': [['data', 'dir']],
   'log-level': [['log', 'level']],
+  'nats-url': [['nats', 'url']],
+  lattice: [['nats', 'lattice']],
 }
 
 async function main (argv: string[]): Promise<number> {
@@ -74,6 +79,8 @@ async function main (argv: string[]): Promise<number> {
         'mqtt-port': { type: 'string' },
         'data-dir': { type: 'string' },
         'log-level': { type: 'string' },
+        'nats-url': { type: 'string' },
+        lattice: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -145,6 +152,7 @@ async function main (argv: string[]): Promise<number> {
     }
     process.on('SIGINT', onSignal)
     process.on('SIGTERM', onSignal)
+    runtime.events.once('shutdownRequested', () => onSignal('SIGTERM'))
   })
 }
 

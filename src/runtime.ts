@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import { mkdirSync, accessSync, constants, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'
 import type { DestinationStream } from 'pino'
@@ -53,9 +54,13 @@ export interface Runtime {
   readonly addresses: { http: AddressInfo, mqtt: AddressInfo }
   readonly urls: { http: string, mqtt: string, mqttWs: string, ws: string }
   status(): RuntimeStatus
+  /** `shutdownRequested`: something inside (a NATS `host.stop`) asked the process to stop; the CLI then closes and exits. */
+  readonly events: EventEmitter<RuntimeEvents>
   /** Graceful shutdown in the documented order; safe to call twice. */
   close(): Promise<void>
 }
+
+export interface RuntimeEvents { shutdownRequested: [reason: string] }
 
 export const VERSION: string = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 
@@ -106,6 +111,11 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     mqttClients: broker.stats().clients,
   })
 
+  const events = new EventEmitter<RuntimeEvents>()
+  const requestShutdown = (reason: string): void => {
+    log.warn({ reason }, 'shutdown requested')
+    events.emit('shutdownRequested', reason)
+  }
   const stopRouting = routeClientMessages(actors)
   const stopInvocations = routeInvocations(actors)
   const bridgeNames: string[] = []
@@ -138,7 +148,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
     }
     for (const def of options.bridges ?? []) {
-      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, services }))
+      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, services, requestShutdown }))
       const info = await actors.spawn(`bridge:${def.name}`, { id: def.name, name: def.name, supervisor: 'system' })
       if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
       bridgeNames.push(def.name)
@@ -157,7 +167,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     log.info({ ...urls, version: VERSION, auth: identity.gate.anonymousAllowed ? 'anonymous on loopback' : 'credentials required' }, 'colony ready')
     let closing: Promise<void> | undefined
     return {
-      config, log, clock, system: actors.api, actors, broker, http, metrics, identity, services, status, urls,
+      config, log, clock, system: actors.api, actors, broker, http, metrics, identity, services, status, urls, events,
       addresses: { http: httpAddress, mqtt: mqttAddress },
       close: () => (closing ??= closeAll()),
     }

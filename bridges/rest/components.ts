@@ -1,7 +1,7 @@
 import type { Router } from '@koa/router'
 import type { Context } from 'koa'
 import { ColonyError, type AuthService, type SystemApi } from '../../src/index.js'
-import { checkSettings, invokeComponent, scaleComponent, type ComponentRegistry } from '../../src/wasm.js'
+import { checkSettings, invokeComponent, scaleComponent, type ComponentRegistry, type LinkService } from '../../src/wasm.js'
 import { readJson, readOptionalObject, requireObject } from './body.js'
 import { identity } from './authn.js'
 import { readMultipart } from './multipart.js'
@@ -9,6 +9,7 @@ import { readMultipart } from './multipart.js'
 export interface ComponentRouteOptions {
   system: SystemApi
   components: ComponentRegistry
+  links: LinkService
   auth: AuthService
   bodyLimit: number
   maxComponentBytes: number
@@ -87,7 +88,11 @@ export function componentRoutes (router: Router, o: ComponentRouteOptions): void
   router.post('/v1/components/:id/scale', async (ctx) => {
     const body = await readOptionalObject(ctx, o.bodyLimit)
     const instances = body.instances ?? body.count
-    const info = await scaleComponent(o.system, components, ctx.params.id as string, instances as number, identity(ctx), checkSettings(body))
-    ctx.body = { componentId: ctx.params.id, instances: instances, actor: info ?? null }
+    const who = identity(ctx)
+    const info = await scaleComponent(o.system, components, ctx.params.id as string, instances as number, who, checkSettings(body))
+    // Scaled without its links, the actor runs and waits for them: say which are missing.
+    const record = components.visible(who, ctx.params.id as string)
+    const missing = info === undefined ? [] : o.links.plan(record, components.get(who, record.id).metadata.imports).missing
+    ctx.body = { componentId: ctx.params.id, instances, actor: info ?? null, ...(missing.length > 0 && { missingLinks: missing }) }
   })
 }

@@ -37,6 +37,7 @@ export const restBridge: BridgeDef = {
     componentRoutes(router, {
       system: ctx.system,
       components: ctx.services.components,
+      links: ctx.services.links,
       auth: ctx.auth,
       bodyLimit: limit,
       maxComponentBytes: ctx.config.wasm.maxComponentBytes,

@@ -19,6 +19,8 @@ export interface CellSpec {
   options: unknown
   supervisor: string
   team: string | null
+  /** Overrides the kind's `protected`. */
+  protected?: boolean
 }
 
 /**
@@ -64,7 +66,7 @@ export class ActorCell implements ContextOwner {
   }
 
   get protected (): boolean {
-    return this.kind.protected === true
+    return this.spec.protected ?? this.kind.protected === true
   }
 
   get live (): boolean {

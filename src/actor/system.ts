@@ -116,7 +116,8 @@ export class ActorSystem implements CellHost {
     const supervisorId = options.supervisor ?? 'user'
     const supervisor = this.supervisors.get(supervisorId)
     if (supervisor === undefined) throw new ColonyError('supervisor_unknown', `no supervisor "${supervisorId.slice(0, 40)}"`)
-    const cell = new ActorCell(this, { id, name, kind, options: options.options ?? {}, supervisor: supervisorId, team: options.team ?? null })
+    const cell = new ActorCell(this, { id, name, kind, options: options.options ?? {}, supervisor: supervisorId, team: options.team ?? null,
+      ...(options.protected !== undefined && { protected: options.protected }) })
     this.cells.set(id, cell)
     this.names.set(name, cell)
     this.version++
@@ -231,7 +232,8 @@ export class ActorSystem implements CellHost {
         if (k !== undefined && k.spawnable !== true) {
           return Promise.reject(new ColonyError('actor_kind_unknown', `actor kind "${kind}" cannot be spawned at run time`))
         }
-        return this.spawn(kind, { ...options, supervisor: 'user' })
+        const { protected: _ignored, ...rest } = options ?? {}
+        return this.spawn(kind, { ...rest, supervisor: 'user' })
       },
       spawnInternal: (kind, options = {}) => this.spawn(kind, { ...options, supervisor: options.supervisor ?? 'user' }),
       pause: (ref, as) => {

@@ -117,6 +117,8 @@ export interface SpawnOptions<Options = Record<string, unknown>> {
   supervisor?: string
   /** The owning team: only its members (and platform admins) see and steer the actor. Null: a system actor. */
   team?: string | null
+  /** Overrides the kind's `protected` (only through `spawnInternal`): e.g. a provider started over NATS may be stopped there. */
+  protected?: boolean
 }
 
 export interface SupervisorSpec {

@@ -3,20 +3,19 @@ import type { Identity } from '../auth/identity.js'
 import type { ActorInfo, SystemApi } from '../actor/types.js'
 import type { ComponentRegistry } from './registry.js'
 import type { InvokeOutcome } from './invoke.js'
+import type { ScaleOrigin } from './types.js'
 
 /** How long an invocation may wait for its actor beyond the call's own timeout (queueing, instance start). */
 const ASK_MARGIN_MS = 30_000
 
-/**
- * Scales a component on this host. Its actor (id = component id) is created on the first scale above zero, asked
- * to resize afterwards, and removed at zero. The caller must be allowed to see the component (checked here).
- */
 /** How instances of a component run: environment, arguments, and an optional private directory as `/`. */
 export interface InstanceSettings {
   env?: Record<string, string>
   args?: string[]
   /** Give the guest a filesystem: a directory of its own under the data dir, mounted at `/`. */
   filesystem?: boolean
+  /** Run this revision instead of following the latest one (a `component:<id>@<version>` reference); null: follow the latest again. */
+  version?: number | null
 }
 
 export function checkSettings (raw: Record<string, unknown>): InstanceSettings {
@@ -42,12 +41,32 @@ export function checkSettings (raw: Record<string, unknown>): InstanceSettings {
   return out
 }
 
+/**
+ * Scales a component on this host. Its actor (id = component id) is created on the first scale above zero, asked
+ * to resize afterwards, and removed at zero. The caller must be allowed to see the component (checked here).
+ * The registry emits `scaled` or `scaleFailed` with `origin`, so every door's scales reach the lattice events.
+ */
 export async function scaleComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, instances: number, as?: Identity,
-  settings: InstanceSettings = {}): Promise<ActorInfo | undefined> {
+  settings: InstanceSettings = {}, origin: ScaleOrigin = {}): Promise<ActorInfo | undefined> {
   if (!Number.isInteger(instances) || instances < 0 || instances > 1024) {
     throw new ColonyError('invalid_body', 'instances must be an integer from 0 to 1024', { details: { field: 'instances' } })
   }
   const record = registry.visible(as, componentId)
+  try {
+    const info = await resize(system, registry, record.id, record.name, record.teamId, instances, settings)
+    registry.emit('scaled', {
+      componentId: record.id, name: record.name, instances, version: settings.version ?? registry.latestVersion(record.id), origin,
+    })
+    return info
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    registry.emit('scaleFailed', { componentId: record.id, name: record.name, instances, error: message, origin })
+    throw err
+  }
+}
+
+async function resize (system: SystemApi, registry: ComponentRegistry, componentId: string, name: string, team: string, instances: number,
+  settings: InstanceSettings): Promise<ActorInfo | undefined> {
   const actor = system.get(componentId)
   if (instances === 0) {
     if (actor !== undefined) await system.remove(componentId)
@@ -55,29 +74,39 @@ export async function scaleComponent (system: SystemApi, registry: ComponentRegi
   }
   if (actor === undefined || actor.state === 'stopped' || actor.state === 'failed') {
     if (actor !== undefined) await system.remove(componentId)
-    const taken = system.get(record.name) !== undefined
+    const taken = system.get(name) !== undefined
     const info = await system.spawnInternal('component', {
       id: componentId,
-      name: taken ? `${record.name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${componentId.slice(0, 8)}` : record.name.replace(/[^A-Za-z0-9_-]/g, '-'),
-      team: record.teamId,
-      options: { componentId, instances, ...settings },
+      name: taken ? `${name.replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${componentId.slice(0, 8)}` : name.replace(/[^A-Za-z0-9_-]/g, '-'),
+      team,
+      options: { componentId, instances, ...settings, version: settings.version ?? undefined },
     })
     if (info.state !== 'running') {
       const failed = system.get(componentId)
       if (failed !== undefined) await system.remove(componentId).catch(() => undefined)
-      throw new ColonyError(info.error?.includes('imports') === true ? 'link_missing' : 'invoke_failed', `${record.name} could not start: ${info.error ?? 'see its alerts'}`)
+      throw new ColonyError('invoke_failed', `${name} could not start: ${info.error ?? 'see its alerts'}`)
     }
     return info
   }
-  await system.ask(componentId, { type: 'scale', instances }, { timeoutMs: ASK_MARGIN_MS + 30_000 })
+  await system.ask(componentId, { type: 'scale', instances, ...(settings.version !== undefined && { version: settings.version }) },
+    { timeoutMs: ASK_MARGIN_MS + 30_000 })
   return system.get(componentId)
 }
 
-/** Invokes a function of a component, starting one instance first when none runs (scale-from-zero). */
+/**
+ * Invokes a function of a component, starting one instance first when none runs (scale-from-zero). An actor started
+ * only for this call that cannot serve it (its imports are not linked) is removed again.
+ */
 export async function invokeComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, fn: string, params: unknown,
   options: { as?: Identity, timeoutMs: number }): Promise<InvokeOutcome> {
   registry.visible(options.as, componentId)
-  if (system.get(componentId) === undefined) await scaleComponent(system, registry, componentId, 1, options.as)
-  return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
-    { ...(options.as !== undefined && { as: options.as }), timeoutMs: options.timeoutMs + ASK_MARGIN_MS }) as InvokeOutcome
+  const started = system.get(componentId) === undefined
+  if (started) await scaleComponent(system, registry, componentId, 1, options.as)
+  try {
+    return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
+      { ...(options.as !== undefined && { as: options.as }), timeoutMs: options.timeoutMs + ASK_MARGIN_MS }) as InvokeOutcome
+  } catch (err) {
+    if (started && err instanceof ColonyError && err.code === 'link_missing') await scaleComponent(system, registry, componentId, 0, options.as).catch(() => undefined)
+    throw err
+  }
 }

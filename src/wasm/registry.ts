@@ -9,7 +9,7 @@ import { canAccess, type Identity } from '../auth/identity.js'
 import type { ComponentRecord, Revision, Store } from '../store/index.js'
 import { ComponentCompiler, type Compiled } from './compiler.js'
 import { inspectComponent } from './inspect.js'
-import type { ComponentMetadata } from './types.js'
+import type { ComponentMetadata, ComponentScaled, ComponentScaleFailed } from './types.js'
 import { qualifiedName } from './invoke.js'
 import { witFunction } from './wit-text.js'
 
@@ -31,7 +31,12 @@ export interface LoadedComponent {
   compiled: Compiled
 }
 
-interface RegistryEvents { deleted: [componentId: string] }
+interface RegistryEvents {
+  deleted: [componentId: string]
+  /** Emitted by `scaleComponent`, whichever door asked. */
+  scaled: [event: ComponentScaled]
+  scaleFailed: [event: ComponentScaleFailed]
+}
 
 const NAME = /^[A-Za-z0-9_.:-]{1,128}$/
 const ENV = /^[A-Za-z0-9_-]{1,64}$/
@@ -80,6 +85,22 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
     this.latest.set(id, next)
     this.o.log.info({ componentId: id, version: next, name: record.name }, 'component updated')
     return this.view(id)
+  }
+
+  /**
+   * Creates the component `name`, or adds a revision when its latest bytes differ; same bytes change nothing (a
+   * `file://` scale over NATS, repeated). Resolves with the component and whether a revision was written.
+   */
+  async upsert (who: Identity, teamId: string, envId: string, name: string, bytes: Uint8Array): Promise<{ view: ComponentView, changed: boolean }> {
+    const existing = this.o.store.components.byName(teamId, envId, name)
+    if (existing === undefined) return { view: await this.create(who, teamId, envId, name, bytes), changed: true }
+    if (this.o.store.components.latest(existing.id)?.sha256 === ComponentCompiler.hash(bytes)) return { view: this.view(existing.id), changed: false }
+    return { view: await this.update(who, existing.id, bytes), changed: true }
+  }
+
+  /** A revision's record (the latest when `version` is omitted), without its bytes. */
+  revisionInfo (id: string, version?: number): Revision | undefined {
+    return version === undefined ? this.o.store.components.latest(id) : this.o.store.components.revision(id, version)
   }
 
   get (who: Identity, id: string): ComponentView {

@@ -41,10 +41,21 @@ describe('components: links to providers, and scaling', () => {
     const missing = await invoke(base, id, 'increment', [])
     assert.match(assertError(missing, 409, 'link_missing'), /wasi:keyvalue\/store/)
     assert.equal(colony.rt.system.get(id), undefined, 'no half-started actor is left behind')
-    assertError(await scale(base, id, 1), 409, 'link_missing')
+    // Scaled without its link (wasmCloud order: scale, then link), the actor runs, names what is missing and waits.
+    const waitingAlert = mqtt.next((m) => m.topic === `agents/${id}/alert` && m.json?.code === 'link_missing', { from: mqtt.mark, what: 'the link_missing alert' })
+    const waiting = await scale(base, id, 1)
+    assert.equal(waiting.status, 200, JSON.stringify(waiting.body))
+    assert.equal(waiting.body.actor.state, 'running')
+    assert.deepEqual(waiting.body.missingLinks, ['wasi:keyvalue/store@0.2.0-draft'])
+    assert.match((await waitingAlert).json.message, /wasi:keyvalue\/store/)
+    assert.match(assertError(await invoke(base, id, 'increment', []), 409, 'link_missing'), /wasi:keyvalue\/store/)
+    assert.equal(colony.rt.system.get(id)?.state, 'running', 'an explicitly scaled actor stays, waiting for its link')
 
+    // The link arrives: the waiting actor starts its instance by itself (no call needed).
+    const started = beat(id, (b) => b.instances === 1 && b.missingLinks === undefined, 'a heartbeat with one instance')
     const linked = await linkKeyvalue(base, id)
     assert.equal(linked.status, 200, JSON.stringify(linked.body))
+    await started
     assert.equal(linked.body.link.target, 'keyvalue-provider')
     const links = await call('GET', `${base}/v1/links?source_id=${id}`)
     assert.deepEqual(links.body.map((l: { wit_package: string, interfaces: string[] }) => [l.wit_package, l.interfaces]), [['keyvalue', ['store']]])

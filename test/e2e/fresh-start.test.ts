@@ -13,6 +13,7 @@ const AGENT_TYPES: Record<string, string> = {
   'logging-provider': 'provider',
   'rest-bridge': 'bridge',
   'ws-bridge': 'bridge',
+  'nats-bridge': 'bridge',
 }
 
 describe('fresh start', () => {

@@ -60,4 +60,4 @@ export async function startColony (options: TestColonyOptions = {}): Promise<Tes
 export const SYSTEM_ACTORS = [
   'main-actor', 'io-agent', 'monitor-agent', 'qa-agent', 'ha-map-agent', 'keyvalue-provider', 'messaging-provider', 'logging-provider',
 ]
-export const BRIDGE_ACTORS = ['rest-bridge', 'ws-bridge']
+export const BRIDGE_ACTORS = ['rest-bridge', 'ws-bridge', 'nats-bridge']

@@ -1,0 +1,113 @@
+import type { Msg } from '@nats-io/transport-node'
+import type { Handler, Lattice } from '../lattice.js'
+import { BadRequest, bodyOf, encodeReply, fail, type Reply } from '../wire.js'
+import { componentHandlers } from './components.js'
+import { hostHandlers } from './host.js'
+import { linkHandlers } from './links.js'
+import { providerHandlers } from './providers.js'
+
+/** The MQTT topic where every control command this host handled is shown (queries are not). */
+export const CTL_TOPIC = 'system/lattice/ctl'
+
+const QUERIES = new Set(['host.ping', 'host.get', 'host.inventory', 'link.get', 'config.get', 'claims.get', 'component.auction', 'provider.auction', 'registry.put'])
+const FAMILIES = new Set(['host', 'component', 'provider', 'link', 'config', 'label', 'claims', 'registry', 'evt'])
+
+/**
+ * The handler key for a subject's tokens after `{prefix}.v1.{lattice}`, checking that host-scoped subjects name this
+ * host: both wasmCloud 1.x's (`host.get.{id}`, `component.scale.{id}`) and the seed's (`host.{id}.inv`).
+ */
+export function routeOf (tokens: string[], hostId: string): string | undefined {
+  const [family, verb, third] = tokens
+  const n = tokens.length
+  if (family === 'host') {
+    if (n === 2 && (verb === 'ping' || verb === 'get')) return `host.${verb}`
+    if (n === 3 && verb === 'get' && third === hostId) return 'host.inventory'
+    if (n === 3 && verb === 'stop' && third === hostId) return 'host.stop'
+    if (n === 3 && verb === hostId && third === 'inv') return 'host.inventory'
+    return undefined
+  }
+  if ((family === 'component' || family === 'provider') && n === 2 && verb === 'auction') return `${family}.auction`
+  if (family === 'component' && n === 3 && third === hostId && (verb === 'scale' || verb === 'update')) return `component.${verb}`
+  if (family === 'provider' && n === 3 && third === hostId && (verb === 'start' || verb === 'stop')) return `provider.${verb}`
+  if (family === 'label' && n === 3 && third === hostId && (verb === 'put' || verb === 'del')) return `label.${verb}`
+  if (family === 'link' && n === 2 && (verb === 'put' || verb === 'del' || verb === 'get')) return `link.${verb}`
+  if (family === 'config' && n >= 3 && (verb === 'put' || verb === 'get' || verb === 'del')) return `config.${verb}`
+  if (family === 'claims' && n === 2 && verb === 'get') return 'claims.get'
+  if (family === 'registry' && n === 2 && verb === 'put') return 'registry.put'
+  return undefined
+}
+
+/**
+ * Subscribes the control interface the way a wasmCloud 1.x host does: scatter-gather subjects plainly, host-scoped
+ * ones with this host's id, lattice-wide writes (`link.*`, `config.>`, `claims.get`) in queue groups so one host
+ * answers, and a queue-grouped catch-all that answers `unsupported subject` for anything else under the prefix.
+ */
+export function serveControl (l: Lattice): { requests: () => number, failures: () => number } {
+  const handlers: Record<string, Handler> = { ...hostHandlers(l), ...componentHandlers(l), ...providerHandlers(l), ...linkHandlers(l) }
+  const P = l.prefix
+  const id = l.host.id
+  const log = l.ctx.log
+  let requests = 0
+  let failures = 0
+
+  const answer = (msg: Msg, key: string | undefined, body: Record<string, unknown> | undefined, reply: Reply | undefined): void => {
+    if (reply === undefined) return
+    if (!reply.success) failures++
+    if (msg.reply !== undefined && msg.reply !== '') msg.respond(encodeReply(reply))
+    if (key !== undefined && !QUERIES.has(key)) {
+      l.ctx.actor.publish(CTL_TOPIC, {
+        hostId: id,
+        lattice: l.host.lattice,
+        subject: msg.subject,
+        operation: key,
+        // A config's values stay on NATS; MQTT sees which keys were set.
+        request: key === 'config.put' && body !== undefined ? { keys: Object.keys(body) } : body,
+        success: reply.success,
+        message: reply.message,
+        timestampMs: l.ctx.clock.now(),
+      })
+    }
+  }
+
+  const refuse = (msg: Msg, key: string | undefined, err: unknown): void => {
+    if (err instanceof BadRequest) log.warn({ subject: msg.subject, error: err.message }, 'NATS control request refused')
+    else log.error({ err, subject: msg.subject }, 'NATS control request failed')
+    answer(msg, key, undefined, fail(err instanceof Error ? err.message : String(err)))
+  }
+
+  const dispatch = (msg: Msg): void => {
+    requests++
+    const tokens = msg.subject.slice(P.length + 1).split('.')
+    const key = routeOf(tokens, id)
+    const handler = key === undefined ? undefined : handlers[key]
+    if (handler === undefined) {
+      answer(msg, undefined, undefined, fail('unsupported subject'))
+      return
+    }
+    let body: Record<string, unknown> | undefined
+    try {
+      body = bodyOf(msg)
+      const out = handler(body, tokens)
+      if (out instanceof Promise) out.then((r) => answer(msg, key, body, r), (err: unknown) => refuse(msg, key, err))
+      else answer(msg, key, body, out)
+    } catch (err) {
+      refuse(msg, key, err)
+    }
+  }
+
+  for (const s of ['host.ping', 'host.get', `host.*.${id}`, `host.${id}.inv`, `component.*.${id}`, `provider.*.${id}`, `label.*.${id}`,
+    'component.auction', 'provider.auction', 'registry.put']) {
+    l.link.subscribe(`${P}.${s}`, dispatch)
+  }
+  l.link.subscribe(`${P}.link.*`, dispatch, `${P}.link`)
+  l.link.subscribe(`${P}.config.>`, dispatch, `${P}.config`)
+  l.link.subscribe(`${P}.claims.get`, dispatch, `${P}.claims`)
+  l.link.subscribe(`${P}.>`, (msg) => {
+    // Only subjects no other subscription serves (an unknown family); requests only, never events.
+    if (msg.reply === undefined || msg.reply === '' || FAMILIES.has(msg.subject.slice(P.length + 1).split('.')[0] ?? '')) return
+    requests++
+    answer(msg, undefined, undefined, fail('unsupported subject'))
+  }, `${P}.unsupported`)
+
+  return { requests: () => requests, failures: () => failures }
+}

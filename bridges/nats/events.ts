@@ -1,0 +1,65 @@
+import { randomUUID } from 'node:crypto'
+import type { ActorContext } from '../../src/index.js'
+import type { NatsLink } from './connection.js'
+
+export interface CloudEvent {
+  specversion: '1.0'
+  id: string
+  type: string
+  source: string
+  time: string
+  datacontenttype: 'application/json'
+  data: Record<string, unknown>
+}
+
+/** The MQTT topic every lattice event is mirrored on (this host's and, as they arrive, the other hosts'). */
+export const eventTopic = (name: string): string => `system/lattice/events/${name}`
+
+/** Event data fields that must not leave NATS: a config's values (the NATS account is trusted, MQTT users may not be). */
+const PRIVATE_FIELDS = ['entries']
+
+/**
+ * Publishes host events as CloudEvents 1.0 (`type` = `com.wasmcloud.lattice.<name>`, `source` = the host id) on
+ * wasmCloud's `wasmbus.evt.{lattice}.{name}` and on the seed's `{prefix}.v1.{lattice}.evt.{hostId}`, and mirrors
+ * each on MQTT. While NATS is down, events still reach MQTT; the NATS copies are counted as dropped.
+ */
+export class EventPublisher {
+  published = 0
+  dropped = 0
+
+  constructor (
+    private readonly link: NatsLink,
+    private readonly actor: ActorContext,
+    private readonly hostId: string,
+    private readonly lattice: string,
+    private readonly ctlPrefix: string,
+    private readonly now: () => number,
+  ) {}
+
+  emit (name: string, data: Record<string, unknown>): CloudEvent {
+    const event: CloudEvent = {
+      specversion: '1.0',
+      id: randomUUID(),
+      type: `com.wasmcloud.lattice.${name}`,
+      source: this.hostId,
+      time: new Date(this.now()).toISOString(),
+      datacontenttype: 'application/json',
+      data,
+    }
+    const json = JSON.stringify(event)
+    const a = this.link.publish(`wasmbus.evt.${this.lattice}.${name}`, json)
+    const b = this.link.publish(`${this.ctlPrefix}.v1.${this.lattice}.evt.${this.hostId}`, json)
+    if (a && b) this.published++
+    else this.dropped++
+    this.mirror(event)
+    return event
+  }
+
+  /** Puts an event (ours or another host's) on MQTT, without private fields. */
+  mirror (event: CloudEvent): void {
+    const name = event.type.slice(event.type.lastIndexOf('.') + 1)
+    const data = { ...event.data }
+    for (const f of PRIVATE_FIELDS) delete data[f]
+    this.actor.publish(eventTopic(name), { ...event, data, timestampMs: this.now() })
+  }
+}

@@ -1,0 +1,164 @@
+import assert from 'node:assert/strict'
+import { startColony, type TestColony } from '../helpers/runtime.js'
+import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
+import { Wash } from '../helpers/wash.js'
+import { connect, type Recorder } from '../helpers/mqtt.js'
+import { FIXTURES_DIR, call, invokeOk } from '../helpers/components.js'
+
+/**
+ * The control interface driven the way wash 1.x drives a wasmCloud host: `count` in scale commands, scatter-gather
+ * on `host.ping`, and completion judged by events whose `source` is the host and whose `image_ref` is the reference.
+ */
+describe('NATS bridge: a wash-style client', function () {
+  this.timeout(30_000)
+  let nats: NatsServer
+  let colony: TestColony
+  let wash: Wash
+  let hostId: string
+  let base: string
+
+  before(async () => {
+    nats = await startNatsServer()
+    colony = await startColony({ config: { nats: { url: nats.url, heartbeatIntervalMs: 200 } } })
+    base = colony.rt.urls.http
+    wash = await Wash.connect(nats.url)
+    // The host announces itself; its first heartbeat after our subscription proves both directions work.
+    const started = await wash.event('host_heartbeat')
+    hostId = started.source
+  })
+  after(async () => {
+    await wash?.close()
+    await colony?.close()
+    await nats?.stop()
+  })
+
+  it('host.ping: every host answers once with a wasmCloud Host, its id a 56-character N... nkey', async () => {
+    const replies = await wash.gather('host.ping', '', 500)
+    assert.equal(replies.length, 1)
+    const [reply] = replies
+    assert.equal(reply?.success, true)
+    const host = reply?.response
+    assert.match(host.id, /^N[A-Z2-7]{55}$/)
+    assert.equal(host.id, hostId)
+    assert.equal(host.lattice, 'default')
+    assert.match(host.version, /^\d+\.\d+\.\d+/)
+    assert.equal(typeof host.uptime_seconds, 'number')
+    assert.equal(typeof host.uptime_human, 'string')
+    assert.equal(host.labels['hostcore.os'], 'linux')
+    assert.equal(host.labels['hostcore.osfamily'], 'unix')
+    assert.ok(host.labels['hostcore.arch'])
+    // The host id is kept in the data dir: the same Colony is the same host after a restart (see the CLI test).
+    assert.match(host.friendly_name, /^colony-/)
+  })
+
+  it('scale (count) -> component_scaled; link to keyvalue; invoke; scale to 0 -> component_scaled with 0', async () => {
+    const ref = `file://${FIXTURES_DIR}counter.wasm`
+    let from = wash.mark
+    const ack = await wash.request(`component.scale.${hostId}`, { component_ref: ref, component_id: 'counter', count: 2, host_id: hostId, annotations: { app: 'demo' }, config: [], allow_update: false })
+    assert.deepEqual({ success: ack.success, message: ack.message }, { success: true, message: '' })
+    const scaled = await wash.event('component_scaled', (e) => e.source === hostId && e.data.image_ref === ref, { from })
+    assert.equal(scaled.specversion, '1.0')
+    assert.equal(scaled.datacontenttype, 'application/json')
+    assert.ok(!Number.isNaN(Date.parse(scaled.time)))
+    assert.deepEqual({ id: scaled.data.component_id, n: scaled.data.max_instances, host: scaled.data.host_id, a: scaled.data.annotations },
+      { id: 'counter', n: 2, host: hostId, a: { app: 'demo' } })
+
+    // The inventory lists it under the operator's id; the registry holds it under that name (Golem's API).
+    const inventory = await wash.request(`host.get.${hostId}`)
+    assert.equal(inventory.success, true)
+    const listed = inventory.response.components.find((c: { id: string }) => c.id === 'counter')
+    assert.deepEqual({ ref: listed.image_ref, n: listed.max_instances, name: listed.name, a: listed.annotations }, { ref, n: 2, name: 'counter', a: { app: 'demo' } })
+    assert.ok(inventory.response.providers.some((p: { id: string }) => p.id === 'keyvalue-provider'))
+    const registered = await call('GET', `${base}/v1/envs/default/components/counter`)
+    assert.equal(registered.status, 200, JSON.stringify(registered.body))
+    const componentId = registered.body.componentId as string
+
+    // Linked by its lattice id, the counter's keyvalue import is served by the keyvalue provider.
+    from = wash.mark
+    const link = { source_id: 'counter', target: 'keyvalue-provider', name: 'default', wit_namespace: 'wasi', wit_package: 'keyvalue', interfaces: ['store'], source_config: [], target_config: [] }
+    const put = await wash.request('link.put', link)
+    assert.deepEqual({ success: put.success, message: put.message }, { success: true, message: 'successfully set link' })
+    const set = await wash.event('linkdef_set', (e) => e.source === hostId, { from })
+    assert.deepEqual(set.data, link)
+    assert.deepEqual((await wash.request('link.get')).response, [link])
+
+    assert.equal(await invokeOk(base, componentId, 'increment', []), 1)
+    assert.equal(await invokeOk(base, componentId, 'increment', []), 2)
+
+    from = wash.mark
+    const zero = await wash.request(`component.scale.${hostId}`, { component_ref: ref, component_id: 'counter', count: 0, host_id: hostId })
+    assert.equal(zero.success, true)
+    const stopped = await wash.event('component_scaled', (e) => e.source === hostId && e.data.image_ref === ref && e.data.max_instances === 0, { from })
+    assert.equal(stopped.data.component_id, 'counter')
+    assert.equal(colony.rt.system.get(componentId), undefined, 'scale to 0 stops the actor')
+    assert.deepEqual((await wash.request(`host.get.${hostId}`)).response.components, [])
+
+    // The count lives in the keyvalue provider: scaled up again, it goes on.
+    from = wash.mark
+    await wash.request(`component.scale.${hostId}`, { component_ref: ref, component_id: 'counter', count: 1, host_id: hostId })
+    await wash.event('component_scaled', (e) => e.source === hostId && e.data.image_ref === ref && e.data.max_instances === 1, { from })
+    assert.equal(await invokeOk(base, componentId, 'increment', []), 3)
+  })
+
+  it('component:<name>@<version> pins a revision; an OCI reference fails with component_scale_failed', async () => {
+    const ref = `file://${FIXTURES_DIR}adder.wasm`
+    let from = wash.mark
+    await wash.request(`component.scale.${hostId}`, { component_ref: ref, component_id: 'adder', count: 1 })
+    await wash.event('component_scaled', (e) => e.data.image_ref === ref, { from })
+
+    // One registry component runs as one component here: a second lattice id for it is refused.
+    from = wash.mark
+    const pinned = 'component:adder@0'
+    await wash.request(`component.scale.${hostId}`, { component_ref: pinned, component_id: 'adder-twice', count: 1 })
+    const twice = await wash.event('component_scale_failed', (e) => e.data.component_id === 'adder-twice', { from })
+    assert.match(twice.data.error, /already runs on this host as component adder/)
+
+    from = wash.mark
+    await wash.request(`component.scale.${hostId}`, { component_ref: pinned, component_id: 'adder', count: 2 })
+    const ok = await wash.event('component_scaled', (e) => e.data.image_ref === pinned, { from })
+    assert.deepEqual({ id: ok.data.component_id, n: ok.data.max_instances }, { id: 'adder', n: 2 })
+    const listed = (await wash.request(`host.get.${hostId}`)).response.components.find((c: { id: string }) => c.id === 'adder')
+    assert.deepEqual({ ref: listed.image_ref, revision: listed.revision }, { ref: pinned, revision: 0 })
+
+    from = wash.mark
+    const missing = 'component:adder@7'
+    await wash.request(`component.scale.${hostId}`, { component_ref: missing, component_id: 'adder-7', count: 1 })
+    const noRevision = await wash.event('component_scale_failed', (e) => e.data.image_ref === missing, { from })
+    assert.match(noRevision.data.error, /no revision 7/)
+
+    from = wash.mark
+    const oci = 'ghcr.io/wasmcloud/components/http-hello-world-rust:0.1.0'
+    const ack = await wash.request(`component.scale.${hostId}`, { component_ref: oci, component_id: 'hello', count: 1 })
+    assert.equal(ack.success, true, 'the command is accepted; the outcome is an event, as on a real host')
+    const failed = await wash.event('component_scale_failed', (e) => e.source === hostId && e.data.image_ref === oci, { from })
+    assert.match(failed.data.error, /OCI pulls are not configured/)
+    assert.equal(failed.data.component_id, 'hello')
+    assert.equal(failed.data.max_instances, 1)
+  })
+
+  it('a scale from REST or chat is a lattice event too, and so is every actor lifecycle change', async () => {
+    const mqtt: Recorder = await connect(colony.rt.urls.mqtt)
+    try {
+      await mqtt.subscribe('system/lattice/#')
+      const registered = await call('GET', `${base}/v1/envs/default/components/adder`)
+      const id = registered.body.componentId as string
+      let from = wash.mark
+      const scaled = await call('POST', `${base}/v1/components/${id}/scale`, { instances: 3 })
+      assert.equal(scaled.status, 200, JSON.stringify(scaled.body))
+      const event = await wash.event('component_scaled', (e) => e.data.max_instances === 3, { from })
+      assert.equal(event.data.component_id, 'adder', 'the id it was scaled under over NATS')
+      const mirrored = await mqtt.next((m) => m.topic === 'system/lattice/events/component_scaled' && m.json?.data?.max_instances === 3, { what: 'the MQTT mirror of the event' })
+      assert.equal(mirrored.json.id, event.id)
+
+      from = wash.mark
+      const spawned = await call('POST', `${base}/api/actors`, { kind: 'echo', name: 'lifecycle-echo' })
+      assert.equal(spawned.status, 201, JSON.stringify(spawned.body))
+      await wash.event('actor_state_changed', (e) => e.data.name === 'lifecycle-echo' && e.data.state === 'running', { from })
+      assert.equal((await call('DELETE', `${base}/api/actors/lifecycle-echo`)).status, 200)
+      const deleted = await wash.event('actor_state_changed', (e) => e.data.name === 'lifecycle-echo' && e.data.state === 'deleted', { from })
+      assert.equal(deleted.data.agent_type, 'echo')
+    } finally {
+      await mqtt.close()
+    }
+  })
+})
