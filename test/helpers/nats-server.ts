@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 /**
  * A real `nats-server` (Debian's package, installed by scripts/setup.sh) on a port picked at run time, as nats.js'
- * own test kit runs it: `-p -1`, the chosen ports read back from `--ports_file_dir`.
+ * own test kit runs it: `-p -1`, the chosen ports read back from the server's log.
  */
 export interface NatsServer {
   url: string
@@ -41,7 +41,7 @@ export function killAllNats (): void {
 
 export async function startNatsServer (options: NatsServerOptions = {}): Promise<NatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'colony-nats-'))
-  const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1), '--ports_file_dir', dir]
+  const args = ['-a', '127.0.0.1', '-p', String(options.port ?? -1)]
   if (options.cluster !== undefined) {
     args.push('--cluster_name', options.cluster.name, '--cluster', `nats://127.0.0.1:${options.cluster.port ?? -1}`)
     if (options.cluster.routes !== undefined && options.cluster.routes.length > 0) args.push('--routes', options.cluster.routes.join(','))
@@ -80,16 +80,29 @@ export async function startNatsServer (options: NatsServerOptions = {}): Promise
     check()
   })
   child.once('exit', () => { for (const w of lineWaiters.splice(0)) w() })
-  await waitFor(() => log.some((l) => l.includes('Server is ready')), 'readiness')
-  const file = readdirSync(dir).find((f) => f.endsWith('.ports'))
-  if (file === undefined) throw new Error('nats-server wrote no ports file')
-  const ports = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { nats: string[], cluster?: string[] }
-  const url = ports.nats[0] as string
+  // The ports the server chose, from its own log lines (its ports file may still be empty when it says it is ready).
+  const listening = (what: string): string | undefined => {
+    for (const l of log) {
+      const m = new RegExp(`Listening for ${what} connections on (\\S+:\\d+)`).exec(l)
+      if (m !== null) return m[1]
+    }
+    return undefined
+  }
+  try {
+    await waitFor(() => log.some((l) => l.includes('Server is ready')), 'readiness')
+    if (options.cluster !== undefined) await waitFor(() => listening('route') !== undefined, 'the route listener')
+  } catch (err) {
+    child.kill('SIGKILL')
+    rmSync(dir, { recursive: true, force: true })
+    throw err
+  }
+  const url = `nats://${listening('client') ?? ''}`
+  const route = listening('route')
   let stopped = false
   return {
     url,
     port: Number(new URL(url).port),
-    clusterUrl: ports.cluster?.[0],
+    clusterUrl: route === undefined ? undefined : `nats://${route}`,
     child,
     log,
     routes: (count) => waitFor(() => log.filter((l) => l.includes('Route connection created')).length >= count, `${count} route(s)`),

@@ -10,12 +10,22 @@ import { ownCpu, sequential, type LatencyStats } from '../lib/latency.js'
 
 /**
  * A real Colony (every system actor and bridge, from the same lists the CLI uses) in its own process, on
- * free ports, with a throwaway data dir. The parent spawns actors and takes CPU marks over IPC.
+ * free ports, with a throwaway data dir. The parent spawns (and churns) actors and takes CPU marks over IPC.
  */
-export interface ColonyArgs { heartbeatIntervalMs?: number, maxActors?: number }
+export interface ColonyArgs {
+  heartbeatIntervalMs?: number
+  maxActors?: number
+  /** Turns the NATS bridge on: this Colony joins the lattice at `natsUrl` (default lattice and prefix). */
+  natsUrl?: string
+  /** The bridge's host_heartbeat period (default 30 s: none falls inside a short measurement). */
+  natsHeartbeatIntervalMs?: number
+}
 export interface ColonyInfo { pid: number, mqttPort: number, httpPort: number, mqttUrl: string, httpUrl: string, adminKey: string }
 export interface SpawnArgs { count: number, prefix: string, concurrency?: number }
 export interface SpawnResult { ms: number, spawned: number, running: number }
+/** `count` echo actors spawned and deleted again, `concurrency` at a time: a stream of lifecycle changes. */
+export interface ChurnArgs { count: number, prefix: string, concurrency?: number }
+export interface ChurnResult { ms: number, cycles: number, notRunning: number }
 /** Calls invokeComponent in a loop: what REST and MQTT both do per invocation, without either transport. */
 export interface InvokeLoopArgs { componentId: string, fn: string, params: unknown[], warmup: number, samples: number }
 /** A snapshot of the process; CPU from `process.cpuUsage()`, wall time from its monotonic clock. */
@@ -46,6 +56,9 @@ const config = loadConfig({
       ...(args.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: args.heartbeatIntervalMs }),
       ...(args.maxActors !== undefined && { maxActors: args.maxActors }),
     },
+    ...(args.natsUrl !== undefined && {
+      nats: { url: args.natsUrl, ...(args.natsHeartbeatIntervalMs !== undefined && { heartbeatIntervalMs: args.natsHeartbeatIntervalMs }) },
+    }),
   },
 })
 const rt = await createRuntime(config, { kinds: KINDS, boot: BOOT, bridges: BRIDGES })
@@ -62,6 +75,23 @@ async function spawn ({ count, prefix, concurrency = 200 }: SpawnArgs): Promise<
     await Promise.all(batch)
   }
   return { ms: performance.now() - started, spawned: count, running }
+}
+
+async function churn ({ count, prefix, concurrency = 50 }: ChurnArgs): Promise<ChurnResult> {
+  const started = performance.now()
+  let next = 0
+  let notRunning = 0
+  // Each lane spawns an actor, deletes it once it runs, and takes the next name.
+  const lane = async (): Promise<void> => {
+    while (next < count) {
+      const name = `${prefix}${next++}`
+      const info = await rt.system.spawn('echo', { name })
+      if (info.state !== 'running') notRunning++
+      await rt.system.remove(name)
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, count) }, lane))
+  return { ms: performance.now() - started, cycles: count, notRunning }
 }
 
 function mark (): Mark {
@@ -86,6 +116,7 @@ function invokeLoop ({ componentId, fn, params, warmup, samples }: InvokeLoopArg
 
 serve({
   spawn: (a) => spawn(a as SpawnArgs),
+  churn: (a) => churn(a as ChurnArgs),
   mark: () => mark(),
   invokeLoop: (a) => invokeLoop(a as InvokeLoopArgs),
 }, async () => {

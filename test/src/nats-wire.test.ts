@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict'
+import { routeOf } from '../../bridges/nats/control/index.js'
+import { BadRequest, count, encodeReply, fail, humanDuration, ok } from '../../bridges/nats/wire.js'
+
+const HOST = 'NAHOST'
+
+describe('nats bridge: subjects and replies', () => {
+  it('routes wasmCloud 1.x and seed subjects, host-scoped ones only for this host', () => {
+    const cases: Array<[string, string | undefined]> = [
+      ['host.ping', 'host.ping'],
+      ['host.get', 'host.get'],
+      [`host.get.${HOST}`, 'host.inventory'],
+      [`host.${HOST}.inv`, 'host.inventory'],
+      [`host.stop.${HOST}`, 'host.stop'],
+      ['host.get.NOTME', undefined],
+      [`component.scale.${HOST}`, 'component.scale'],
+      [`component.update.${HOST}`, 'component.update'],
+      ['component.scale.NOTME', undefined],
+      [`component.delete.${HOST}`, undefined],
+      ['component.auction', 'component.auction'],
+      [`provider.start.${HOST}`, 'provider.start'],
+      [`provider.stop.${HOST}`, 'provider.stop'],
+      ['provider.auction', 'provider.auction'],
+      ['link.put', 'link.put'], ['link.del', 'link.del'], ['link.get', 'link.get'], ['link.list', undefined],
+      ['config.put.db', 'config.put'], ['config.get.app.settings', 'config.get'], ['config.del.x', 'config.del'], ['config.put', undefined],
+      [`label.put.${HOST}`, 'label.put'], [`label.del.${HOST}`, 'label.del'],
+      ['claims.get', 'claims.get'], ['registry.put', 'registry.put'],
+      ['nonsense', undefined],
+    ]
+    for (const [subject, key] of cases) assert.equal(routeOf(subject.split('.'), HOST), key, subject)
+  })
+
+  it('one reply carries CtlResponse and CtlOperationAck; inline replies also spread the payload', () => {
+    assert.deepEqual(JSON.parse(encodeReply(ok('done'))), { success: true, message: 'done', accepted: true })
+    assert.deepEqual(JSON.parse(encodeReply(fail('no'))), { success: false, message: 'no', accepted: false, error: 'no' })
+    assert.deepEqual(JSON.parse(encodeReply(ok('', [1, 2]))), { success: true, message: '', accepted: true, response: [1, 2] })
+    const inline = JSON.parse(encodeReply(ok('', { id: 'N1', version: '1.0.0' }, true)))
+    assert.deepEqual(inline, { id: 'N1', version: '1.0.0', success: true, message: '', accepted: true, response: { id: 'N1', version: '1.0.0' } })
+    // A payload field named like an envelope field never overrides the envelope.
+    assert.equal(JSON.parse(encodeReply(ok('m', { success: false }, true))).success, true)
+  })
+
+  it('count reads wasmCloud\'s count, or the seed\'s max_instances, and refuses what is not a small non-negative integer', () => {
+    assert.equal(count({ count: 3 }), 3)
+    assert.equal(count({ max_instances: 2 }), 2)
+    assert.equal(count({ count: 0, max_instances: 5 }), 0, 'count wins, as on a real host')
+    for (const [body, message] of [[{}, /required/], [{ count: -1 }, /negative/], [{ count: 1.5 }, /integer/], [{ count: '2' }, /integer/], [{ max_instances: 5000 }, /at most 1024/]] as const) {
+      assert.throws(() => count(body), (err: unknown) => err instanceof BadRequest && message.test(err.message))
+    }
+  })
+
+  it('uptime reads like wasmCloud\'s', () => {
+    assert.equal(humanDuration(0), '0s')
+    assert.equal(humanDuration(59), '59s')
+    assert.equal(humanDuration(3661), '1h 1m 1s')
+    assert.equal(humanDuration(90061), '1d 1h 1m 1s')
+  })
+})
