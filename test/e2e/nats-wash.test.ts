@@ -136,6 +136,47 @@ describe('NATS bridge: a wash-style client', function () {
     assert.equal(failed.data.max_instances, 1)
   })
 
+  it('labels, configs, claims and auctions; every command is shown on MQTT system/lattice/ctl (config values are not)', async () => {
+    const mqtt: Recorder = await connect(colony.rt.urls.mqtt)
+    try {
+      await mqtt.subscribe('system/lattice/#')
+      let from = wash.mark
+      assert.equal((await wash.request(`label.put.${hostId}`, { key: 'zone', value: 'lab' })).message, 'successfully put label')
+      const changed = await wash.event('labels_changed', (e) => e.data.labels.zone === 'lab', { from })
+      assert.equal(changed.data.host_id, hostId)
+      const shown = await mqtt.next((m) => m.topic === 'system/lattice/ctl' && m.json?.operation === 'label.put', { what: 'label.put on MQTT' })
+      assert.deepEqual({ host: shown.json.hostId, request: shown.json.request, success: shown.json.success }, { host: hostId, request: { key: 'zone', value: 'lab' }, success: true })
+      const refused = await wash.request(`label.put.${hostId}`, { key: 'hostcore.os', value: 'plan9' })
+      assert.equal(refused.success, false)
+
+      // Auctions: only hosts whose labels satisfy every constraint offer.
+      assert.equal((await wash.gather('component.auction', { component_ref: 'component:adder', component_id: 'new-one', constraints: { zone: 'lab' } }, 300)).length, 1)
+      assert.equal((await wash.gather('component.auction', { component_ref: 'component:adder', component_id: 'new-one', constraints: { zone: 'moon' } }, 300)).length, 0)
+      const offer = (await wash.gather('provider.auction', { provider_ref: 'builtin:keyvalue', provider_id: 'kv-x', constraints: {} }, 300))[0]
+      assert.deepEqual(offer?.response, { provider_ref: 'builtin:keyvalue', provider_id: 'kv-x', host_id: hostId, constraints: {} })
+      assert.equal((await wash.request(`label.del.${hostId}`, { key: 'zone' })).message, 'successfully deleted label')
+
+      from = wash.mark
+      assert.equal((await wash.request('config.put.app-settings', { greeting: 'hej', secret: 'swordfish' })).message, 'successfully put config')
+      const set = await wash.event('config_set', (e) => e.data.config_name === 'app-settings', { from })
+      assert.deepEqual(set.data.entries, { greeting: 'hej', secret: 'swordfish' }, 'NATS hosts replicate the values')
+      assert.deepEqual((await wash.request('config.get.app-settings')).response, { greeting: 'hej', secret: 'swordfish' })
+      const ctl = await mqtt.next((m) => m.topic === 'system/lattice/ctl' && m.json?.operation === 'config.put', { what: 'config.put on MQTT' })
+      assert.deepEqual(ctl.json.request, { keys: ['greeting', 'secret'] })
+      const mirrored = await mqtt.next((m) => m.topic === 'system/lattice/events/config_set', { what: 'the config_set mirror' })
+      assert.equal(mirrored.json.data.entries, undefined)
+      assert.ok(!mqtt.received.some((m) => m.payload.toString().includes('swordfish')), 'a config value never reaches MQTT')
+      assert.equal((await wash.request('config.del.app-settings')).message, 'successfully deleted config')
+      await wash.event('config_deleted', (e) => e.data.config_name === 'app-settings', { from })
+      assert.deepEqual(await wash.request('config.get.app-settings'), { success: true, message: 'Configuration not found', accepted: true })
+
+      const claims = await wash.request('claims.get')
+      assert.ok((claims.response as Array<{ name: string }>).some((c) => c.name === 'counter'))
+    } finally {
+      await mqtt.close()
+    }
+  })
+
   it('a scale from REST or chat is a lattice event too, and so is every actor lifecycle change', async () => {
     const mqtt: Recorder = await connect(colony.rt.urls.mqtt)
     try {
@@ -149,6 +190,11 @@ describe('NATS bridge: a wash-style client', function () {
       assert.equal(event.data.component_id, 'adder', 'the id it was scaled under over NATS')
       const mirrored = await mqtt.next((m) => m.topic === 'system/lattice/events/component_scaled' && m.json?.data?.max_instances === 3, { what: 'the MQTT mirror of the event' })
       assert.equal(mirrored.json.id, event.id)
+      from = wash.mark
+      const chat = await call('POST', `${base}/api/chat`, { to: 'main-actor', content: 'scale adder 1' })
+      assert.equal(chat.status, 202, JSON.stringify(chat.body))
+      const byChat = await wash.event('component_scaled', (e) => e.data.max_instances === 1, { from })
+      assert.equal(byChat.data.component_id, 'adder')
 
       from = wash.mark
       const spawned = await call('POST', `${base}/api/actors`, { kind: 'echo', name: 'lifecycle-echo' })
