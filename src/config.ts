@@ -153,7 +153,7 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     maxEntities: { type: 'int', min: 1, max: 10_000_000 },
   },
   nats: {
-    url: { type: 'string', optional: true, pattern: /^((nats|tls|ws|wss):\/\/)?[^\s,]+(,((nats|tls|ws|wss):\/\/)?[^\s,]+)*$/, hint: 'nats://host:port (several: comma-separated)' },
+    url: { type: 'string', optional: true, pattern: /^((nats|tls):\/\/)?[^\s,]+(,((nats|tls):\/\/)?[^\s,]+)*$/, hint: 'nats://host:port (several: comma-separated)' },
     lattice: { type: 'string', pattern: /^[A-Za-z0-9_-]{1,64}$/, hint: '1 to 64 characters of A-Z a-z 0-9 _ -' },
     user: { type: 'string', optional: true },
     password: { type: 'string', optional: true, secret: true },
