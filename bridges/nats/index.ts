@@ -84,6 +84,14 @@ export const natsBridge: BridgeDef = {
     heartbeat.unref()
     link.start()
 
+    const unregister = [
+      ctx.metrics.register('colony_nats_connected', 'Whether the NATS bridge is connected (1) or not (0)', 'gauge', () => (link.connected ? 1 : 0)),
+      ctx.metrics.register('colony_nats_requests_total', 'Control interface requests this host received', 'counter', () => control.requests()),
+      ctx.metrics.register('colony_nats_request_failures_total', 'Control interface requests answered with success false', 'counter', () => control.failures()),
+      ctx.metrics.register('colony_nats_events_total', 'Lattice events this host published', 'counter', () => events.published),
+      ctx.metrics.register('colony_nats_forwarded_total', 'Messages forwarded by nats.bridge rules', 'counter', () => [
+        [{ direction: 'mqtt-to-nats' }, forwarding.stats.toNats], [{ direction: 'nats-to-mqtt' }, forwarding.stats.toMqtt]]),
+    ]
     ctx.setStats(() => ({
       enabled: true,
       connected: link.connected,
@@ -105,6 +113,7 @@ export const natsBridge: BridgeDef = {
       if (stopped) return
       stopped = true
       clearInterval(heartbeat)
+      for (const off of unregister) off()
       forwarding.stop()
       stopLifecycle()
       await Promise.allSettled([...pending])

@@ -49,6 +49,10 @@ describe('NATS bridge: a wash-style client', function () {
     assert.ok(host.labels['hostcore.arch'])
     // The host id is kept in the data dir: the same Colony is the same host after a restart (see the CLI test).
     assert.match(host.friendly_name, /^colony-/)
+    const metrics = await (await fetch(`${base}/metrics`)).text()
+    assert.match(metrics, /^colony_nats_connected 1$/m)
+    assert.match(metrics, /^colony_nats_requests_total [1-9]\d*$/m)
+    assert.match(metrics, /^colony_nats_events_total [1-9]\d*$/m)
   })
 
   it('scale (count) -> component_scaled; link to keyvalue; invoke; scale to 0 -> component_scaled with 0', async () => {
