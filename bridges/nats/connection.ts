@@ -6,6 +6,9 @@ import type { ColonyConfig, Logger } from '../../src/index.js'
 
 export type MsgHandler = (msg: Msg) => void
 
+/** The longest a graceful drain may take at shutdown. */
+const DRAIN_MS = 2000
+
 interface SubSpec { subject: string, queue?: string, handler: MsgHandler }
 
 export interface LinkEvents {
@@ -33,6 +36,7 @@ export class NatsLink {
   private retryTimer: NodeJS.Timeout | undefined
   private wakeRetry: (() => void) | undefined
   private reconnectAttempts = 0
+  private up = false
   server = ''
 
   constructor (
@@ -42,8 +46,9 @@ export class NatsLink {
     private readonly on: LinkEvents,
   ) {}
 
+  /** Connected now: not while the client is reconnecting after a disconnect. */
   get connected (): boolean {
-    return this.nc !== undefined && !this.nc.isClosed()
+    return this.nc !== undefined && !this.nc.isClosed() && this.up
   }
 
   /** Starts connecting in the background. */
@@ -71,14 +76,25 @@ export class NatsLink {
     return true
   }
 
-  /** Drains (in-flight replies are sent) and closes; safe to call twice. */
+  /**
+   * Drains (in-flight replies and queued publishes go out) and closes; while NATS is down there is nothing to drain
+   * to, so it just closes, and a drain that takes longer than `DRAIN_MS` is cut short. Safe to call twice.
+   */
   async stop (): Promise<void> {
     this.stopped = true
     if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
     this.wakeRetry?.()
     const nc = this.nc
     if (nc === undefined || nc.isClosed()) return
-    await nc.drain().catch(async () => { await nc.close() })
+    if (!this.up) {
+      await nc.close()
+      return
+    }
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<'late'>((resolve) => { timer = setTimeout(() => resolve('late'), DRAIN_MS) })
+    const outcome = await Promise.race([nc.drain().then(() => 'drained' as const, () => 'failed' as const), late])
+    clearTimeout(timer)
+    if (outcome !== 'drained' && !nc.isClosed()) await nc.close()
   }
 
   private async loop (): Promise<void> {
@@ -91,6 +107,7 @@ export class NatsLink {
           return
         }
         this.nc = nc
+        this.up = true
         this.server = nc.getServer()
         for (const spec of this.subs) this.apply(nc, spec)
         void this.watch(nc)
@@ -98,6 +115,7 @@ export class NatsLink {
         // Closed by us, or by a fatal error (e.g. an auth failure after the server changed its users): connect anew.
         const err = await nc.closed()
         this.nc = undefined
+        this.up = false
         this.live.length = 0
         if (this.stopped) return
         this.log.warn({ err }, 'NATS connection closed; connecting again')
@@ -134,8 +152,11 @@ export class NatsLink {
 
   private async watch (nc: NatsConnection): Promise<void> {
     for await (const s of nc.status()) {
-      if (s.type === 'disconnect') this.on.disconnected(s.server)
-      else if (s.type === 'reconnect') {
+      if (s.type === 'disconnect') {
+        this.up = false
+        this.on.disconnected(s.server)
+      } else if (s.type === 'reconnect') {
+        this.up = true
         this.reconnectAttempts = 0
         this.server = s.server
         this.on.reconnected(s.server)

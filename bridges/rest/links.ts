@@ -1,6 +1,6 @@
 import type { Router } from '@koa/router'
-import { ColonyError, type SystemApi } from '../../src/index.js'
-import type { ComponentRegistry, LinkService } from '../../src/wasm.js'
+import { canAccess, ColonyError, type SystemApi } from '../../src/index.js'
+import type { ComponentRegistry, Link, LinkService } from '../../src/wasm.js'
 import { readJson, requireObject } from './body.js'
 import { identity } from './authn.js'
 
@@ -20,18 +20,27 @@ export function linkRoutes (router: Router, system: SystemApi, components: Compo
     ctx.body = { success: true, link: links.put(body as never, source.teamId) }
   })
 
+  // A link belongs to its source component's team, or to no team (put over NATS for a component this host does not
+  // have): those are the lattice's and everyone may read them. `source_id` may name a component (then its links under
+  // any of its names) or be a lattice id as is.
   router.get('/v1/links', (ctx) => {
     const who = identity(ctx)
     const source = ctx.query.source_id
-    const all = typeof source === 'string' ? links.forSource(components.visible(who, source).id) : links.all().filter((l) => {
+    let all: Array<Link & { team: string | null }>
+    if (typeof source !== 'string') all = links.all()
+    else {
+      let record
       try {
-        components.visible(who, l.source_id)
-        return true
+        record = components.visible(undefined, source)
       } catch {
-        return false
+        record = undefined
       }
-    })
-    ctx.body = all.map(({ source_id, target, name, wit_namespace, wit_package, interfaces, source_config, target_config }) =>
+      // Another team's component does not exist for the caller (404), as everywhere else.
+      if (record !== undefined) components.visible(who, source)
+      const sources = record === undefined ? new Set([source]) : links.sourcesOf(record)
+      all = links.all().filter((l) => sources.has(l.source_id))
+    }
+    ctx.body = all.filter((l) => canAccess(who, l.team)).map(({ source_id, target, name, wit_namespace, wit_package, interfaces, source_config, target_config }) =>
       ({ source_id, target, name, wit_namespace, wit_package, interfaces, source_config, target_config }))
   })
 

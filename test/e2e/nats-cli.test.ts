@@ -71,6 +71,34 @@ describe('NATS bridge: the colony CLI on a lattice', function () {
     }
   })
 
+  it('SIGTERM while NATS is down: the bridge does not wait for a connection that is not there; exit 0', async () => {
+    const own = await startNatsServer()
+    const dir = mkdtempSync(join(tmpdir(), 'colony-nats-down-'))
+    const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dir, '--nats-url', own.url],
+      { COLONY_NATS_RECONNECT_MAX_MS: '200' })
+    try {
+      const joined = new Promise<void>((resolve) => {
+        const onLine = (line: string): void => { if (line.includes('joined the lattice')) resolve() }
+        run.lines.on('line', onLine)
+      })
+      await ready(run)
+      await joined
+      const lost = new Promise<void>((resolve) => {
+        run.lines.on('line', (line: string) => { if (line.includes('lost the NATS connection') || line.includes('nats_disconnected')) resolve() })
+      })
+      await own.kill()
+      await lost
+      const t0 = Date.now()
+      run.child.kill('SIGTERM')
+      assert.deepEqual(await run.exited, { code: 0, signal: null })
+      assert.ok(Date.now() - t0 < 5000, `shut down in ${Date.now() - t0} ms`)
+    } finally {
+      run.child.kill('SIGKILL')
+      await own.stop()
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
   it('without a NATS URL the bridge is off and says so once; the runtime runs as before', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'colony-nats-off-'))
     const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dir])
