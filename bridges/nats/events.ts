@@ -58,8 +58,11 @@ export class EventPublisher {
   /** Puts an event (ours or another host's) on MQTT, without private fields. */
   mirror (event: CloudEvent): void {
     const name = event.type.slice(event.type.lastIndexOf('.') + 1)
-    const data = { ...event.data }
-    for (const f of PRIVATE_FIELDS) delete data[f]
+    let data = event.data
+    if (PRIVATE_FIELDS.some((f) => f in data)) {
+      data = { ...data }
+      for (const f of PRIVATE_FIELDS) delete data[f]
+    }
     this.actor.publish(eventTopic(name), { ...event, data, timestampMs: this.now() })
   }
 }

@@ -125,8 +125,8 @@ export class LatticeHost {
     this.providers.set(name, { imageRef, annotations })
   }
 
-  providerOf (name: string): StartedProvider {
-    const kind = this.ctx.system.get(name)?.kind ?? ''
+  /** How a provider actor was started: over NATS (its ref and annotations), or built in (`builtin:<kind>`). */
+  providerOf (name: string, kind: string): StartedProvider {
     return this.providers.get(name) ?? { imageRef: `builtin:${kind.replace(/^provider:/, '')}`, annotations: {} }
   }
 
@@ -143,7 +143,7 @@ export class LatticeHost {
     const providers: ProviderDescription[] = this.ctx.system.list()
       .filter((a) => a.agentType === 'provider' && (a.state === 'running' || a.state === 'paused'))
       .map((a) => {
-        const p = this.providerOf(a.name)
+        const p = this.providerOf(a.name, a.kind)
         return { id: a.name, image_ref: p.imageRef, name: a.name, annotations: p.annotations, revision: 0 }
       })
     const uptime = this.uptimeSeconds()

@@ -55,16 +55,20 @@ export function announceLifecycle (l: Lattice): Unsubscribe {
   links.on('configSet', onConfigSet)
   links.on('configDeleted', onConfigDeleted)
 
-  /** Last known name, type and state per actor: a deleted actor's cleared status no longer finds it in the registry. */
-  const known = new Map<string, { name: string, agentType: string, state: string }>()
+  /** Name, type, kind and last state per actor (read from the registry once): a deleted actor's cleared status no longer finds it there. */
+  const known = new Map<string, { name: string, agentType: string, kind: string, state: string }>()
   const TERMINAL = new Set(['stopped', 'failed', 'deleted'])
   const unsubscribe = l.ctx.bus.subscribe('agents/+/status', (m) => {
     const actorId = m.topic.slice(7, -7)
-    const actor = l.ctx.system.get(actorId)
-    const before = known.get(actorId)
+    let who = known.get(actorId)
+    const before = who?.state
+    if (who === undefined) {
+      const actor = l.ctx.system.get(actorId)
+      who = { name: actor?.name ?? actorId, agentType: actor?.agentType ?? 'unknown', kind: actor?.kind ?? '', state: 'unknown' }
+    }
     const status = m.payload.length === 0 ? undefined : parseJson(m.payload) as { state?: string, error?: string } | undefined
     const state = status?.state ?? 'deleted'
-    const who = { name: actor?.name ?? before?.name ?? actorId, agentType: actor?.agentType ?? before?.agentType ?? 'unknown', state }
+    who.state = state
     if (state === 'deleted') known.delete(actorId)
     else known.set(actorId, who)
     l.events.emit('actor_state_changed', {
@@ -72,10 +76,10 @@ export function announceLifecycle (l: Lattice): Unsubscribe {
       ...(status?.error !== undefined && { error: status.error }),
     })
     if (who.agentType === 'provider') {
-      const p = l.host.providerOf(who.name)
-      if (state === 'running' && before?.state !== 'running') {
+      const p = l.host.providerOf(who.name, who.kind)
+      if (state === 'running' && before !== 'running') {
         l.events.emit('provider_started', { host_id: hostId, image_ref: p.imageRef, provider_id: who.name, annotations: p.annotations, instance_id: actorId, link_name: 'default' })
-      } else if (TERMINAL.has(state) && before !== undefined && !TERMINAL.has(before.state)) {
+      } else if (TERMINAL.has(state) && before !== undefined && !TERMINAL.has(before)) {
         l.events.emit('provider_stopped', {
           host_id: hostId, provider_id: who.name, annotations: p.annotations, reason: state === 'failed' ? 'failed' : 'stop', instance_id: actorId, link_name: 'default',
         })

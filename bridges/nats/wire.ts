@@ -30,12 +30,14 @@ export function encodeReply (reply: Reply): string {
   return JSON.stringify(body)
 }
 
+const utf8 = new TextDecoder('utf-8', { fatal: true })
+
 /** The request body as an object; an empty body is `{}` (wash sends empty bodies for queries). */
 export function bodyOf (msg: Msg): Record<string, unknown> {
   if (msg.data.length === 0) return {}
   let value: unknown
   try {
-    value = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(msg.data))
+    value = JSON.parse(utf8.decode(msg.data))
   } catch (err) {
     throw new BadRequest(`the request body is not valid JSON: ${(err as Error).message}`)
   }

@@ -10,7 +10,7 @@ describe('nats bridge: subjects and replies', () => {
       ['host.ping', 'host.ping'],
       ['host.get', 'host.get'],
       [`host.get.${HOST}`, 'host.inventory'],
-      [`host.${HOST}.inv`, 'host.inventory'],
+      [`host.${HOST}.inv`, 'host.inv'],
       [`host.stop.${HOST}`, 'host.stop'],
       ['host.get.NOTME', undefined],
       [`component.scale.${HOST}`, 'component.scale'],

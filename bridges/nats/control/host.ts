@@ -17,7 +17,9 @@ export function hostHandlers (l: Lattice): Record<string, Handler> {
   return {
     'host.ping': () => ok('', summary()),
     'host.get': () => ok('', summary(), true),
-    'host.inventory': () => ok('', l.host.inventory(), true),
+    'host.inventory': () => ok('', l.host.inventory()),
+    // The seed's inventory subject returns the HostInventory itself (and the CtlResponse around it).
+    'host.inv': () => ok('', l.host.inventory(), true),
 
     'host.stop': (body) => {
       const timeout = body.timeout

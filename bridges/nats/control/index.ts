@@ -9,7 +9,7 @@ import { providerHandlers } from './providers.js'
 /** The MQTT topic where every control command this host handled is shown (queries are not). */
 export const CTL_TOPIC = 'system/lattice/ctl'
 
-const QUERIES = new Set(['host.ping', 'host.get', 'host.inventory', 'link.get', 'config.get', 'claims.get', 'component.auction', 'provider.auction', 'registry.put'])
+const QUERIES = new Set(['host.ping', 'host.get', 'host.inventory', 'host.inv', 'link.get', 'config.get', 'claims.get', 'component.auction', 'provider.auction', 'registry.put'])
 const FAMILIES = new Set(['host', 'component', 'provider', 'link', 'config', 'label', 'claims', 'registry', 'evt'])
 
 /**
@@ -23,7 +23,7 @@ export function routeOf (tokens: string[], hostId: string): string | undefined {
     if (n === 2 && (verb === 'ping' || verb === 'get')) return `host.${verb}`
     if (n === 3 && verb === 'get' && third === hostId) return 'host.inventory'
     if (n === 3 && verb === 'stop' && third === hostId) return 'host.stop'
-    if (n === 3 && verb === hostId && third === 'inv') return 'host.inventory'
+    if (n === 3 && verb === hostId && third === 'inv') return 'host.inv'
     return undefined
   }
   if ((family === 'component' || family === 'provider') && n === 2 && verb === 'auction') return `${family}.auction`
