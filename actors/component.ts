@@ -43,7 +43,12 @@ export const componentKind: ActorKind<ComponentOptions> = {
     let invocations = 0
     let errors = 0
     const onLinks = (sourceId: string): void => {
-      const record = loaded?.record ?? ctx.services.components.visible(undefined, options.componentId)
+      let record
+      try {
+        record = loaded?.record ?? ctx.services.components.visible(undefined, options.componentId)
+      } catch {
+        return // deleted from the registry: the actor is being removed
+      }
       if (!ctx.services.links.sourcesOf(record).has(sourceId)) return
       linksChanged = true
       // A component waiting for its links starts as soon as they are there, not on the next call.
