@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { ColonyError } from './errors.js'
+import { fromSeed } from '@nats-io/nkeys'
 import { parseBridgeRules, parseLabels } from './topic-map.js'
 
 /** Every setting Colony reads; `config/default.json` holds the defaults and the README a table of them. */
@@ -304,10 +305,19 @@ function validate (config: ConfigInput, problems: string[]): void {
 
 function validateNats (nats: Record<string, unknown>, problems: string[]): void {
   const set = (key: string): boolean => typeof nats[key] === 'string' && nats[key] !== ''
+  const inUrl = typeof nats.url === 'string' && /(^|\/\/|,)[^/@,\s]+@/.test(nats.url)
   const methods = [set('user') || set('password') ? 'user/password' : '', set('token') ? 'token' : '', set('nkeySeed') ? 'nkeySeed' : '',
-    set('credsFile') ? 'credsFile' : ''].filter((m) => m !== '')
+    set('credsFile') ? 'credsFile' : '', inUrl ? 'credentials in nats.url' : ''].filter((m) => m !== '')
   if (methods.length > 1) problems.push(`nats: use one way to authenticate, not ${methods.join(' and ')}`)
   if (set('password') !== set('user')) problems.push('nats.user and nats.password go together')
+  if (set('nkeySeed') && /^SU[A-Z2-7]{56}$/.test(nats.nkeySeed as string)) {
+    // The pattern passed; the checksum catches a typo now rather than as refused connections later. Never echoed.
+    try {
+      if (!fromSeed(new TextEncoder().encode(nats.nkeySeed as string)).getPublicKey().startsWith('U')) throw new Error('not a user key')
+    } catch {
+      problems.push('nats.nkeySeed must be a user nkey seed, and this one does not decode (its checksum is wrong: a typo?)')
+    }
+  }
   for (const [key, parse] of [['labels', parseLabels], ['bridge', parseBridgeRules]] as const) {
     if (!set(key)) continue
     try {

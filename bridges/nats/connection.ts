@@ -166,8 +166,9 @@ export class NatsLink {
 
   private options (): ConnectionOptions {
     const c = this.config
+    const { servers, user, pass, token } = parseServers(c.url)
     const opts: ConnectionOptions = {
-      servers: c.url.split(',').map((s) => s.trim()),
+      servers,
       name: this.name,
       // The bridge never needs its own messages back: no echo keeps forwarded messages from looping.
       noEcho: true,
@@ -176,6 +177,9 @@ export class NatsLink {
       timeout: 5000,
       pingInterval: 30_000,
     }
+    // Credentials in the URL (`nats://user:pass@host`, `nats://token@host`) work as they do with the nats CLI.
+    if (user !== undefined) Object.assign(opts, { user, pass })
+    if (token !== undefined) opts.token = token
     if (c.user !== '') Object.assign(opts, { user: c.user, pass: c.password })
     if (c.token !== '') opts.token = c.token
     if (c.nkeySeed !== '') opts.authenticator = nkeyAuthenticator(new TextEncoder().encode(c.nkeySeed))
@@ -188,4 +192,32 @@ export class NatsLink {
 export function backoff (attempt: number, maxMs: number): number {
   const base = Math.min(maxMs, 250 * 2 ** Math.min(attempt - 1, 16))
   return Math.round(base * (1 + Math.random() * 0.2))
+}
+
+/** The servers of `nats.url` without credentials, and the credentials the first one carried. */
+export function parseServers (url: string): { servers: string[], user?: string, pass?: string, token?: string } {
+  const out: { servers: string[], user?: string, pass?: string, token?: string } = { servers: [] }
+  for (const raw of url.split(',').map((s) => s.trim()).filter((s) => s !== '')) {
+    const withScheme = /^[a-z]+:\/\//.test(raw) ? raw : `nats://${raw}`
+    let parsed: URL
+    try {
+      parsed = new URL(withScheme)
+    } catch {
+      out.servers.push(raw)
+      continue
+    }
+    if (parsed.username !== '' && out.user === undefined && out.token === undefined) {
+      if (parsed.password !== '') {
+        out.user = decodeURIComponent(parsed.username)
+        out.pass = decodeURIComponent(parsed.password)
+      } else out.token = decodeURIComponent(parsed.username)
+    }
+    out.servers.push(`${parsed.protocol}//${parsed.host}`)
+  }
+  return out
+}
+
+/** `nats.url` as it may be shown in logs and alerts: credentials replaced by `***`. */
+export function redactUrl (url: string): string {
+  return url.replace(/(\/\/|^|,)([^/@,\s]+)@/g, '$1***@')
 }

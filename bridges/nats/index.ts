@@ -1,5 +1,5 @@
 import { parseBridgeRules, parseLabels, type BridgeDef } from '../../src/index.js'
-import { NatsLink } from './connection.js'
+import { NatsLink, redactUrl } from './connection.js'
 import { serveControl } from './control/index.js'
 import { EventPublisher } from './events.js'
 import { forwardRules } from './forward.js'
@@ -57,7 +57,7 @@ export const natsBridge: BridgeDef = {
       unreachable: (error, attempt, retryMs) => {
         if (unreachableSince === undefined) {
           unreachableSince = ctx.clock.now()
-          ctx.actor.alert('warning', `NATS at ${config.url} is unreachable (${error.message}); retrying with backoff`, { code: 'nats_unreachable' })
+          ctx.actor.alert('warning', `NATS at ${redactUrl(config.url)} is unreachable (${error.message}); retrying with backoff`, { code: 'nats_unreachable' })
         }
         ctx.log.warn({ attempt, retryMs, error: error.message }, 'NATS unreachable')
       },

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { routeOf } from '../../bridges/nats/control/index.js'
 import { BadRequest, count, encodeReply, fail, humanDuration, ok } from '../../bridges/nats/wire.js'
+import { parseServers, redactUrl } from '../../bridges/nats/connection.js'
 
 const HOST = 'NAHOST'
 
@@ -54,5 +55,14 @@ describe('nats bridge: subjects and replies', () => {
     assert.equal(humanDuration(59), '59s')
     assert.equal(humanDuration(3661), '1h 1m 1s')
     assert.equal(humanDuration(90061), '1d 1h 1m 1s')
+  })
+
+  it('credentials in nats.url are taken out of the server list, and never shown', () => {
+    assert.deepEqual(parseServers('nats://colony:s%40cret@127.0.0.1:4222, 127.0.0.1:4223'),
+      { servers: ['nats://127.0.0.1:4222', 'nats://127.0.0.1:4223'], user: 'colony', pass: 's@cret' })
+    assert.deepEqual(parseServers('tls://t0ken@nats.example:4443'), { servers: ['tls://nats.example:4443'], token: 't0ken' })
+    assert.deepEqual(parseServers('nats://a:1,nats://b:2'), { servers: ['nats://a:1', 'nats://b:2'] })
+    assert.equal(redactUrl('nats://colony:s3cret@127.0.0.1:4222,t0ken@h:1'), 'nats://***@127.0.0.1:4222,***@h:1')
+    assert.equal(redactUrl('nats://127.0.0.1:4222'), 'nats://127.0.0.1:4222')
   })
 })
