@@ -137,4 +137,20 @@ describe('NATS bridge: the seed\'s control interface', function () {
     assert.deepEqual({ ns: deleted.data.wit_namespace, pkg: deleted.data.wit_package, target: deleted.data.target }, { ns: 'wasi', pkg: 'keyvalue', target: 'kv-two' })
     assert.deepEqual((await wash.request('link.get')).response, [])
   })
+
+  it('link.put for a key that already links elsewhere fails with linkdef_set_failed; the first link stays', async () => {
+    const link = { source_id: 'adder', target: 'logging-provider', wit_namespace: 'wasi', wit_package: 'logging', interfaces: ['logging'] }
+    assert.equal((await wash.request('link.put', link)).accepted, true)
+    const from = wash.mark
+    const conflict = await wash.request('link.put', { ...link, target: 'messaging-provider' })
+    assert.equal(conflict.accepted, false)
+    assert.match(conflict.error as string, /already exists with a different target \(logging-provider\)/)
+    const failed = await wash.event('linkdef_set_failed', (e) => e.data.source_id === 'adder', { from })
+    assert.equal(failed.data.target, 'messaging-provider')
+    assert.match(failed.data.error, /different target/)
+    const links = (await wash.request('link.get')).response as Array<{ target: string }>
+    assert.deepEqual(links.map((l) => l.target), ['logging-provider'])
+    // The same link again is no conflict (idempotent put).
+    assert.equal((await wash.request('link.put', link)).accepted, true)
+  })
 })
