@@ -21,4 +21,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-npm ci --no-audit --no-fund
+# `npm install`, not `npm ci`: npm 11's ci refuses this lock because @bytecodealliance/jco-node-fs@0.3.2 lists
+# optional platform binaries that were never published (linux-arm64-musl, win32-*), so no lock can contain them.
+# With the lock present, install resolves exactly the locked versions and leaves the lock as it is.
+npm install --no-audit --no-fund
