@@ -18,6 +18,11 @@ const publicKernel = (sibling) => ({
   ],
 })
 
+const BROWSER_GLOBALS = [
+  'window', 'document', 'location', 'sessionStorage', 'localStorage', 'fetch', 'WebSocket', 'TextEncoder', 'performance',
+  'requestAnimationFrame', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'confirm', 'console',
+]
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'data/**', 'test-artifacts/**', 'eslint.config.js'] },
   js.configs.recommended,
@@ -52,4 +57,14 @@ export default tseslint.config(
     },
   },
   { files: ['test/bench/**/*.ts'], rules: { 'no-restricted-properties': 'off' } },
+  {
+    // The dashboard: plain browser ES modules served as they are (no build step, so no type information).
+    files: ['dashboard/**/*.js'],
+    extends: [tseslint.configs.disableTypeChecked],
+    languageOptions: {
+      sourceType: 'module',
+      globals: Object.fromEntries(BROWSER_GLOBALS.map((name) => [name, 'readonly'])),
+    },
+    rules: { '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }] },
+  },
 )

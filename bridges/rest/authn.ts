@@ -1,7 +1,8 @@
 import type { Context, Next } from 'koa'
 import { ColonyError, type Gate, type Identity } from '../../src/index.js'
+import { isDashboardPath } from './dashboard.js'
 
-/** Routes anyone may call: health, signup, login and the OAuth flow (the seed marks them unauthenticated). */
+/** Routes anyone may call: health, signup, login and the OAuth flow (the seed marks them unauthenticated), and the dashboard's files. */
 const PUBLIC: ReadonlyArray<[string, RegExp]> = [
   ['GET', /^\/api\/health$/],
   ['POST', /^\/v1\/auth\/signup$/],
@@ -15,7 +16,7 @@ const PUBLIC: ReadonlyArray<[string, RegExp]> = [
  */
 export function authenticate (gate: Gate) {
   return async function authn (ctx: Context, next: Next): Promise<void> {
-    const isPublic = PUBLIC.some(([method, path]) => ctx.method === method && path.test(ctx.path))
+    const isPublic = isDashboardPath(ctx.method, ctx.path) || PUBLIC.some(([method, path]) => ctx.method === method && path.test(ctx.path))
     const headers = ctx.req.headers
     const given = headers['x-api-key'] !== undefined || headers.authorization !== undefined
     try {

@@ -1,0 +1,152 @@
+import { ActorTable } from './actors.js'
+import { ApiError, createApi, wsUrl } from './api.js'
+import { BeatChart } from './chart.js'
+import { Chat } from './chat.js'
+import { MqttLite } from './mqtt.js'
+import { Stream } from './stream.js'
+
+// The Colony dashboard: sign in with an API key (kept in sessionStorage, this tab only), then the actor table,
+// alerts, health and heartbeat rates from /api/actors and the /ws stream, and a chat bar that publishes to io/chat.
+
+const KEY = 'colony.credential'
+const NOTICE = 'colony.notice'
+const MAX_ALERTS = 100
+const $ = (id) => document.getElementById(id)
+
+let session
+
+function showSignIn (message = '') {
+  $('sign-in').hidden = false
+  $('app').hidden = true
+  $('sign-out').hidden = true
+  $('sign-in-error').textContent = message
+  $('key').focus()
+}
+
+async function signIn (credential) {
+  const api = createApi(credential)
+  let actors
+  try {
+    actors = await api('GET', '/api/actors')
+  } catch (err) {
+    sessionStorage.removeItem(KEY)
+    showSignIn(err instanceof ApiError && err.status === 401 ? 'That key or token was not accepted.' : `Could not reach Colony: ${err.message}`)
+    return
+  }
+  sessionStorage.setItem(KEY, credential)
+  $('sign-in').hidden = true
+  $('app').hidden = false
+  $('sign-out').hidden = false
+  session = start(api, credential, actors)
+}
+
+function start (api, credential, actors) {
+  const me = `dashboard-${Math.random().toString(36).slice(2, 8)}`
+  const chart = new BeatChart($('chart'), $('legend'))
+  let refresh
+  /** An actor we do not know yet (spawned since): one list read for a burst of them. */
+  const reload = () => {
+    refresh ??= setTimeout(() => {
+      refresh = undefined
+      api('GET', '/api/actors').then((list) => table.load(list), () => {})
+    }, 250)
+  }
+  const table = new ActorTable({
+    tbody: $('actors'),
+    count: $('actor-count'),
+    filter: $('filter'),
+    onAction: (action, id, data) => {
+      if (action === 'delete' && !confirm(`Delete ${data?.name ?? id}?`)) return
+      const call = action === 'delete' ? api('DELETE', `/api/actors/${encodeURIComponent(id)}`) : api('POST', `/api/actors/${encodeURIComponent(id)}/${action}`)
+      call.then((info) => { if (info?.state) table.state(id, info.state) }, (err) => alertLine({ severity: 'error', message: `${action} ${data?.name ?? id}: ${err.message}` }))
+    },
+  })
+  table.load(actors)
+
+  const mqtt = new MqttLite(wsUrl('/mqtt'), { clientId: me, username: me, password: credential })
+  const connectMqtt = () => mqtt.connect().catch((err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
+  mqtt.onclose = () => { if (session?.mqtt === mqtt && !session.closed) setTimeout(connectMqtt, 2000) }
+  connectMqtt()
+
+  const chat = new Chat({
+    form: $('chat-form'),
+    input: $('chat-input'),
+    list: $('mentions'),
+    conversation: $('conversation'),
+    names: () => table.names(),
+    send: (message) => mqtt.publish('io/chat', JSON.stringify(message)),
+    me,
+  })
+
+  const onMessage = (topic, payload) => {
+    if (topic === 'system/health') {
+      const stale = payload?.staleAgents?.length ?? 0
+      $('health').textContent = `${payload?.agentCount ?? '?'} actors, ${stale} stale — ${new Date(payload?.timestampMs ?? Date.now()).toLocaleTimeString()}`
+      return
+    }
+    const [, id, channel] = topic.split('/')
+    if (channel === 'heartbeat') {
+      if (!table.heartbeat(id, payload)) reload()
+      chart.beat(table.rows.get(id)?.data.agentType)
+    } else if (channel === 'status') {
+      if (payload === '' || payload === null) table.remove(id)
+      else if (!table.state(id, payload?.state)) reload()
+    } else if (channel === 'spawn') {
+      if (payload !== '' && !table.has(id)) reload()
+    } else if (channel === 'alert') {
+      alertLine(payload)
+    } else if (channel === 'chat') {
+      chat.message(payload)
+    }
+  }
+  const stream = new Stream(credential, onMessage, (up, code) => {
+    $('connection').textContent = up ? 'live' : 'offline'
+    $('connection').className = `pill ${up ? 'on' : 'off'}`
+    if (up) reload()
+    else if (code === 1008) signOut('The credential was refused or revoked.')
+  })
+  stream.open()
+  const timer = setInterval(() => {
+    table.tick()
+    chart.tick()
+  }, 1000)
+  return { stream, mqtt, timer, closed: false }
+}
+
+function alertLine (a) {
+  const li = document.createElement('li')
+  li.className = a?.severity ?? 'info'
+  const t = document.createElement('time')
+  t.textContent = new Date(a?.timestampMs ?? Date.now()).toLocaleTimeString()
+  const who = a?.agentId ? `${a.agentId}: ` : ''
+  li.append(t, document.createTextNode(`[${a?.severity ?? 'info'}] ${who}${a?.message ?? ''}`))
+  const list = $('alerts')
+  list.prepend(li)
+  while (list.children.length > MAX_ALERTS) list.lastChild.remove()
+}
+
+/** Ends the session and starts the page afresh (a notice, if any, is shown on the sign-in form). */
+function signOut (notice) {
+  sessionStorage.removeItem(KEY)
+  if (notice) sessionStorage.setItem(NOTICE, notice)
+  if (session !== undefined) {
+    session.closed = true
+    session.stream.close()
+    session.mqtt.close()
+    clearInterval(session.timer)
+  }
+  location.reload()
+}
+
+$('sign-in').addEventListener('submit', (event) => {
+  event.preventDefault()
+  const credential = $('key').value.trim()
+  if (credential !== '') void signIn(credential)
+})
+$('sign-out').addEventListener('click', () => signOut())
+
+const saved = sessionStorage.getItem(KEY)
+const notice = sessionStorage.getItem(NOTICE) ?? ''
+sessionStorage.removeItem(NOTICE)
+if (saved) void signIn(saved)
+else showSignIn(notice)
