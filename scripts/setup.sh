@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests run for real. The kernel's tests need none; later parts of Colony add theirs here
 # (nats-server for the NATS bridge, bubblewrap for capsules, nginx and chromium for the front).
-PACKAGES=(nats-server)
+PACKAGES=(chromium nats-server nginx)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

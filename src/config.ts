@@ -6,7 +6,14 @@ import { parseBridgeRules, parseLabels } from './topic-map.js'
 
 /** Every setting Colony reads; `config/default.json` holds the defaults and the README a table of them. */
 export interface ColonyConfig {
-  http: { host: string, port: number, bodyLimitBytes: number, trustProxy: boolean }
+  http: {
+    host: string
+    port: number
+    bodyLimitBytes: number
+    trustProxy: boolean
+    /** Comma-separated IP addresses of the reverse proxy: only these peers may send X-Forwarded-* (with trustProxy). */
+    proxyAddresses: string
+  }
   mqtt: { host: string, port: number, wsPath: string, maxPacketBytes: number, maxInflightPublishes: number }
   data: { dir: string }
   store: { file: string, synchronous: 'full' | 'normal' }
@@ -92,7 +99,7 @@ const url: Rule = { type: 'string', pattern: /^https?:\/\/[^\s]+$/, hint: 'an ht
 const secret: Rule = { type: 'string', optional: true, secret: true, pattern: /^(.{32,})?$/, hint: 'empty (generated) or at least 32 characters' }
 
 const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule } } = {
-  http: { host, port, bodyLimitBytes: { type: 'int', min: 1024, max: 1 << 30 }, trustProxy: { type: 'bool' } },
+  http: { host, port, bodyLimitBytes: { type: 'int', min: 1024, max: 1 << 30 }, trustProxy: { type: 'bool' }, proxyAddresses: { type: 'string' } },
   mqtt: {
     host,
     port,
@@ -299,6 +306,11 @@ function validate (config: ConfigInput, problems: string[]): void {
   if (typeof n === 'number' && Number.isInteger(n) && (n & (n - 1)) !== 0) problems.push(`auth.scryptN must be a power of two (got ${n})`)
   if (config.mqtt?.wsPath !== undefined && config.mqtt.wsPath === config.ws?.path) {
     problems.push('mqtt.wsPath and ws.path must differ')
+  }
+  const proxies = config.http?.proxyAddresses
+  if (typeof proxies === 'string' && proxies !== '') {
+    const bad = proxies.split(',').map((a) => a.trim()).filter((a) => isIP(a) === 0)
+    if (bad.length > 0) problems.push(`http.proxyAddresses must be comma-separated IP addresses (not ${bad.map(show).join(', ')})`)
   }
   validateNats(config.nats ?? {}, problems)
 }

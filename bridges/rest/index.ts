@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net'
 import Koa from 'koa'
 import { Router } from '@koa/router'
 import type { BridgeDef } from '../../src/index.js'
@@ -11,6 +12,7 @@ import { teamRoutes } from './teams.js'
 import { componentRoutes } from './components.js'
 import { linkRoutes } from './links.js'
 import { systemRoutes } from './system.js'
+import { dashboard } from './dashboard.js'
 
 /**
  * The REST bridge: a Koa app with one router per API family, mounted as the HTTP server's request handler.
@@ -21,12 +23,14 @@ export const restBridge: BridgeDef = {
   name: 'rest-bridge',
   async start (ctx) {
     const app = new Koa({ proxy: ctx.config.http.trustProxy })
+    if (ctx.config.http.trustProxy) app.use(forwardedOnlyFrom(ctx.config.http.proxyAddresses))
     app.silent = true
     app.on('error', (err: unknown) => ctx.log.debug({ err }, 'koa error'))
     const stats = { requests: 0 }
     const limit = ctx.config.http.bodyLimitBytes
     app.use(errorHandler(ctx.log, stats))
     app.use(authenticate(ctx.gate))
+    app.use(dashboard())
     // One router for every family: each extra router costs a middleware layer on every request.
     const router = new Router()
     actorRoutes(router, ctx.system, ctx.auth, limit)
@@ -55,4 +59,21 @@ export const restBridge: BridgeDef = {
       stopSystem()
     }
   },
+}
+
+/**
+ * With http.trustProxy Koa believes X-Forwarded-For/-Host/-Proto (ctx.ip, ctx.host, ctx.protocol): only a peer in
+ * http.proxyAddresses may send them, anyone else's are removed before anything reads them.
+ */
+function forwardedOnlyFrom (addresses: string): Koa.Middleware {
+  const proxies = new BlockList()
+  const family = (ip: string): 'ipv4' | 'ipv6' => isIP(ip) === 6 ? 'ipv6' : 'ipv4'
+  for (const ip of addresses.split(',').map((a) => a.trim())) proxies.addAddress(ip, family(ip))
+  return async function forwarded (ctx, next) {
+    const peer = ctx.req.socket.remoteAddress
+    if (peer === undefined || !proxies.check(peer, family(peer))) {
+      for (const name of Object.keys(ctx.req.headers)) if (name.startsWith('x-forwarded-')) delete ctx.req.headers[name]
+    }
+    await next()
+  }
 }

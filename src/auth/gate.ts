@@ -20,19 +20,29 @@ export class Gate {
     readonly anonymousAllowed: boolean,
   ) {}
 
-  /** `credential` undefined or empty means none was given. */
-  identify (credential: string | undefined): Identity {
+  /**
+   * `credential` undefined or empty means none was given. `proxied`: the request came through a reverse proxy,
+   * so a loopback listener does not make it local: it needs credentials like any remote one (mode `off` aside).
+   */
+  identify (credential: string | undefined, proxied = false): Identity {
     if (credential !== undefined && credential !== '') {
       if (this.mode === 'off') return this.auth.localIdentity()
       return this.auth.authenticate(credential)
     }
-    if (this.anonymousAllowed) return this.auth.localIdentity()
-    throw new ColonyError('unauthorized', 'credentials required: an API key (X-API-Key or Bearer) or a JWT (Bearer)')
+    if (this.mode === 'off' || (this.anonymousAllowed && !proxied)) return this.auth.localIdentity()
+    throw new ColonyError('unauthorized', proxied
+      ? 'credentials required: requests through a proxy are not local (an API key as X-API-Key or Bearer, or a JWT)'
+      : 'credentials required: an API key (X-API-Key or Bearer) or a JWT (Bearer)')
   }
 
   identifyHeaders (headers: IncomingHttpHeaders, query?: URLSearchParams): Identity {
-    return this.identify(credentialFrom(headers, query))
+    return this.identify(credentialFrom(headers, query), isProxied(headers))
   }
+}
+
+/** Did a reverse proxy forward this request (nginx sets X-Forwarded-For / X-Real-IP; RFC 7239 proxies Forwarded)? */
+export function isProxied (headers: IncomingHttpHeaders): boolean {
+  return headers['x-forwarded-for'] !== undefined || headers['x-real-ip'] !== undefined || headers.forwarded !== undefined
 }
 
 /**

@@ -12,7 +12,7 @@ import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
 import { Sessions } from './sessions.js'
-import { credentialFrom, type Gate } from '../auth/gate.js'
+import { credentialFrom, isProxied, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
 import type { Acl } from '../acl.js'
 
@@ -49,6 +49,8 @@ export class Broker {
   private readonly connections = new Set<Socket | Duplex>()
   /** Identities established by a WebSocket upgrade's credentials (header, subprotocol or ?token=). */
   private readonly upgradeIdentities = new WeakMap<object, Identity>()
+  /** WebSocket connections a reverse proxy forwarded: not local, whatever the listener. */
+  private readonly proxied = new WeakSet<object>()
   readonly sessions: Sessions
   private messagesIn = 0
   private violations = 0
@@ -71,7 +73,7 @@ export class Broker {
       acl: options.acl,
       authenticate: (client, password) => password !== undefined
         ? options.gate.identify(password)
-        : this.upgradeIdentities.get(client.conn) ?? options.gate.identify(undefined),
+        : this.upgradeIdentities.get(client.conn) ?? options.gate.identify(undefined, this.proxied.has(client.conn)),
       accepted: (client, identity) => this.sessions.add(client, identity),
       identityOf: (client) => this.sessions.of(client),
       onViolation: (v) => this.reportViolation(v),
@@ -128,6 +130,7 @@ export class Broker {
       const stream = createWebSocketStream(ws)
       stream.on('error', () => ws.terminate())
       if (identity !== undefined) this.upgradeIdentities.set(stream, identity)
+      if (isProxied(req.headers)) this.proxied.add(stream)
       this.accept(stream, req.socket.remoteAddress, req)
     })
   }

@@ -1,0 +1,120 @@
+// Renders nginx/colony.conf.template into an nginx.conf that fronts Colony (see README, "Behind nginx").
+//
+// Usage: node scripts/render-nginx.mjs [--listen 127.0.0.1:8088] [--upstream 127.0.0.1:8080] [--body-limit 1m]
+//                                      [--upload-limit 50m] [--prefix /var/lib/colony-nginx] [--out file]
+//   --listen        nginx's listen address (`port`, `host:port` or `[v6]:port`)
+//   --upstream      Colony's HTTP address (http.host:http.port)
+//   --body-limit    largest request body: Colony's http.bodyLimitBytes (bytes, or with k/m/g)
+//   --upload-limit  largest component upload or update: Colony's wasm.maxComponentBytes
+//   --prefix        absolute directory for the pid file, temp directories and access log
+//   --out           write there instead of stdout
+// The defaults follow config/default.json; nginx/nginx.conf is the rendering with them (a test checks it is current).
+import { readFileSync, writeFileSync } from 'node:fs'
+import process from 'node:process'
+import { URL, fileURLToPath, pathToFileURL } from 'node:url'
+import { parseArgs } from 'node:util'
+
+export const TEMPLATE = fileURLToPath(new URL('../nginx/colony.conf.template', import.meta.url))
+export const DEFAULT_OUTPUT = fileURLToPath(new URL('../nginx/nginx.conf', import.meta.url))
+
+/**
+ * @typedef {object} NginxOptions
+ * @property {string} [listen]
+ * @property {string} [upstream]
+ * @property {string | number} [bodyLimit]
+ * @property {string | number} [uploadLimit]
+ * @property {string} [prefix]
+ */
+
+/** @returns {Required<NginxOptions>} */
+export function defaults () {
+  /** @type {unknown} */
+  const json = JSON.parse(readFileSync(new URL('../config/default.json', import.meta.url), 'utf8'))
+  const config = /** @type {{ http: { host: string, port: number, bodyLimitBytes: number }, wasm: { maxComponentBytes: number } }} */ (json)
+  return {
+    listen: '127.0.0.1:8088',
+    upstream: `${config.http.host}:${config.http.port}`,
+    bodyLimit: config.http.bodyLimitBytes,
+    uploadLimit: config.wasm.maxComponentBytes,
+    prefix: '/var/lib/colony-nginx',
+  }
+}
+
+const ADDRESS = /^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/
+const SIZE = /^(\d+)([kmg]?)$/i
+const UNIT = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
+
+/**
+ * An nginx size (`1048576`, `512k`, `1m`, `2g`) in bytes.
+ * @param {string | number} size
+ * @param {string} what
+ */
+export function toBytes (size, what) {
+  const m = SIZE.exec(String(size).trim())
+  if (m === null || Number(m[1]) === 0) throw new Error(`${what} must be a size like 1048576, 512k or 50m (got ${JSON.stringify(size)})`)
+  return Number(m[1]) * UNIT[/** @type {'' | 'k' | 'm' | 'g'} */ ((m[2] ?? '').toLowerCase())]
+}
+
+/**
+ * @param {string} value
+ * @param {string} what
+ */
+function address (value, what) {
+  if (!ADDRESS.test(value)) throw new Error(`${what} must be port, host:port or [v6]:port (got ${JSON.stringify(value)})`)
+  return value
+}
+
+/**
+ * The nginx configuration for these options (the rest from `defaults()`); throws on a value nginx would misread.
+ * @param {NginxOptions} [options]
+ */
+export function renderNginx (options = {}) {
+  const o = { ...defaults(), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) }
+  if (!/^\/[A-Za-z0-9._/-]*$/.test(o.prefix)) throw new Error(`prefix must be an absolute path of A-Z a-z 0-9 . _ - / (got ${JSON.stringify(o.prefix)})`)
+  /** @type {Record<string, string>} */
+  const values = {
+    listen: address(o.listen, 'listen'),
+    upstream: address(o.upstream, 'upstream'),
+    body_limit: String(toBytes(o.bodyLimit, 'body limit')),
+    upload_limit: String(toBytes(o.uploadLimit, 'upload limit')),
+    prefix: o.prefix.replace(/(.)\/+$/, '$1'),
+  }
+  return readFileSync(TEMPLATE, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, /** @type {string} */ name) => {
+    const value = values[name]
+    if (value === undefined) throw new Error(`the template uses an unknown variable {{${name}}}`)
+    return value
+  })
+}
+
+/** @param {string[]} argv */
+function main (argv) {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      listen: { type: 'string' },
+      upstream: { type: 'string' },
+      'body-limit': { type: 'string' },
+      'upload-limit': { type: 'string' },
+      prefix: { type: 'string' },
+      out: { type: 'string' },
+    },
+  })
+  const text = renderNginx({
+    listen: values.listen,
+    upstream: values.upstream,
+    bodyLimit: values['body-limit'],
+    uploadLimit: values['upload-limit'],
+    prefix: values.prefix,
+  })
+  if (values.out === undefined) process.stdout.write(text)
+  else writeFileSync(values.out, text)
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  try {
+    main(process.argv.slice(2))
+  } catch (err) {
+    process.stderr.write(`render-nginx: ${err instanceof Error ? err.message : String(err)}\n`)
+    process.exitCode = 1
+  }
+}
