@@ -86,8 +86,9 @@ function start (api, credential, actors) {
     }
     const [, id, channel] = topic.split('/')
     if (channel === 'heartbeat') {
-      if (!table.heartbeat(id, payload)) reload()
-      chart.beat(table.rows.get(id)?.data.agentType)
+      // A beat from an actor not listed yet is counted once the list is read again.
+      if (table.heartbeat(id, payload)) chart.beat(table.rows.get(id)?.data.agentType)
+      else reload()
     } else if (channel === 'status') {
       if (payload === '' || payload === null) table.remove(id)
       else if (!table.state(id, payload?.state)) reload()

@@ -1,6 +1,6 @@
 // The chat bar: lines go to io/chat (as an MQTT client, through /mqtt), `@name rest` reaches that actor through
 // io-agent, and the replies addressed to this dashboard come back on agents/{id}/chat through the /ws stream.
-// `@` opens a completion list of actor names (arrows or Tab to choose, Enter or click to take).
+// `@` opens a completion list of actor names (arrows to choose; Tab, Enter or a click to take).
 
 const MAX_LINES = 200
 
@@ -96,7 +96,7 @@ export class Chat {
       event.preventDefault()
       this.active = (this.active + (event.key === 'ArrowDown' ? 1 : this.choices.length - 1)) % this.choices.length
       for (const [i, li] of [...this.list.children].entries()) li.classList.toggle('active', i === this.active)
-    } else if (event.key === 'Tab') {
+    } else if (event.key === 'Tab' || event.key === 'Enter') {
       event.preventDefault()
       this.take(this.choices[this.active])
     } else if (event.key === 'Escape') {

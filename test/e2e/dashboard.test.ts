@@ -55,6 +55,8 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
     await page.fill('#key', key)
     await page.click('#sign-in button[type=submit]')
     await page.waitForSelector('#app:not([hidden])')
+    assert.ok(await page.locator('#sign-in').isHidden(), 'the sign-in form is gone once signed in')
+    assert.ok(await page.locator('#sign-out').isVisible())
     const stored = await page.evaluate('({ session: sessionStorage.getItem("colony.credential"), local: localStorage.length })')
     assert.deepEqual(stored, { session: key, local: 0 })
   })
@@ -100,6 +102,17 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
     const reply = page.locator('#conversation li:not(.mine)', { hasText: 'main-actor:' })
     await reply.waitFor()
     assert.match((await reply.textContent()) ?? '', /echo-test/)
+
+    // Enter takes the highlighted completion instead of sending the half-typed line.
+    await page.keyboard.type('@echo-t')
+    await page.waitForSelector('#mentions:not([hidden]) li[data-name="echo-test"]')
+    await page.keyboard.press('Enter')
+    assert.equal(await page.inputValue('#chat-input'), '@echo-test ')
+    assert.ok(await page.locator('#mentions').isHidden())
+    await page.keyboard.type('ping from the browser')
+    await page.keyboard.press('Enter')
+    await page.locator('#conversation li:not(.mine)', { hasText: 'ping from the browser' }).waitFor()
+    assert.equal(await page.locator('#conversation li.mine', { hasText: '@echo-t' }).count(), 1, 'only the whole line was sent')
   })
 
   it('pauses and resumes a test actor; the state changes in the table and in the runtime', async () => {
