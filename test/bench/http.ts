@@ -1,11 +1,10 @@
-import { execFile } from 'node:child_process'
 import { get } from 'node:http'
-import { runWrk, which } from './lib/external.js'
-import { procSample, Scope, startWorker } from './lib/proc.js'
+import { which } from './lib/external.js'
+import { CONNECTIONS, load, measure, type Run } from './lib/http-load.js'
+import { Scope, startWorker } from './lib/proc.js'
 import { median, pct, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { BareHttpInfo } from './workers/http-bare.js'
 import type { ColonyInfo } from './workers/colony.js'
-import type { LoadArgs, LoadResult } from './workers/http-load.js'
 
 /**
  * `GET /api/actors` on a real Colony with ~100 actors vs a bare `node:http` server (also in its own process)
@@ -14,11 +13,9 @@ import type { LoadArgs, LoadResult } from './workers/http-load.js'
  * concurrency, alternating which goes first.
  */
 const ACTORS = 100
-const CONNECTIONS = 32
 const WARMUP_S = 1
 
 interface Response { status: number, contentType: string, body: Buffer }
-interface Run { reqPerS: number, non2xx: number, errors: number, p50Ms: number, p99Ms: number, cpuPct: number, usPerReq: number }
 
 function fetchOnce (url: string): Promise<Response> {
   return new Promise((resolve, reject) => {
@@ -29,30 +26,6 @@ function fetchOnce (url: string): Promise<Response> {
       res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type']), body: Buffer.concat(chunks) }))
     }).on('error', reject)
   })
-}
-
-async function load (url: string, durationS: number, headers: Record<string, string> = {}): Promise<Omit<Run, 'cpuPct' | 'usPerReq'>> {
-  if (which('wrk') !== undefined) {
-    const w = await runWrk(url, CONNECTIONS, durationS, headers)
-    return { reqPerS: w.requestsPerSec, non2xx: w.non2xx, errors: w.socketErrors, p50Ms: w.p50Ms, p99Ms: w.p99Ms }
-  }
-  const args: LoadArgs = { url, connections: CONNECTIONS, durationMs: durationS * 1000, headers }
-  const out = await new Promise<string>((resolve, reject) => {
-    execFile(process.execPath, [new URL('./workers/http-load.js', import.meta.url).pathname, JSON.stringify(args)],
-      { timeout: (durationS + 30) * 1000 }, (err, stdout) => { if (err !== null) reject(new Error(err.message, { cause: err })); else resolve(stdout) })
-  })
-  const r = JSON.parse(out) as LoadResult
-  return { reqPerS: r.requests / (r.elapsedMs / 1000), non2xx: r.non2xx, errors: r.errors, p50Ms: NaN, p99Ms: NaN }
-}
-
-async function measure (url: string, pid: number, durationS: number, headers?: Record<string, string>): Promise<Run> {
-  const a = procSample(pid)
-  const started = performance.now()
-  const r = await load(url, durationS, headers)
-  const b = procSample(pid)
-  const seconds = (performance.now() - started) / 1000
-  const cpuUs = b.cpuUs - a.cpuUs
-  return { ...r, cpuPct: cpuUs / 1e6 / seconds, usPerReq: cpuUs / (r.reqPerS * seconds) }
 }
 
 export const httpBench: Bench = {
@@ -94,7 +67,7 @@ export const httpBench: Bench = {
       for (let round = 0; round < options.rounds; round++) {
         for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
           process.stderr.write(`[bench] http: round ${round + 1}/${options.rounds}, ${t.name}\n`)
-          runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.url, t.pid, windowS, t.headers)])
+          runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.url, [t.pid], windowS, t.headers)])
         }
       }
 

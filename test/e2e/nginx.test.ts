@@ -4,72 +4,14 @@
  * X-Forwarded-* only from http.proxyAddresses.
  */
 import assert from 'node:assert/strict'
-import { spawn, type ChildProcess } from 'node:child_process'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { StreamRecorder } from '../helpers/ws.js'
 import { fixture, invokeOk, update, upload } from '../helpers/components.js'
+import { startNginx, type Nginx } from '../helpers/nginx.js'
 
-const RENDER_SCRIPT = new URL('../../../scripts/render-nginx.mjs', import.meta.url)
 const MiB = 1024 * 1024
-
-interface RenderOptions { listen?: string, upstream?: string, bodyLimit?: string | number, uploadLimit?: string | number, prefix?: string }
-type Render = (options: RenderOptions) => string
-
-/** Asks the OS for a port nobody uses right now (nginx cannot listen on port 0). */
-function freePort (): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.once('error', reject)
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number }
-      server.close(() => resolve(port))
-    })
-  })
-}
-
-interface Nginx { port: number, stderr: () => string, stop (): Promise<void> }
-
-/** Runs nginx in the foreground with a rendered config in a throwaway prefix; ready once it starts its worker. */
-async function startNginx (options: RenderOptions): Promise<Nginx> {
-  const render = (await import(RENDER_SCRIPT.href) as { renderNginx: Render }).renderNginx
-  for (let attempt = 1; ; attempt++) {
-    const prefix = await mkdtemp(join(tmpdir(), 'colony-nginx-'))
-    // Started as root, nginx runs its worker as nobody, which must reach the temp directories inside.
-    await chmod(prefix, 0o755)
-    const port = await freePort()
-    const conf = join(prefix, 'nginx.conf')
-    await writeFile(conf, render({ ...options, listen: `127.0.0.1:${port}`, prefix }))
-    const child = spawn('nginx', ['-e', 'stderr', '-p', prefix, '-c', conf, '-g', 'daemon off;'], { stdio: ['ignore', 'ignore', 'pipe'] })
-    let stderr = ''
-    child.stderr.setEncoding('utf8')
-    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-    const ready = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 10_000)
-      child.stderr.on('data', (chunk: string) => {
-        stderr += chunk
-        if (/start worker process \d+/.test(stderr)) { clearTimeout(timer); resolve(true) }
-      })
-      void exited.then(() => { clearTimeout(timer); resolve(false) })
-    })
-    if (ready) return { port, stderr: () => stderr, stop: () => stop(child, exited, prefix) }
-    await stop(child, exited, prefix)
-    // Someone took the port between freePort() and nginx's bind: try another one.
-    if (!stderr.includes('Address already in use') || attempt === 3) throw new Error(`nginx did not start:\n${stderr}`)
-  }
-}
-
-/** A graceful stop (SIGQUIT); resolves once nginx has exited, then removes its prefix. */
-async function stop (child: ChildProcess, exited: Promise<void>, prefix: string): Promise<void> {
-  if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT')
-  await exited
-  await rm(prefix, { recursive: true, force: true })
-}
 
 interface Reply { status: number, headers: IncomingHttpHeaders, raw: string[], text: string, json: any }
 
