@@ -69,7 +69,13 @@ export class ActorTable {
       this.rows.set(info.id, row)
       this.tbody.append(tr)
     }
-    Object.assign(row.data, info)
+    const { heartbeatAgeMs, lastHeartbeatMs: _last, ...data } = info
+    Object.assign(row.data, data)
+    // The server's age of the last beat, so the browser's clock need not agree with the server's.
+    if (typeof heartbeatAgeMs === 'number') {
+      const beat = Date.now() - heartbeatAgeMs
+      if (row.lastBeat === undefined || beat > row.lastBeat) row.lastBeat = beat
+    }
     this.mark(row)
     return row
   }

@@ -27,7 +27,7 @@ async function signIn (credential) {
   const api = createApi(credential)
   let actors
   try {
-    actors = await api('GET', '/api/actors')
+    actors = await api('GET', '/api/actors?include=heartbeat')
   } catch (err) {
     sessionStorage.removeItem(KEY)
     showSignIn(err instanceof ApiError && err.status === 401 ? 'That key or token was not accepted.' : `Could not reach Colony: ${err.message}`)
@@ -48,7 +48,7 @@ function start (api, credential, actors) {
   const reload = () => {
     refresh ??= setTimeout(() => {
       refresh = undefined
-      api('GET', '/api/actors').then((list) => table.load(list), () => {})
+      api('GET', '/api/actors?include=heartbeat').then((list) => table.load(list), () => {})
     }, 250)
   }
   const table = new ActorTable({

@@ -31,6 +31,7 @@ export const ERROR_CODES = {
   invalid_body: { status: 400, expose: true, message: 'Request body is invalid' },
   body_too_large: { status: 413, expose: true, message: 'Request body is too large' },
   unsupported_media_type: { status: 415, expose: true, message: 'Request body must be application/json' },
+  invalid_query: { status: 400, expose: true, message: 'A query parameter is invalid' },
   route_not_found: { status: 404, expose: true, message: 'No such route' },
   method_not_allowed: { status: 405, expose: true, message: 'Method not allowed on this route' },
   shutting_down: { status: 503, expose: true, message: 'Colony is shutting down' },

@@ -12,7 +12,7 @@ export type { Bus, BusMessage, BusHandler, PublishOptions, SubscribeOptions, Uns
 export type { Violation } from './broker/hooks.js'
 export type { HttpHost, UpgradeHandler } from './http/host.js'
 export type {
-  ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
+  ActorBeatInfo, ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
   KindInfo, Liveness, MqttMessage, RequestMessage, SpawnOptions, SupervisorSpec, SystemApi,
 } from './actor/types.js'
 export { isRequest } from './actor/types.js'

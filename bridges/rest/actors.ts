@@ -34,7 +34,17 @@ export function actorRoutes (router: Router, system: SystemApi, auth: AuthServic
   }
 
   // The hottest read: cached bytes, an ETag for conditional requests, no per-request serialization or lookups.
+  // `?include=heartbeat` adds each actor's last heartbeat (the dashboard's first ages): built per request, no ETag.
   router.get('/api/actors', (ctx) => {
+    const include = ctx.query.include
+    if (include !== undefined) {
+      if (include !== 'heartbeat') {
+        throw new ColonyError('invalid_query', 'include may only be "heartbeat"', { details: { field: 'include' } })
+      }
+      ctx.set('Cache-Control', 'no-store')
+      ctx.body = system.listWithHeartbeats(identity(ctx))
+      return
+    }
     const { body, etag } = listBody(identity(ctx))
     ctx.set('ETag', etag)
     if (ctx.req.headers['if-none-match'] === etag) {

@@ -10,7 +10,7 @@ import { ActorCell } from './cell.js'
 import { newCounters, type CellHost, type KernelCounters } from './host.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { Supervisor } from './supervisor.js'
-import type { ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
+import type { ActorBeatInfo, ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
 import { canAccess, type Identity } from '../auth/identity.js'
 import type { Services } from '../services.js'
 
@@ -210,6 +210,16 @@ export class ActorSystem implements CellHost {
       list: (as) => {
         const out: ActorInfo[] = []
         for (const c of this.cells.values()) if (canAccess(as, c.team)) out.push(c.info())
+        return out
+      },
+      listWithHeartbeats: (as) => {
+        const now = this.clock.now()
+        const out: ActorBeatInfo[] = []
+        for (const c of this.cells.values()) {
+          if (!canAccess(as, c.team)) continue
+          const last = c.lastHeartbeatMs
+          out.push({ ...c.info(), lastHeartbeatMs: last, heartbeatAgeMs: last === null ? null : Math.max(0, now - last) })
+        }
         return out
       },
       count: () => this.cells.size,

@@ -146,6 +146,12 @@ export interface ActorInfo {
   error: string | null
 }
 
+/** A list entry with the actor's last heartbeat: when (the runtime's clock) and how long ago, as the list was made. */
+export interface ActorBeatInfo extends ActorInfo {
+  lastHeartbeatMs: number | null
+  heartbeatAgeMs: number | null
+}
+
 export interface ActorStats extends ActorInfo {
   mailboxDepth: number
   mailboxCapacity: number
@@ -173,6 +179,8 @@ export interface SystemApi {
   /** Bumped on every add, remove and state change: cache serialized views by it. */
   version(): number
   list(as?: Identity): ActorInfo[]
+  /** The list with each actor's last heartbeat (changes with every beat: not cacheable by `version`). */
+  listWithHeartbeats(as?: Identity): ActorBeatInfo[]
   /** How many actors the registry holds. */
   count(): number
   /** One cheap entry per actor for liveness checks (the monitor scans thousands each tick). */

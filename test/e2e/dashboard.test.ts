@@ -140,6 +140,22 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
     await page.waitForSelector(`#actors tr[data-id="${spawned.id}"]`, { state: 'detached' })
   })
 
+  it('shows heartbeat ages from the list at once, before the stream brings a beat', async () => {
+    const quiet = await browser.newPage()
+    try {
+      // The /ws stream is answered by the test, not Colony: it opens and stays silent.
+      await quiet.routeWebSocket(/\/ws(\?|$)/, () => {})
+      await quiet.goto(`${base}/`)
+      await quiet.fill('#key', key)
+      await quiet.click('#sign-in button[type=submit]')
+      await quiet.waitForSelector('#connection.on')
+      const age = await quiet.locator('#actors tr[data-id="monitor-agent"] td.age').textContent()
+      assert.match(age ?? '', /^\d+s ago$/, 'an age, not "—", without any heartbeat on the stream')
+    } finally {
+      await quiet.close()
+    }
+  })
+
   it('saves a screenshot (test-artifacts/dashboard.png)', async () => {
     const file = `${ARTIFACTS}dashboard.png`
     await page.screenshot({ path: file, fullPage: false })

@@ -43,6 +43,8 @@ describe('identity: actors carry an owning team', () => {
     assert.equal(outsider.status, 200)
     assert.equal(names(outsider).includes(actor.name), false, 'another team does not')
     assert.equal(outsider.body.some((a: any) => a.id === actor.id), false)
+    const outsiderBeats = await as(m.outsider.token, 'GET', `${base}/api/actors?include=heartbeat`)
+    assert.deepEqual(names(outsiderBeats).sort(), [...EVERYONE].sort(), 'with heartbeats too')
     assert.deepEqual(names(outsider).sort(), [...EVERYONE].sort(), 'system actors and bridges are visible to everyone')
     const admin = await withKey(colony.rt.identity.bootstrap?.apiKey ?? '', 'GET', `${base}/api/actors`)
     assert.ok(names(admin).includes(actor.name), 'a platform admin sees every team\'s actors')

@@ -9,7 +9,7 @@ import { startColony, type TestColony } from '../helpers/runtime.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { StreamRecorder } from '../helpers/ws.js'
 import { fixture, invokeOk, update, upload } from '../helpers/components.js'
-import { startNginx, type Nginx } from '../helpers/nginx.js'
+import { freePort, startNginx, type Nginx } from '../helpers/nginx.js'
 
 const MiB = 1024 * 1024
 
@@ -214,6 +214,37 @@ describe('behind nginx', function () {
     assert.equal(limited.json.error.code, 'rate_limited')
     assert.equal((await login('127.0.0.3', '127.0.0.2')).status, 401, 'another client address is not limited')
     assert.equal((await login('127.0.0.1', '127.0.0.2')).status, 401, 'nor is nginx\'s own address')
+  })
+})
+
+describe('nginx while Colony is down', function () {
+  let nginx: Nginx
+  let colony: TestColony | undefined
+  let port: number
+
+  before(async function () {
+    // A port nothing listens on yet; Colony takes it later in the test.
+    port = await freePort()
+    nginx = await startNginx({ upstream: `127.0.0.1:${port}` })
+  })
+  after(async function () {
+    await nginx?.stop()
+    await colony?.close()
+  })
+
+  it('answers 502 colony_unreachable in Colony\'s JSON format on every path, uploads and WebSockets included; then recovers', async function () {
+    const paths: Array<[string, string]> = [['GET', '/api/actors'], ['GET', '/'], ['POST', '/v1/envs/default/components'], ['PATCH', '/v1/components/x'], ['GET', '/ws']]
+    for (const [method, path] of paths) {
+      const res = await send(nginx.port, method, path, { headers: path === '/ws' ? { connection: 'upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==' } : {} })
+      assert.equal(res.status, 502, `${method} ${path}: ${res.text}`)
+      assert.match(String(res.headers['content-type']), /^application\/json/)
+      assert.equal(res.json.error.code, 'colony_unreachable', `${method} ${path}`)
+      assert.equal(res.headers['x-content-type-options'], 'nosniff', 'the security headers are on errors too')
+    }
+    colony = await startColony({ config: { http: { port } } })
+    const res = await send(nginx.port, 'GET', '/api/actors', { headers: { 'x-api-key': colony.rt.identity.bootstrap?.apiKey as string } })
+    assert.equal(res.status, 200, res.text)
+    assert.ok(Array.isArray(res.json))
   })
 })
 

@@ -59,6 +59,32 @@ describe('REST health, metrics, caching; MQTT over WebSocket', () => {
     await colony.rt.system.remove(id)
   })
 
+  it('GET /api/actors?include=heartbeat adds each actor\'s last heartbeat and its age, uncached; other values are 400', async () => {
+    const { id } = await colony.rt.system.spawn('echo', { name: 'beat-probe' })
+    const before = Date.now()
+    const beat = await new Promise<number>((resolve) => {
+      const off = colony.rt.broker.bus.subscribe(`agents/${id}/heartbeat`, (m) => { off(); resolve(JSON.parse(m.payload.toString()).timestampMs) })
+    })
+    const res = await fetch(`${colony.rt.urls.http}/api/actors?include=heartbeat`)
+    assert.equal(res.status, 200)
+    assert.equal(res.headers.get('etag'), null, 'changes with every beat: no ETag')
+    assert.equal(res.headers.get('cache-control'), 'no-store')
+    const list = await res.json() as any[]
+    const entry = list.find((a) => a.id === id)
+    assert.ok(entry.lastHeartbeatMs >= beat, 'the beat seen, or a later one')
+    assert.ok(entry.heartbeatAgeMs >= 0 && entry.heartbeatAgeMs <= Date.now() - before, `age ${entry.heartbeatAgeMs} ms`)
+    assert.equal(entry.name, 'beat-probe')
+    assert.equal(entry.state, 'running')
+    const plain = (await get(`${colony.rt.urls.http}/api/actors`)).body.find((a: any) => a.id === id)
+    assert.equal('lastHeartbeatMs' in plain, false, 'the cached list stays as it was')
+    for (const bad of ['?include=mailbox', '?include=heartbeat&include=heartbeat', '?include=']) {
+      const refused = await get(`${colony.rt.urls.http}/api/actors${bad}`)
+      assert.equal(refused.status, 400, bad)
+      assert.equal(refused.body.error.code, 'invalid_query')
+    }
+    await colony.rt.system.remove(id)
+  })
+
   it('GET /api/kinds lists what can be spawned', async () => {
     const res = await get(`${colony.rt.urls.http}/api/kinds`)
     assert.deepEqual(res.body.map((k: any) => k.kind), ['echo'])

@@ -27,7 +27,7 @@ export async function renderer (): Promise<Render> {
 }
 
 /** Asks the OS for a port nobody uses right now (nginx cannot listen on port 0). */
-function freePort (): Promise<number> {
+export function freePort (): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer()
     server.once('error', reject)
