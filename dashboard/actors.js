@@ -69,7 +69,7 @@ export class ActorTable {
       this.rows.set(info.id, row)
       this.tbody.append(tr)
     }
-    const { heartbeatAgeMs, lastHeartbeatMs: _last, ...data } = info
+    const { heartbeatAgeMs, ...data } = info
     Object.assign(row.data, data)
     // The server's age of the last beat, so the browser's clock need not agree with the server's.
     if (typeof heartbeatAgeMs === 'number') {
