@@ -113,6 +113,13 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
     await page.keyboard.press('Enter')
     await page.locator('#conversation li:not(.mine)', { hasText: 'ping from the browser' }).waitFor()
     assert.equal(await page.locator('#conversation li.mine', { hasText: '@echo-t' }).count(), 1, 'only the whole line was sent')
+
+    // What actors send back is text, never markup.
+    await page.fill('#chat-input', '@echo-test <img src=x id=injected><b>bold</b>')
+    await page.keyboard.press('Escape')
+    await page.click('#chat-form button[type=submit]')
+    await page.locator('#conversation li:not(.mine)', { hasText: '<b>bold</b>' }).waitFor()
+    assert.equal(await page.locator('#conversation img, #conversation b').count(), 0)
   })
 
   it('pauses and resumes a test actor; the state changes in the table and in the runtime', async () => {
