@@ -179,10 +179,12 @@ export const nginxBench: Bench = {
         target: 1,
         detail: `${got.nginx.size} vs ${got.direct.size} beats stamped in ${streamS} s (${ACTORS} actors / ${HEARTBEAT_MS} ms); missing through nginx ${missing}, only through nginx ${extra}; lateness p50/p99/max ${late.nginx.p50}/${late.nginx.p99}/${late.nginx.max} ms vs ${late.direct.p50}/${late.direct.p99}/${late.direct.max} ms`,
       }, {
-        name: 'MQTT over WebSocket round trip through nginx / direct, p50',
-        ratio: rtt('through nginx').p50Us / rtt('direct').p50Us,
-        targetMax: 1.5,
-        detail: `${rtt('through nginx').p50Us.toFixed(0)} vs ${rtt('direct').p50Us.toFixed(0)} µs p50, p99 ${rtt('through nginx').p99Us.toFixed(0)} vs ${rtt('direct').p99Us.toFixed(0)} µs`,
+        // A round trip crosses nginx twice (publish in, message out): the same budget as two REST hops.
+        name: 'MQTT over WebSocket round trip: added by nginx, p50',
+        ratio: rtt('through nginx').p50Us - rtt('direct').p50Us,
+        unit: 'µs',
+        targetMax: 200,
+        detail: `${rtt('through nginx').p50Us.toFixed(0)} vs ${rtt('direct').p50Us.toFixed(0)} µs p50 (x${(rtt('through nginx').p50Us / rtt('direct').p50Us).toFixed(2)}), p99 ${rtt('through nginx').p99Us.toFixed(0)} vs ${rtt('direct').p99Us.toFixed(0)} µs`,
       }]
       if (!await colony.close()) notes.push('the Colony runtime did not exit by itself after close()')
       return {
