@@ -21,6 +21,7 @@ import type { Services } from './services.js'
 import { ComponentRegistry } from './wasm/registry.js'
 import { LinkService } from './wasm/links.js'
 import { routeInvocations } from './wasm/mqtt-invoke.js'
+import { restoreScales } from './wasm/control.js'
 
 export interface BootActor {
   kind: string
@@ -93,6 +94,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
   const services = createServices(config, identity, clock, log)
   const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services })
+  // An actor deleted by any door (REST, chat, MQTT command, a team's deletion) is not brought back at the next start.
+  actors.events.on('removed', (id) => services.components.scales.forget(id))
   services.components.on('deleted', (id) => {
     if (actors.resolve(id) !== undefined) {
       actors.api.remove(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not stop a deleted component'))
@@ -154,6 +157,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       bridgeNames.push(def.name)
     }
     actors.booted = true
+    await restoreScales(actors.api, services.components, services.links, log.child({ component: 'wasm' }))
     const mqttAddress = await broker.listenTcp(config.mqtt.host, config.mqtt.port)
     const httpAddress = await http.listen(config.http.host, config.http.port)
     state = 'running'

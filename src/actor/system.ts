@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events'
 import type { Clock } from '../clock.js'
 import type { ColonyConfig } from '../config.js'
 import { ColonyError } from '../errors.js'
@@ -35,6 +36,8 @@ export class ActorSystem implements CellHost {
   readonly config: Readonly<ColonyConfig>
   readonly services: Services
   readonly counters: KernelCounters = newCounters()
+  /** `removed`: an actor was deleted for good (not stopped by shutdown). */
+  readonly events = new EventEmitter<{ removed: [id: string] }>()
   readonly api: SystemApi
   private readonly cells = new Map<string, ActorCell>()
   private readonly names = new Map<string, ActorCell>()
@@ -157,6 +160,7 @@ export class ActorSystem implements CellHost {
     // Clear the retained spawn and status so new subscribers do not see an actor that no longer exists.
     this.bus.publish(topics.spawn(cell.id), Buffer.alloc(0), { retain: true })
     this.bus.publish(topics.status(cell.id), Buffer.alloc(0), { retain: true })
+    this.events.emit('removed', cell.id)
     return cell.info()
   }
 

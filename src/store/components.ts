@@ -2,9 +2,12 @@ import type { Db } from './db.js'
 
 export interface ComponentRecord { id: string, teamId: string, envId: string, name: string, createdAtMs: number }
 export interface Revision { componentId: string, version: number, sha256: string, size: number, metadata: string, createdAtMs: number }
+/** A component's last scale: `settings` and `origin` are JSON objects, kept as the scaling layer wrote them. */
+export interface ScaleRecord { componentId: string, instances: number, settings: string, origin: string, updatedAtMs: number }
 
 interface ComponentRow { id: string, team_id: string, env_id: string, name: string, created_at: number }
 interface RevisionRow { component_id: string, version: number, sha256: string, size: number, metadata: string, created_at: number }
+interface ScaleRow { component_id: string, instances: number, settings: string, origin: string, updated_at: number }
 
 const toComponent = (r: ComponentRow): ComponentRecord => ({ id: r.id, teamId: r.team_id, envId: r.env_id, name: r.name, createdAtMs: r.created_at })
 const toRevision = (r: RevisionRow): Revision => ({
@@ -28,6 +31,11 @@ export class Components {
       latest: db.prepare<[string], RevisionRow>('SELECT * FROM component_revisions WHERE component_id = ? ORDER BY version DESC LIMIT 1'),
       revision: db.prepare<[string, number], RevisionRow>('SELECT * FROM component_revisions WHERE component_id = ? AND version = ?'),
       removeRevisions: db.prepare('DELETE FROM component_revisions WHERE component_id = ?'),
+      setScale: db.prepare(`INSERT INTO component_scales (component_id, instances, settings, origin, updated_at) VALUES (?, ?, ?, ?, ?)
+        ON CONFLICT (component_id) DO UPDATE SET instances = excluded.instances, settings = excluded.settings, origin = excluded.origin,
+        updated_at = excluded.updated_at`),
+      removeScale: db.prepare('DELETE FROM component_scales WHERE component_id = ?'),
+      scales: db.prepare<[], ScaleRow>('SELECT * FROM component_scales ORDER BY updated_at, component_id'),
     }
   }
 
@@ -56,8 +64,22 @@ export class Components {
   }
 
   remove (id: string): void {
+    this.stmts.removeScale.run(id)
     this.stmts.removeRevisions.run(id)
     this.stmts.remove.run(id)
+  }
+
+  setScale (s: ScaleRecord): void {
+    this.stmts.setScale.run(s.componentId, s.instances, s.settings, s.origin, s.updatedAtMs)
+  }
+
+  removeScale (componentId: string): void {
+    this.stmts.removeScale.run(componentId)
+  }
+
+  /** Every remembered scale, oldest first (the order they are restored in). */
+  scales (): ScaleRecord[] {
+    return this.stmts.scales.all().map((r) => ({ componentId: r.component_id, instances: r.instances, settings: r.settings, origin: r.origin, updatedAtMs: r.updated_at }))
   }
 
   addRevision (r: Revision): void {

@@ -10,7 +10,7 @@ export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
 export type { Team, Member, Role } from './teams.js'
 export type { ApiKey } from './api-keys.js'
-export type { ComponentRecord, Revision } from './components.js'
+export type { ComponentRecord, Revision, ScaleRecord } from './components.js'
 export type { Link } from './links.js'
 
 /** The SQLite store with one repository per aggregate. */

@@ -119,4 +119,18 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 3,
+    name: 'component scales',
+    sql: `
+      -- The scale each component was last given (REST, chat, NATS) and how its instances run: restored at start-up.
+      CREATE TABLE component_scales (
+        component_id TEXT PRIMARY KEY REFERENCES components (id) ON DELETE CASCADE,
+        instances    INTEGER NOT NULL,
+        settings     TEXT NOT NULL,
+        origin       TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL
+      );
+    `,
+  },
 ]

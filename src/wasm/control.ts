@@ -4,6 +4,8 @@ import type { ActorInfo, SystemApi } from '../actor/types.js'
 import type { ComponentRegistry } from './registry.js'
 import type { InvokeOutcome } from './invoke.js'
 import type { ScaleOrigin } from './types.js'
+import type { LinkService } from './links.js'
+import type { Logger } from '../log.js'
 
 /** How long an invocation may wait for its actor beyond the call's own timeout (queueing, instance start). */
 const ASK_MARGIN_MS = 30_000
@@ -45,15 +47,25 @@ export function checkSettings (raw: Record<string, unknown>): InstanceSettings {
  * Scales a component on this host. Its actor (id = component id) is created on the first scale above zero, asked
  * to resize afterwards, and removed at zero. The caller must be allowed to see the component (checked here).
  * The registry emits `scaled` or `scaleFailed` with `origin`, so every door's scales reach the lattice events.
+ * With `remember` (every API's scale; not an invocation's implicit scale-from-zero) the scale is saved before it is
+ * acknowledged, and `restoreScales` brings it back after a restart.
  */
 export async function scaleComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, instances: number, as?: Identity,
-  settings: InstanceSettings = {}, origin: ScaleOrigin = {}): Promise<ActorInfo | undefined> {
+  settings: InstanceSettings = {}, origin: ScaleOrigin = {}, remember = true): Promise<ActorInfo | undefined> {
   if (!Number.isInteger(instances) || instances < 0 || instances > 1024) {
     throw new ColonyError('invalid_body', 'instances must be an integer from 0 to 1024', { details: { field: 'instances' } })
   }
   const record = registry.visible(as, componentId)
+  // A running actor keeps its env, args and filesystem on a resize: remember those, with the new version pin if any.
+  const running = system.get(record.id)
+  const kept = running !== undefined && running.state !== 'stopped' && running.state !== 'failed'
+  const previous = registry.scales.get(record.id)
   try {
     const info = await resize(system, registry, record.id, record.name, record.teamId, instances, settings)
+    if (remember) {
+      const effective: InstanceSettings = kept ? { ...previous?.settings, ...(settings.version !== undefined && { version: settings.version }) } : settings
+      registry.scales.remember({ componentId: record.id, instances, settings: effective, origin: Object.keys(origin).length > 0 ? origin : previous?.origin ?? {} })
+    }
     registry.emit('scaled', {
       componentId: record.id, name: record.name, instances, version: settings.version ?? registry.latestVersion(record.id), origin,
     })
@@ -101,12 +113,33 @@ export async function invokeComponent (system: SystemApi, registry: ComponentReg
   options: { as?: Identity, timeoutMs: number }): Promise<InvokeOutcome> {
   registry.visible(options.as, componentId)
   const started = system.get(componentId) === undefined
-  if (started) await scaleComponent(system, registry, componentId, 1, options.as)
+  if (started) await scaleComponent(system, registry, componentId, 1, options.as, {}, {}, false)
   try {
     return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
       { ...(options.as !== undefined && { as: options.as }), timeoutMs: options.timeoutMs + ASK_MARGIN_MS }) as InvokeOutcome
   } catch (err) {
-    if (started && err instanceof ColonyError && err.code === 'link_missing') await scaleComponent(system, registry, componentId, 0, options.as).catch(() => undefined)
+    if (started && err instanceof ColonyError && err.code === 'link_missing') await scaleComponent(system, registry, componentId, 0, options.as, {}, {}, false).catch(() => undefined)
     throw err
   }
+}
+
+/**
+ * Brings back every remembered scale (start-up, before the listeners open): each component's actor with its
+ * instances, env, args, filesystem, version pin, and its lattice id as a link alias. A component that cannot start
+ * is logged and keeps its saved scale, so the next start tries again.
+ */
+export async function restoreScales (system: SystemApi, registry: ComponentRegistry, links: Pick<LinkService, 'alias'>, log: Logger): Promise<number> {
+  let restored = 0
+  for (const saved of registry.scales.all()) {
+    try {
+      if (saved.origin.latticeId !== undefined) links.alias(saved.origin.latticeId, saved.componentId)
+      await scaleComponent(system, registry, saved.componentId, saved.instances, undefined, saved.settings, saved.origin)
+      restored++
+    } catch (err) {
+      registry.scales.remember(saved)
+      log.warn({ err, componentId: saved.componentId, instances: saved.instances }, 'a component\'s saved scale could not be restored')
+    }
+  }
+  if (restored > 0) log.info({ restored }, 'component scales restored')
+  return restored
 }

@@ -12,6 +12,7 @@ import { inspectComponent } from './inspect.js'
 import type { ComponentMetadata, ComponentScaled, ComponentScaleFailed } from './types.js'
 import { qualifiedName } from './invoke.js'
 import { witFunction } from './wit-text.js'
+import { ScaleMemory } from './scales.js'
 
 /** A component as the Golem API returns it, plus the metadata (exported functions with WIT types). */
 export interface ComponentView {
@@ -48,6 +49,8 @@ const ENV = /^[A-Za-z0-9_-]{1,64}$/
  */
 export class ComponentRegistry extends EventEmitter<RegistryEvents> {
   readonly compiler: ComponentCompiler
+  /** The scale each component was last given, restored at start-up. */
+  readonly scales: ScaleMemory
   /** Records and latest versions by id: this registry is the only writer, and every invocation reads them. */
   private readonly records = new Map<string, ComponentRecord | null>()
   private readonly latest = new Map<string, number>()
@@ -55,6 +58,7 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
   constructor (private readonly o: { store: Store, dir: string, maxBytes: number, clock: Clock, log: Logger }) {
     super()
     this.compiler = new ComponentCompiler(join(o.dir, '..', 'wasm-cache'), o.log)
+    this.scales = new ScaleMemory(o.store, o.clock)
   }
 
   async create (who: Identity, teamId: string, envId: string, name: string, bytes: Uint8Array): Promise<ComponentView> {
@@ -134,6 +138,7 @@ export class ComponentRegistry extends EventEmitter<RegistryEvents> {
       this.o.store.components.remove(id)
       this.o.store.links.removeForSource(id)
     })
+    this.scales.forget(id)
     this.records.delete(id)
     this.latest.delete(id)
     await rm(join(this.o.dir, id), { recursive: true, force: true })

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
-import { assertError, assertHealthy, buildComponent, call, create, invoke, invokeOk, scale } from '../helpers/components.js'
+import { assertError, assertHealthy, buildComponent, call, create, envCheck, invoke, invokeOk, scale } from '../helpers/components.js'
 
 /** A component whose `grow(pages)` grows its linear memory, and whose `quit()` calls wasi:cli/exit with an error. */
 const WIT = `package colony:limits;
@@ -19,37 +19,6 @@ const WAT = `(module
   (func (export "colony:limits/api#quit") (call $exit (i32.const 1)))
   (func (export "colony:limits/api#ping") (result i32) (i32.const 7)))`
 
-/** Counts what WASI's environment interface hands the guest: its env vars and its arguments. */
-const ENV_WIT = `package colony:envcheck;
-interface api { env-count: func() -> u32; args-count: func() -> u32; dirs-count: func() -> u32; }
-world envcheck {
-  import wasi:cli/environment@0.2.0;
-  import wasi:filesystem/preopens@0.2.0;
-  export api;
-}
-package wasi:cli@0.2.0 { interface environment { get-environment: func() -> list<tuple<string, string>>; get-arguments: func() -> list<string>; } }
-package wasi:filesystem@0.2.0 {
-  interface types { resource descriptor; }
-  interface preopens { use types.{descriptor}; get-directories: func() -> list<tuple<descriptor, string>>; }
-}`
-
-const ENV_WAT = `(module
-  (import "wasi:cli/environment@0.2.0" "get-environment" (func $env (param i32)))
-  (import "wasi:cli/environment@0.2.0" "get-arguments" (func $args (param i32)))
-  (import "wasi:filesystem/preopens@0.2.0" "get-directories" (func $dirs (param i32)))
-  (memory (export "memory") 1)
-  (global $next (mut i32) (i32.const 1024))
-  ;; A bump allocator: the host copies the lists and strings in here.
-  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
-    (local $at i32)
-    (local.set $at (i32.and (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1))) (i32.sub (i32.const 0) (local.get 2))))
-    (global.set $next (i32.add (local.get $at) (local.get 3)))
-    (local.get $at))
-  ;; Each returns the list's length, which the host wrote at retptr + 4.
-  (func (export "colony:envcheck/api#env-count") (result i32) (call $env (i32.const 16)) (i32.load (i32.const 20)))
-  (func (export "colony:envcheck/api#args-count") (result i32) (call $args (i32.const 16)) (i32.load (i32.const 20)))
-  (func (export "colony:envcheck/api#dirs-count") (result i32) (call $dirs (i32.const 16)) (i32.load (i32.const 20))))`
-
 describe('components: instance settings — env and args are the component\'s own', () => {
   let colony: TestColony
 
@@ -58,7 +27,7 @@ describe('components: instance settings — env and args are the component\'s ow
 
   it('an instance sees no host environment or filesystem by default, and exactly the env, args and directory it was given', async () => {
     const base = colony.rt.urls.http
-    const id = await create(base, 'envcheck', await buildComponent(ENV_WAT, ENV_WIT, 'envcheck'))
+    const id = await create(base, 'envcheck', await envCheck())
     assert.ok(Object.keys(process.env).length > 0, 'the host has an environment that must not leak')
     assert.equal(await invokeOk(base, id, 'env-count', []), 0)
     assert.equal(await invokeOk(base, id, 'args-count', []), 1, 'argv[0] is the component name')

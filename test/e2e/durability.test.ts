@@ -28,7 +28,7 @@ describe('what the API acknowledged survives kill -9', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('accounts, teams, members, API keys, revocations, the JWT secret, components, links and keyvalue data survive kill -9', async function () {
+  it('accounts, teams, members, API keys, revocations, the JWT secret, components, their scale, links and keyvalue data survive kill -9', async function () {
     this.timeout(30_000)
     const first = await start(dataDir)
     const adminKey = /Admin API key \(shown once, keep it safe\): (col_[0-9a-f]{32})/.exec(first.stdout.join('\n'))?.[1]
@@ -57,6 +57,8 @@ describe('what the API acknowledged survives kill -9', () => {
       const res = await as(alice.token, 'POST', `${first.http}/v1/components/${component.componentId}/invoke-and-await?function=increment`, { params: [] })
       assert.deepEqual(res.body.result.value, [n])
     }
+    const scaled = await as(alice.token, 'POST', `${first.http}/v1/components/${component.componentId}/scale`, { instances: 2 })
+    assert.equal(scaled.status, 200)
     const doomed = await as(alice.token, 'POST', `${first.http}/v1/api-keys`, { name: 'doomed' })
     assert.equal((await as(alice.token, 'DELETE', `${first.http}/v1/api-keys/${doomed.body.id}`)).status, 204)
     const team = await as(alice.token, 'POST', `${first.http}/v1/teams`, { name: 'Durable team' })
@@ -80,8 +82,10 @@ describe('what the API acknowledged survives kill -9', () => {
     const members = await as(switched.body.token, 'GET', `${second.http}/v1/teams/${team.body.id}/members`)
     assert.deepEqual(members.body.map((m: { email: string, role: string }) => [m.email, m.role]).sort(),
       [[alice.email, 'owner'], [bob.email, 'member']].sort())
-    // A component uploaded (two revisions), linked and used before the kill: its bytes, revisions, link and the
-    // keyvalue data it wrote are all back.
+    // A component uploaded (two revisions), linked, scaled and used before the kill: its bytes, revisions, link, its
+    // two instances (running before the API answers) and the keyvalue data it wrote are all back.
+    const actor = await as(alice.token, 'GET', `${second.http}/api/actors/${component.componentId}`)
+    assert.equal(actor.body.state, 'running', 'the scale acknowledged before the kill was restored')
     const revision1 = await fetch(`${second.http}/v1/components/${component.componentId}/revisions/1/wasm`, { headers: { authorization: `Bearer ${alice.token}` } })
     assert.ok(Buffer.from(await revision1.arrayBuffer()).equals(counterBytes))
     const third = await as(alice.token, 'POST', `${second.http}/v1/components/${component.componentId}/invoke-and-await?function=increment`, { params: [] })

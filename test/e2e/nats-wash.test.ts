@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 import { Wash } from '../helpers/wash.js'
@@ -210,5 +213,55 @@ describe('NATS bridge: a wash-style client', function () {
     } finally {
       await mqtt.close()
     }
+  })
+})
+
+describe('NATS bridge: a restarted host runs what the lattice scaled on it', function () {
+  this.timeout(30_000)
+  let nats: NatsServer
+  let wash: Wash
+  let dir: string
+  let colony: TestColony | undefined
+
+  before(async () => {
+    nats = await startNatsServer()
+    wash = await Wash.connect(nats.url)
+    dir = mkdtempSync(join(tmpdir(), 'colony-nats-restore-'))
+  })
+  after(async () => {
+    await colony?.close()
+    await wash?.close()
+    await nats?.stop()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const start = async (): Promise<TestColony> => {
+    colony = await startColony({ config: { data: { dir }, nats: { url: nats.url, heartbeatIntervalMs: 200 } } })
+    return colony
+  }
+
+  it('the component comes back under its lattice id with its reference, count, annotations and links', async () => {
+    const ref = `file://${FIXTURES_DIR}counter.wasm`
+    let from = wash.mark
+    let c = await start()
+    const hostId = (await wash.event('host_started', () => true, { from })).source
+    from = wash.mark
+    await wash.request(`component.scale.${hostId}`, { component_ref: ref, component_id: 'counter-l', count: 2, annotations: { app: 'demo' } })
+    await wash.event('component_scaled', (e) => e.data.component_id === 'counter-l' && e.data.max_instances === 2, { from })
+    const link = { source_id: 'counter-l', target: 'keyvalue-provider', name: 'default', wit_namespace: 'wasi', wit_package: 'keyvalue', interfaces: ['store'], source_config: [], target_config: [] }
+    assert.equal((await wash.request('link.put', link)).success, true)
+    const componentId = (await call('GET', `${c.rt.urls.http}/v1/envs/default/components/counter-l`)).body.componentId as string
+    assert.equal(await invokeOk(c.rt.urls.http, componentId, 'increment', []), 1)
+    await c.close()
+
+    from = wash.mark
+    c = await start()
+    assert.equal((await wash.event('host_started', () => true, { from })).source, hostId, 'the same host')
+    const inventory = await wash.request(`host.get.${hostId}`)
+    const listed = inventory.response.components.find((x: { id: string }) => x.id === 'counter-l')
+    assert.deepEqual({ ref: listed?.image_ref, n: listed?.max_instances, a: listed?.annotations }, { ref, n: 2, a: { app: 'demo' } })
+    assert.equal(c.rt.system.get(componentId)?.state, 'running')
+    assert.equal(await invokeOk(c.rt.urls.http, componentId, 'increment', []), 2, 'the link by lattice id serves its import again')
+    assert.deepEqual((await wash.request('link.get')).response, [link])
   })
 })

@@ -47,6 +47,42 @@ export async function counterWithHang (): Promise<Uint8Array> {
   return buildComponent(wat.slice(0, -1) + hang, `${world.replace(anchor, `${anchor}\n  hang: func();`)}\n${keyvalue}`, 'counter')
 }
 
+/** Counts what WASI's environment interface hands the guest: its env vars and its arguments. */
+const ENV_WIT = `package colony:envcheck;
+interface api { env-count: func() -> u32; args-count: func() -> u32; dirs-count: func() -> u32; }
+world envcheck {
+  import wasi:cli/environment@0.2.0;
+  import wasi:filesystem/preopens@0.2.0;
+  export api;
+}
+package wasi:cli@0.2.0 { interface environment { get-environment: func() -> list<tuple<string, string>>; get-arguments: func() -> list<string>; } }
+package wasi:filesystem@0.2.0 {
+  interface types { resource descriptor; }
+  interface preopens { use types.{descriptor}; get-directories: func() -> list<tuple<descriptor, string>>; }
+}`
+
+const ENV_WAT = `(module
+  (import "wasi:cli/environment@0.2.0" "get-environment" (func $env (param i32)))
+  (import "wasi:cli/environment@0.2.0" "get-arguments" (func $args (param i32)))
+  (import "wasi:filesystem/preopens@0.2.0" "get-directories" (func $dirs (param i32)))
+  (memory (export "memory") 1)
+  (global $next (mut i32) (i32.const 1024))
+  ;; A bump allocator: the host copies the lists and strings in here.
+  (func (export "cabi_realloc") (param i32 i32 i32 i32) (result i32)
+    (local $at i32)
+    (local.set $at (i32.and (i32.add (global.get $next) (i32.sub (local.get 2) (i32.const 1))) (i32.sub (i32.const 0) (local.get 2))))
+    (global.set $next (i32.add (local.get $at) (local.get 3)))
+    (local.get $at))
+  ;; Each returns the list's length, which the host wrote at retptr + 4.
+  (func (export "colony:envcheck/api#env-count") (result i32) (call $env (i32.const 16)) (i32.load (i32.const 20)))
+  (func (export "colony:envcheck/api#args-count") (result i32) (call $args (i32.const 16)) (i32.load (i32.const 20)))
+  (func (export "colony:envcheck/api#dirs-count") (result i32) (call $dirs (i32.const 16)) (i32.load (i32.const 20))))`
+
+/** The envcheck component: `env-count`, `args-count` and `dirs-count` report what its instance was given. */
+export async function envCheck (): Promise<Uint8Array> {
+  return buildComponent(ENV_WAT, ENV_WIT, 'envcheck')
+}
+
 /** A valid core module (not a component): what jco's `parse` makes of a plain `(module)`. */
 export async function coreModule (): Promise<Uint8Array> {
   return parse('(module)')
