@@ -14,7 +14,7 @@ export interface ColonyConfig {
     /** Comma-separated IP addresses of the reverse proxy: only these peers may send X-Forwarded-* (with trustProxy). */
     proxyAddresses: string
   }
-  mqtt: { host: string, port: number, wsPath: string, maxPacketBytes: number, maxInflightPublishes: number }
+  mqtt: { host: string, port: number, wsPath: string, maxPacketBytes: number, maxInflightPublishes: number, persistRetained: boolean }
   data: { dir: string }
   store: { file: string, synchronous: 'full' | 'normal' }
   auth: {
@@ -106,6 +106,7 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     wsPath: path,
     maxPacketBytes: { type: 'int', min: 1024, max: 256 * 1024 * 1024 },
     maxInflightPublishes: { type: 'int', min: 10, max: 1_000_000 },
+    persistRetained: { type: 'bool' },
   },
   data: { dir: { type: 'string', pattern: /^[^\0]+$/, hint: 'a directory path' } },
   store: {

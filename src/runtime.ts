@@ -10,6 +10,7 @@ import { Metrics } from './metrics.js'
 import { createAcl, type Acl } from './acl.js'
 import { createIdentity, type IdentityParts } from './auth/index.js'
 import { Broker } from './broker/broker.js'
+import { RetainedJournal } from './broker/retained-journal.js'
 import { HttpHost } from './http/host.js'
 import { ActorSystem } from './actor/system.js'
 import { routeClientMessages } from './actor/router.js'
@@ -89,6 +90,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     maxInflightPublishes: config.mqtt.maxInflightPublishes,
     gate: identity.gate,
     acl,
+    ...(config.mqtt.persistRetained && { retained: new RetainedJournal(identity.store, clock, log.child({ component: 'broker' })) }),
   })
   const http = new HttpHost(log.child({ component: 'http' }))
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))

@@ -1,4 +1,4 @@
-import { Aedes, type Client } from 'aedes'
+import { Aedes, type Client, type PublishPacket } from 'aedes'
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import type { IncomingMessage } from 'node:http'
 import type { Duplex } from 'node:stream'
@@ -12,6 +12,7 @@ import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
 import { Sessions } from './sessions.js'
+import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
 import { credentialFrom, isProxied, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
 import type { Acl } from '../acl.js'
@@ -24,6 +25,8 @@ export interface BrokerOptions {
   /** Decides who a client is (credentials, or anonymous in loopback development mode). */
   gate: Gate
   acl: Acl
+  /** Keeps clients' retained messages across restarts (absent: in memory only). */
+  retained?: RetainedJournal
 }
 
 export interface BrokerStats {
@@ -52,6 +55,11 @@ export class Broker {
   /** WebSocket connections a reverse proxy forwarded: not local, whatever the listener. */
   private readonly proxied = new WeakSet<object>()
   readonly sessions: Sessions
+  /** Where clients' retained messages are kept across restarts (undefined with `mqtt.persistRetained: false`). */
+  get retainedJournal (): RetainedJournal | undefined {
+    return this.options.retained
+  }
+
   private messagesIn = 0
   private violations = 0
   private closed = false
@@ -78,6 +86,7 @@ export class Broker {
       identityOf: (client) => this.sessions.of(client),
       onViolation: (v) => this.reportViolation(v),
       onClientPublish: () => { this.messagesIn++ },
+      ...(options.retained !== undefined && { storeRetained: (packet: PublishPacket, done: (err?: Error) => void) => this.storeRetained(packet, done) }),
       addressOf: (client) => this.addresses.get(client.conn),
     })
     aedes.on('clientDisconnect', (client: Client) => this.sessions.remove(client))
@@ -97,7 +106,21 @@ export class Broker {
     const aedes = new Aedes({ heartbeatInterval: 60_000, drainTimeout: 60_000, mq })
     sequence.aedes = aedes as unknown as { counter: number }
     await aedes.listen()
+    // Clients' retained messages from earlier runs, before anyone (actors included) subscribes.
+    const persistence = (aedes as unknown as { persistence: { storeRetained(p: object): Promise<void> } }).persistence
+    for (const m of options.retained?.load() ?? []) {
+      await persistence.storeRetained({ cmd: 'publish', topic: m.topic, payload: m.payload, qos: m.qos, retain: true, dup: false })
+    }
     return new Broker(options, aedes)
+  }
+
+  private storeRetained (packet: PublishPacket, done: (err?: Error) => void): void {
+    if (this.options.retained === undefined || !isDurableTopic(packet.topic)) {
+      done()
+      return
+    }
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload)
+    this.options.retained.record(packet.topic, payload, packet.qos, done)
   }
 
   /** Starts the MQTT TCP listener; resolves with the bound address (port 0 picks a free one). */
@@ -195,6 +218,7 @@ export class Broker {
     await new Promise((resolve) => setImmediate(resolve))
     await Promise.all([...this.connections].map((c) => drainedOrTimeout(c, 1000)))
     await new Promise<void>((resolve) => this.aedes.close(() => resolve()))
+    this.options.retained?.flush()
     for (const ws of this.wss.clients) ws.terminate()
     await new Promise<void>((resolve) => this.wss.close(() => resolve()))
     if (this.tcp?.listening === true) await new Promise<void>((resolve) => this.tcp?.close(() => resolve()))

@@ -28,6 +28,8 @@ export interface HookPolicy {
   onViolation(v: Violation): void
   /** Counts client publishes that passed authorization. */
   onClientPublish(): void
+  /** Makes a client's retained publish durable; the publish goes on (or the client is disconnected) once it is. */
+  storeRetained?(packet: PublishPacket, done: (err?: Error) => void): void
   addressOf(client: Client): string | undefined
 }
 
@@ -59,6 +61,10 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
       (identity === undefined ? undefined : aclRefusal(policy.acl.publish(identity, packet.topic)))
     if (refusal === undefined) {
       if (client !== null) policy.onClientPublish()
+      if (client !== null && packet.retain && policy.storeRetained !== undefined) {
+        policy.storeRetained(packet, (err) => done(err === undefined ? null : new ColonyError('internal_error', 'the retained message could not be stored', { cause: err })))
+        return
+      }
       done(null)
       return
     }

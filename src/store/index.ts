@@ -5,6 +5,7 @@ import { Users } from './users.js'
 import { Components } from './components.js'
 import { Links } from './links.js'
 import { KeyValues } from './kv.js'
+import { RetainedMessages } from './retained.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -12,6 +13,7 @@ export type { Team, Member, Role } from './teams.js'
 export type { ApiKey } from './api-keys.js'
 export type { ComponentRecord, Revision, ScaleRecord } from './components.js'
 export type { Link } from './links.js'
+export type { RetainedRow } from './retained.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -21,6 +23,7 @@ export class Store {
   readonly components: Components
   readonly links: Links
   readonly kv: KeyValues
+  readonly retained: RetainedMessages
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -29,6 +32,7 @@ export class Store {
     this.components = new Components(db)
     this.links = new Links(db)
     this.kv = new KeyValues(db)
+    this.retained = new RetainedMessages(db)
   }
 
   static open (options: StoreOptions): Store {

@@ -133,4 +133,17 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 4,
+    name: 'retained messages',
+    sql: `
+      -- Retained MQTT messages clients published (outside the runtime's agents/ and system/ topics).
+      CREATE TABLE retained_messages (
+        topic      TEXT PRIMARY KEY,
+        payload    BLOB NOT NULL,
+        qos        INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+    `,
+  },
 ]

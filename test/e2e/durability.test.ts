@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import { killAll, runCli, type CliRun } from '../helpers/cli.js'
 import { as, signup, withKey } from '../helpers/identity.js'
 import { get, request } from '../helpers/http.js'
+import { connect } from '../helpers/mqtt.js'
 
 /** Starts the CLI on `dataDir` with credentials required and resolves once it is ready. */
 async function start (dataDir: string): Promise<CliRun & { http: string, mqtt: string }> {
@@ -28,7 +29,7 @@ describe('what the API acknowledged survives kill -9', () => {
     rmSync(dataDir, { recursive: true, force: true })
   })
 
-  it('accounts, teams, members, API keys, revocations, the JWT secret, components, their scale, links and keyvalue data survive kill -9', async function () {
+  it('accounts, teams, members, API keys, revocations, the JWT secret, components, their scale, links, keyvalue data and retained MQTT messages survive kill -9', async function () {
     this.timeout(30_000)
     const first = await start(dataDir)
     const adminKey = /Admin API key \(shown once, keep it safe\): (col_[0-9a-f]{32})/.exec(first.stdout.join('\n'))?.[1]
@@ -66,6 +67,10 @@ describe('what the API acknowledged survives kill -9', () => {
     const switched = await as(alice.token, 'POST', `${first.http}/v1/auth/switch-team`, { team_id: team.body.id })
     assert.equal((await as(switched.body.token, 'POST', `${first.http}/v1/teams/${team.body.id}/members`, { email: bob.email })).status, 201)
 
+    // A retained message a device published with QoS 1: the PUBACK came after it was stored.
+    const device = await connect(first.mqtt, { username: 'device', password: adminKey })
+    await device.client.publishAsync('home/hall/light', 'on', { qos: 1, retain: true })
+
     first.child.kill('SIGKILL')
     assert.equal((await first.exited).signal, 'SIGKILL')
 
@@ -91,6 +96,12 @@ describe('what the API acknowledged survives kill -9', () => {
     const third = await as(alice.token, 'POST', `${second.http}/v1/components/${component.componentId}/invoke-and-await?function=increment`, { params: [] })
     assert.deepEqual(third.body.result.value, [3], 'the count kept in the keyvalue provider survived')
     assert.equal((await get(`${second.http}/api/health`)).status, 200)
+    const subscriber = await connect(second.mqtt, { username: 'watcher', password: adminKey })
+    await subscriber.subscribe('home/#')
+    const light = await subscriber.next((m) => m.topic === 'home/hall/light', { what: 'the retained message from before the kill' })
+    assert.deepEqual([light.payload.toString(), light.retain], ['on', true])
+    await subscriber.close()
+    await device.close().catch(() => undefined)
     second.child.kill('SIGTERM')
     assert.equal((await second.exited).code, 0)
   })

@@ -19,8 +19,11 @@ export interface ColonyArgs {
   natsUrl?: string
   /** The bridge's host_heartbeat period (default 30 s: none falls inside a short measurement). */
   natsHeartbeatIntervalMs?: number
+  /** mqtt.persistRetained (default true, as configured). */
+  persistRetained?: boolean
 }
 export interface ColonyInfo { pid: number, mqttPort: number, httpPort: number, mqttUrl: string, httpUrl: string, adminKey: string }
+export interface RetainedStats { written: number, commits: number, rows: number }
 export interface SpawnArgs { count: number, prefix: string, concurrency?: number }
 export interface SpawnResult { ms: number, spawned: number, running: number }
 /** `count` echo actors spawned and deleted again, `concurrency` at a time: a stream of lifecycle changes. */
@@ -52,6 +55,7 @@ const config = loadConfig({
     mqtt: { port: 0 },
     data: { dir: dataDir },
     log: { level: 'warn' },
+    ...(args.persistRetained !== undefined && { mqtt: { port: 0, persistRetained: args.persistRetained } }),
     actors: {
       ...(args.heartbeatIntervalMs !== undefined && { heartbeatIntervalMs: args.heartbeatIntervalMs }),
       ...(args.maxActors !== undefined && { maxActors: args.maxActors }),
@@ -119,6 +123,11 @@ serve({
   churn: (a) => churn(a as ChurnArgs),
   mark: () => mark(),
   invokeLoop: (a) => invokeLoop(a as InvokeLoopArgs),
+  retained: (): RetainedStats => ({
+    written: rt.broker.retainedJournal?.written ?? 0,
+    commits: rt.broker.retainedJournal?.commits ?? 0,
+    rows: rt.identity.store.retained.all().length,
+  }),
 }, async () => {
   await rt.close()
   rmSync(dataDir, { recursive: true, force: true })
