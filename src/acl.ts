@@ -6,7 +6,8 @@ export interface Acl {
   /** Undefined when allowed, else why not. Runtime-owned topics are refused before this is asked. */
   publish(who: Identity, topic: string): string | undefined
   subscribe(who: Identity, filter: string): boolean
-  forward(who: Identity, topic: string): boolean
+  /** `payload` is read only for `system/spawn` (whose actor the announcement is about). */
+  forward(who: Identity, topic: string, payload?: Buffer | string): boolean
 }
 
 /**
@@ -15,9 +16,23 @@ export interface Acl {
  * - publishes `io/chat`, chat, commands and invocations to actors of their teams (and to system actors, which are
  *   protected), and Home Assistant discovery under its prefix;
  * - subscribes below `agents/`, `system/` and the discovery prefix;
- * - receives an actor's topics only when the actor is a system actor or belongs to one of their teams, and
- *   never `system/violations` (other clients' addresses).
+ * - receives an actor's topics (and its `system/spawn` announcement) only when the actor is a system actor or
+ *   belongs to one of their teams; never `system/violations` (other clients' addresses) nor `system/lattice/#`
+ *   (the lattice spans every team's components and links).
  */
+const LATTICE_PREFIX = 'system/lattice/'
+
+/** The `agentId` of a spawn announcement ('' when it is not one). */
+function announcedId (payload: Buffer | string | undefined): string {
+  if (payload === undefined) return ''
+  try {
+    const parsed = JSON.parse(payload.toString()) as { agentId?: unknown }
+    return typeof parsed.agentId === 'string' ? parsed.agentId : ''
+  } catch {
+    return ''
+  }
+}
+
 export function createAcl (actors: { teamOf(id: string): string | null | undefined }, discoveryPrefix: string): Acl {
   const ha = `${discoveryPrefix}/`
   return {
@@ -36,9 +51,13 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
       if (who.isAdmin) return true
       return filter.startsWith('agents/') || filter.startsWith('system/') || filter.startsWith(ha)
     },
-    forward (who, topic) {
+    forward (who, topic, payload) {
       if (who.isAdmin) return true
-      if (topic === topics.systemViolations) return false
+      if (topic === topics.systemViolations || topic.startsWith(LATTICE_PREFIX)) return false
+      if (topic === topics.systemSpawn) {
+        const team = actors.teamOf(announcedId(payload))
+        return team !== undefined && canAccess(who, team)
+      }
       // Everything below agents/{id}/ (replies, logs, any depth) belongs to that actor's team.
       if (!topic.startsWith('agents/')) return true
       const id = topic.split('/')[1] ?? ''

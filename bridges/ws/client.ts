@@ -11,7 +11,7 @@ export const EAGER_FLUSH_FRAMES = 256
 export interface StreamClientOptions {
   maxQueued: number
   overflow: 'drop' | 'close'
-  matches: (topic: string) => boolean
+  matches: (topic: string, payload: Buffer) => boolean
 }
 
 /**
@@ -41,8 +41,8 @@ export class StreamClient {
   }
 
   /** Queues a frame if the client's filters match; returns true if the client now has something to flush. */
-  offer (topic: string, frame: () => string): boolean {
-    if (this.closed || !this.options.matches(topic)) return false
+  offer (topic: string, payload: Buffer, frame: () => string): boolean {
+    if (this.closed || !this.options.matches(topic, payload)) return false
     if (this.pending >= this.options.maxQueued) {
       if (this.options.overflow === 'close') {
         this.close(1013, `slow consumer: ${this.options.maxQueued} messages queued`)

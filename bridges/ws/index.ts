@@ -48,7 +48,7 @@ export const wsBridge: BridgeDef = {
         const make = (): string => (frame ??= frameFor(ctx.bus, m))
         for (const client of clients) {
           const before = client.dropped
-          if (client.offer(m.topic, make)) {
+          if (client.offer(m.topic, m.payload, make)) {
             if (client.pending >= EAGER_FLUSH_FRAMES && !client.flush(ctx.clock.now())) dirty.delete(client)
             else dirty.add(client)
           }
@@ -83,7 +83,7 @@ export const wsBridge: BridgeDef = {
       const matchers = filters.map(compileFilter)
       const inFilters = matchers.length === 1 ? matchers[0] as (t: string) => boolean : (t: string) => matchers.some((m) => m(t))
       // Same delivery rule as MQTT: an actor's topics reach only its team's members.
-      const matches = who.isAdmin ? inFilters : (t: string) => inFilters(t) && ctx.acl.forward(who, t)
+      const matches = who.isAdmin ? inFilters : (t: string, payload: Buffer): boolean => inFilters(t) && ctx.acl.forward(who, t, payload)
       wss.handleUpgrade(req, socket, head, (ws) => {
         const client = new StreamClient(ws, socket, { maxQueued: maxQueuedMessages, overflow, matches })
         client.keyId = who.keyId

@@ -93,7 +93,7 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
   aedes.authorizeForward = (client, packet) => {
     const identity = policy.identityOf(client)
     if (identity === undefined || identity.isAdmin) return packet
-    return policy.acl.forward(identity, packet.topic) ? packet : null
+    return policy.acl.forward(identity, packet.topic, packet.payload) ? packet : null
   }
 }
 

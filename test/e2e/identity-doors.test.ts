@@ -99,6 +99,41 @@ describe('identity on every door: MQTT, /ws and /mqtt', () => {
     assert.equal(alice.received.filter((m) => m.topic.includes(b.actorId)).length, 0)
   })
 
+  it('system/spawn reaches the spawned actor\'s team and admins only; system/lattice/# and system/violations admins only (MQTT and /ws)', async () => {
+    const alice = await mqttAs(a.key)
+    const bob = await mqttAs(b.key)
+    const admin = await mqttAs(colony.rt.identity.bootstrap?.apiKey)
+    for (const r of [alice, bob, admin]) await r.subscribe('system/#')
+    const aliceWs = await StreamRecorder.open(`${colony.rt.urls.ws}?topics=system/%23&token=${a.key}`)
+    open.push(aliceWs)
+    const spawn = async (who: Member, name: string): Promise<string> => {
+      const res = await as(who.token, 'POST', `${base}/api/actors`, { kind: 'echo', name })
+      assert.equal(res.status, 201)
+      return res.body.id as string
+    }
+    const announced = (id: string) => (m: { topic: string, json?: any }) => m.topic === 'system/spawn' && m.json?.agentId === id
+
+    const alices = await spawn(a, 'alice-two')
+    colony.rt.broker.bus.publish('system/lattice/events/component_scaled', { data: { component_id: 'secret-of-some-team' } })
+    const bobs = await spawn(b, 'bob-two')
+    const marker = await spawn(a, 'alice-three')
+    // Everything above went through the bus in this order: once the last announcement is in, the rest was decided.
+    await admin.next(announced(marker))
+    await alice.next(announced(marker))
+    await bob.next(announced(bobs))
+    await aliceWs.until(() => aliceWs.frames.some((f) => f.topic === 'system/spawn' && f.payload.agentId === marker))
+    assert.ok(admin.received.some(announced(alices)) && admin.received.some(announced(bobs)), 'admins see every spawn')
+    assert.ok(admin.received.some((m) => m.topic === 'system/lattice/events/component_scaled'), 'and the lattice')
+    assert.ok(alice.received.some(announced(alices)), 'alice sees her own spawn')
+    for (const [who, got] of [['alice', alice.received], ['bob', bob.received]] as const) {
+      assert.equal(got.filter((m) => m.topic.startsWith('system/lattice/')).length, 0, `${who} gets no lattice event`)
+    }
+    assert.equal(alice.received.filter(announced(bobs)).length, 0, 'alice never learns of bob\'s actor')
+    assert.equal(bob.received.filter((m) => announced(alices)(m) || announced(marker)(m)).length, 0, 'nor bob of alice\'s')
+    assert.deepEqual(aliceWs.frames.filter((f) => f.topic === 'system/spawn').map((f) => f.payload.agentId), [alices, marker], '/ws: the same rule')
+    assert.equal(aliceWs.frames.filter((f) => f.topic.startsWith('system/lattice/')).length, 0)
+  })
+
   it('MQTT ACL: commands and chat for one\'s own team\'s actors pass; another team\'s or a random topic close the connection', async () => {
     const alice = await mqttAs(a.key)
     await alice.subscribe(`agents/${a.actorId}/#`, 'agents/qa-agent/alert')
