@@ -40,6 +40,9 @@ export function defaults () {
   }
 }
 
+/** What a multipart upload carries besides the component: part headers, the boundary, the small text fields. */
+const MULTIPART_HEADROOM = 128 * 1024
+
 const ADDRESS = /^(?:(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):)?\d{1,5}$/
 const SIZE = /^(\d+)([kmg]?)$/i
 const UNIT = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }
@@ -77,6 +80,7 @@ export function renderNginx (options = {}) {
     upstream: address(o.upstream, 'upstream'),
     body_limit: String(toBytes(o.bodyLimit, 'body limit')),
     upload_limit: String(toBytes(o.uploadLimit, 'upload limit')),
+    upload_body_limit: String(toBytes(o.uploadLimit, 'upload limit') + MULTIPART_HEADROOM),
     prefix: o.prefix.replace(/(.)\/+$/, '$1'),
   }
   return readFileSync(TEMPLATE, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, /** @type {string} */ name) => {

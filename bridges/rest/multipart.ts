@@ -16,7 +16,9 @@ export function readMultipart (ctx: Context, maxFileBytes: number): Promise<Mult
   return new Promise((resolve, reject) => {
     let parser: busboy.Busboy
     try {
-      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: maxFileBytes, files: 2, fields: 16, fieldSize: 4096, parts: 20 } })
+      // busboy signals `limit` when a file reaches fileSize (it cannot know whether more follows): one byte more,
+      // so a component of exactly maxFileBytes is accepted.
+      parser = busboy({ headers: ctx.req.headers, limits: { fileSize: maxFileBytes + 1, files: 2, fields: 16, fieldSize: 4096, parts: 20 } })
     } catch (err) {
       reject(new ColonyError('invalid_body', `the multipart body cannot be read: ${(err as Error).message}`))
       return
@@ -35,7 +37,7 @@ export function readMultipart (ctx: Context, maxFileBytes: number): Promise<Mult
     parser.on('file', (name, stream) => {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('limit', () => fail(new ColonyError('component_too_large', `the component is larger than the limit of ${maxFileBytes} bytes`)))
+      stream.on('limit', () => fail(new ColonyError('component_too_large', `the component is larger than the limit of ${maxFileBytes} bytes`, { details: { limit: maxFileBytes } })))
       stream.on('close', () => { if (!failed) out.files[name] = Buffer.concat(chunks) })
     })
     parser.on('partsLimit', () => fail(new ColonyError('invalid_body', 'too many parts in the multipart body')))

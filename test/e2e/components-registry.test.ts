@@ -2,9 +2,7 @@ import assert from 'node:assert/strict'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { signup } from '../helpers/identity.js'
-import {
-  adderTimes100, assertError, assertHealthy, call, coreModule, create, download, fixture, invoke, invokeOk, linkKeyvalue, scale, update, upload,
-} from '../helpers/components.js'
+import { adderTimes100, assertError, assertHealthy, call, coreModule, create, download, fixture, invoke, invokeOk, linkKeyvalue, padTo, scale, update, upload } from '../helpers/components.js'
 
 describe('components: the Golem registry over REST', () => {
   let colony: TestColony
@@ -186,6 +184,15 @@ describe('components: bad uploads and bad invocations', () => {
     assert.match(assertError(await upload(base, 'big', kitchen), 413, 'component_too_large'), /4096/)
     assert.match(assertError(await update(base, adder, kitchen), 413, 'component_too_large'), /4096/)
     assert.equal((await call('GET', `${base}/v1/components/${adder}`)).body.componentVersion, 0, 'the refused PATCH made no version')
+    // The limit itself is allowed, one byte more is not.
+    const bytes = await fixture('adder')
+    const atLimit = await upload(base, 'at-limit', padTo(bytes, 4096))
+    assert.equal(atLimit.status, 200, JSON.stringify(atLimit.body))
+    assert.equal(atLimit.body.componentSize, 4096)
+    assert.equal((await call('DELETE', `${base}/v1/components/${atLimit.body.componentId as string}`)).status, 200)
+    const over = await upload(base, 'over-limit', padTo(bytes, 4097))
+    assertError(over, 413, 'component_too_large')
+    assert.equal(over.body.error.limit, 4096)
   })
 
   it('a multipart body without a component part, or without a name -> 400 invalid_body', async () => {

@@ -8,7 +8,7 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { StreamRecorder } from '../helpers/ws.js'
-import { fixture, invokeOk, update, upload } from '../helpers/components.js'
+import { fixture, invokeOk, padded, padTo, update, upload } from '../helpers/components.js'
 import { freePort, startNginx, type Nginx } from '../helpers/nginx.js'
 
 const MiB = 1024 * 1024
@@ -57,14 +57,6 @@ function assertSecurityHeaders (res: Reply, what: string): void {
     assert.deepEqual(values, [value], `${what}: ${name}`)
   }
   assert.equal(res.headers.server, 'nginx', `${what}: server_tokens off`)
-}
-
-/** A component with a custom section of `extra` bytes appended: the same component, a bigger upload. */
-function padded (component: Uint8Array, extra: number): Uint8Array {
-  const leb = (n: number): number[] => { const out: number[] = []; do { out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>>= 7 } while (n > 0); return out }
-  const name = Buffer.from('colony-padding')
-  const content = Buffer.concat([Buffer.from(leb(name.length)), name, Buffer.alloc(extra, 0x2a)])
-  return Buffer.concat([component, Buffer.from([0, ...leb(content.length)]), content])
 }
 
 /** Colony's own "request refused" log lines with this status (nginx's refusals never reach it). */
@@ -174,6 +166,17 @@ describe('behind nginx', function () {
     }
     assert.equal(await invokeOk(base, id, 'add', [1, 2], c), 3, 'a barrier, and the component still works')
     assert.deepEqual(refused(colony, mark, 413), [], 'nginx refused them, not Colony')
+
+    // At the limit exactly, the form around the component does not count: it passes; one byte more is Colony's
+    // 413, in the same format.
+    const atLimit = await upload(base, 'adder-at-limit', padTo(adder, 3 * MiB), c)
+    assert.equal(atLimit.status, 200, JSON.stringify(atLimit.body))
+    assert.equal(atLimit.body.componentSize, 3 * MiB)
+    const over = await update(base, atLimit.body.componentId as string, padTo(adder, 3 * MiB + 1), c)
+    assert.equal(over.status, 413, JSON.stringify(over.body))
+    assert.deepEqual(over.body.error.code, 'component_too_large')
+    assert.equal(over.body.error.limit, 3 * MiB)
+    assert.equal(refused(colony, mark, 413).length, 1, 'this one Colony refused')
   })
 
   it('/metrics answers loopback 127.0.0.1 and denies 127.0.0.2 (deny all but the allowed)', async function () {

@@ -203,3 +203,19 @@ export async function threadSpeedup (iterations = 1e8): Promise<number> {
     await Promise.all(workers.map((w) => w.terminate()))
   }
 }
+
+/** A component with a custom section of `extra` bytes appended: the same component, a bigger upload. */
+export function padded (component: Uint8Array, extra: number): Uint8Array {
+  const leb = (n: number): number[] => { const out: number[] = []; do { out.push((n & 0x7f) | (n > 0x7f ? 0x80 : 0)); n >>>= 7 } while (n > 0); return out }
+  const name = Buffer.from('colony-padding')
+  const content = Buffer.concat([Buffer.from(leb(name.length)), name, Buffer.alloc(extra, 0x2a)])
+  return Buffer.concat([component, Buffer.from([0, ...leb(content.length)]), content])
+}
+
+/** The component padded (a custom section) to exactly `size` bytes. */
+export function padTo (component: Uint8Array, size: number): Uint8Array {
+  const first = padded(component, size - component.length)
+  const bytes = padded(component, size - component.length - (first.length - size))
+  if (bytes.length !== size) throw new Error(`cannot pad ${component.length} bytes to exactly ${size}`)
+  return bytes
+}
