@@ -12,6 +12,7 @@ import { createIdentity, type IdentityParts } from './auth/index.js'
 import { Broker } from './broker/broker.js'
 import { RetainedJournal } from './broker/retained-journal.js'
 import { HttpHost } from './http/host.js'
+import { ProxyTrust } from './http/proxy.js'
 import { ActorSystem } from './actor/system.js'
 import { routeClientMessages } from './actor/router.js'
 import type { ActorKind, SystemApi } from './actor/types.js'
@@ -90,6 +91,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     maxInflightPublishes: config.mqtt.maxInflightPublishes,
     gate: identity.gate,
     acl,
+    proxyTrust: new ProxyTrust(config.http.trustProxy, config.http.proxyAddresses),
     ...(config.mqtt.persistRetained && { retained: new RetainedJournal(identity.store, clock, log.child({ component: 'broker' })) }),
   })
   const http = new HttpHost(log.child({ component: 'http' }))

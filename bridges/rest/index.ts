@@ -1,7 +1,6 @@
-import { BlockList, isIP } from 'node:net'
 import Koa from 'koa'
 import { Router } from '@koa/router'
-import type { BridgeDef } from '../../src/index.js'
+import { ProxyTrust, type BridgeDef } from '../../src/index.js'
 import { actorRoutes } from './actors.js'
 import { errorHandler } from './errors.js'
 import { authenticate } from './authn.js'
@@ -23,7 +22,7 @@ export const restBridge: BridgeDef = {
   name: 'rest-bridge',
   async start (ctx) {
     const app = new Koa({ proxy: ctx.config.http.trustProxy })
-    if (ctx.config.http.trustProxy) app.use(forwardedOnlyFrom(ctx.config.http.proxyAddresses))
+    if (ctx.config.http.trustProxy) app.use(forwardedOnlyFrom(new ProxyTrust(true, ctx.config.http.proxyAddresses)))
     app.silent = true
     app.on('error', (err: unknown) => ctx.log.debug({ err }, 'koa error'))
     const stats = { requests: 0 }
@@ -65,13 +64,9 @@ export const restBridge: BridgeDef = {
  * With http.trustProxy Koa believes X-Forwarded-For/-Host/-Proto (ctx.ip, ctx.host, ctx.protocol): only a peer in
  * http.proxyAddresses may send them, anyone else's are removed before anything reads them.
  */
-function forwardedOnlyFrom (addresses: string): Koa.Middleware {
-  const proxies = new BlockList()
-  const family = (ip: string): 'ipv4' | 'ipv6' => isIP(ip) === 6 ? 'ipv6' : 'ipv4'
-  for (const ip of addresses.split(',').map((a) => a.trim())) proxies.addAddress(ip, family(ip))
+function forwardedOnlyFrom (trust: ProxyTrust): Koa.Middleware {
   return async function forwarded (ctx, next) {
-    const peer = ctx.req.socket.remoteAddress
-    if (peer === undefined || !proxies.check(peer, family(peer))) {
+    if (!trust.trusts(ctx.req.socket.remoteAddress)) {
       for (const name of Object.keys(ctx.req.headers)) if (name.startsWith('x-forwarded-')) delete ctx.req.headers[name]
     }
     await next()

@@ -16,6 +16,7 @@ import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
 import { credentialFrom, isProxied, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
 import type { Acl } from '../acl.js'
+import type { ProxyTrust } from '../http/proxy.js'
 
 export interface BrokerOptions {
   log: Logger
@@ -25,6 +26,8 @@ export interface BrokerOptions {
   /** Decides who a client is (credentials, or anonymous in loopback development mode). */
   gate: Gate
   acl: Acl
+  /** Whose `X-Forwarded-For` names an MQTT-over-WebSocket client's address (absent: the peer's address). */
+  proxyTrust?: ProxyTrust
   /** Keeps clients' retained messages across restarts (absent: in memory only). */
   retained?: RetainedJournal
 }
@@ -154,7 +157,7 @@ export class Broker {
       stream.on('error', () => ws.terminate())
       if (identity !== undefined) this.upgradeIdentities.set(stream, identity)
       if (isProxied(req.headers)) this.proxied.add(stream)
-      this.accept(stream, req.socket.remoteAddress, req)
+      this.accept(stream, this.options.proxyTrust?.clientAddress(req) ?? req.socket.remoteAddress, req)
     })
   }
 

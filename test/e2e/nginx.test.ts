@@ -218,6 +218,27 @@ describe('behind nginx', function () {
     assert.equal((await login('127.0.0.3', '127.0.0.2')).status, 401, 'another client address is not limited')
     assert.equal((await login('127.0.0.1', '127.0.0.2')).status, 401, 'nor is nginx\'s own address')
   })
+
+  it('MQTT over WebSocket: a violation names the client nginx saw, not nginx; directly, a forged X-Forwarded-For is ignored', async function () {
+    const watcher = await connect(colony.rt.urls.mqtt, { username: 'watcher', password: key })
+    try {
+      await watcher.subscribe('system/violations')
+      const offend = async (url: string, headers: Record<string, string> = {}): Promise<string> => {
+        const from = watcher.mark
+        const client = await connect(url, { username: 'offender', password: key, wsOptions: { localAddress: '127.0.0.2', headers } })
+        const closed = new Promise<void>((resolve) => client.client.once('close', () => resolve()))
+        client.client.publish('system/forged', 'x')
+        await closed
+        await client.close()
+        const violation = await watcher.next((m) => m.topic === 'system/violations' && m.json?.topic === 'system/forged', { from })
+        return violation.json.remoteAddress as string
+      }
+      assert.equal(await offend(`ws://127.0.0.1:${nginx.port}/mqtt`, { 'x-forwarded-for': '198.51.100.7' }), '127.0.0.2', 'through nginx')
+      assert.equal(await offend(colony.rt.urls.mqttWs, { 'x-forwarded-for': '198.51.100.7' }), '127.0.0.2', 'directly from a peer that is no proxy')
+    } finally {
+      await watcher.close()
+    }
+  })
 })
 
 describe('nginx while Colony is down', function () {
