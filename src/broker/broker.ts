@@ -12,6 +12,7 @@ import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
 import { Sessions } from './sessions.js'
+import { coalesceWrites } from './coalesce.js'
 import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
 import { credentialFrom, isProxied, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
@@ -128,7 +129,10 @@ export class Broker {
 
   /** Starts the MQTT TCP listener; resolves with the bound address (port 0 picks a free one). */
   async listenTcp (host: string, port: number): Promise<AddressInfo> {
-    const server = createServer((socket) => this.accept(socket, socket.remoteAddress))
+    const server = createServer((socket) => {
+      coalesceWrites(socket)
+      this.accept(socket, socket.remoteAddress)
+    })
     this.tcp = server
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err) => reject(new ColonyError('listen_failed', `MQTT cannot listen on ${host}:${port}: ${err.message}`, { cause: err })))

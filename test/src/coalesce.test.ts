@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict'
+import { createServer, connect, type Server, type Socket } from 'node:net'
+import { coalesceWrites } from '../../src/broker/coalesce.js'
+
+/** A connected pair on loopback: `server` is the side under test, `client` reads what it sends. */
+async function pair (): Promise<{ server: Socket, client: Socket, listener: Server }> {
+  const listener = createServer()
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', () => resolve()))
+  const accepted = new Promise<Socket>((resolve) => listener.once('connection', resolve))
+  const client = connect((listener.address() as { port: number }).port, '127.0.0.1')
+  await new Promise<void>((resolve) => client.once('connect', () => resolve()))
+  return { server: await accepted, client, listener }
+}
+
+/** Counts the writes that reach the kernel: one `_writev` (or `_write`) per flush of the socket's buffer. */
+function countFlushes (socket: Socket): { flushes: number, chunks: number } {
+  const counts = { flushes: 0, chunks: 0 }
+  const internals = socket as unknown as { _writev: (chunks: unknown[], cb: () => void) => void, _write: (...a: unknown[]) => void }
+  const writev = internals._writev.bind(socket)
+  const write = internals._write.bind(socket)
+  internals._writev = (chunks, cb) => { counts.flushes++; counts.chunks += chunks.length; writev(chunks, cb) }
+  internals._write = (...a) => { counts.flushes++; counts.chunks++; write(...a) }
+  return counts
+}
+
+function received (client: Socket, bytes: number): Promise<string> {
+  let text = ''
+  return new Promise((resolve) => {
+    client.on('data', (c: Buffer) => {
+      text += c.toString()
+      if (text.length >= bytes) resolve(text)
+    })
+  })
+}
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+describe('broker: coalesceWrites', () => {
+  let p: Awaited<ReturnType<typeof pair>>
+  beforeEach(async () => { p = await pair() })
+  afterEach(async () => {
+    p.client.destroy()
+    p.server.destroy()
+    await new Promise<void>((resolve) => p.listener.close(() => resolve()))
+  })
+
+  it('writes made in separate ticks of one loop turn leave in one flush, in order', async () => {
+    coalesceWrites(p.server)
+    const counts = countFlushes(p.server)
+    const got = received(p.client, 10)
+    // Each write in its own tick, as Aedes delivers: without coalescing, mqtt-packet's nextTick uncork flushes each.
+    for (let i = 0; i < 10; i++) {
+      await new Promise<void>((resolve) => process.nextTick(resolve))
+      p.server.cork()
+      p.server.write(String(i))
+      process.nextTick(() => p.server.uncork())
+    }
+    assert.equal(counts.flushes, 0, 'nothing flushed before the turn ends')
+    assert.equal(await got, '0123456789')
+    assert.deepEqual(counts, { flushes: 1, chunks: 10 })
+  })
+
+  it('the next turn\'s writes are a new flush; a write returns false under back-pressure as usual', async () => {
+    coalesceWrites(p.server)
+    const counts = countFlushes(p.server)
+    p.server.write('a')
+    await nextTurn()
+    p.server.write('b')
+    await nextTurn()
+    assert.equal(counts.flushes, 2)
+    assert.equal(p.server.write(Buffer.alloc(p.server.writableHighWaterMark + 1)), false)
+  })
+
+  it('a destroyed socket is not uncorked or written to', async () => {
+    coalesceWrites(p.server)
+    p.server.write('x')
+    p.server.destroy()
+    await nextTurn()
+    assert.equal(p.server.destroyed, true)
+    p.server.write('y', (err) => assert.ok(err !== undefined && err !== null))
+    await nextTurn()
+  })
+})
