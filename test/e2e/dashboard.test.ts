@@ -4,6 +4,7 @@ import type { Browser, Page } from 'playwright-core'
 import { startColony, SYSTEM_ACTORS, BRIDGE_ACTORS, type TestColony } from '../helpers/runtime.js'
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js'
 import { connect } from '../helpers/mqtt.js'
+import { as, signup } from '../helpers/identity.js'
 
 /** The text of an actor's cell (`name`, `type`, `state`, `prot`, `age`) in the dashboard's table. */
 const COLUMNS = { name: 1, type: 2, state: 3, prot: 4, age: 5 } as const
@@ -160,6 +161,44 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
       assert.match(age ?? '', /^\d+s ago$/, 'an age, not "—", without any heartbeat on the stream')
     } finally {
       await quiet.close()
+    }
+  })
+
+  it('a team member\'s dashboard shows the system actors and the team\'s own, never another team\'s, and steers its own', async () => {
+    const carol = await signup(base, 'carol')
+    const dave = await signup(base, 'dave')
+    const carolKey = (await as(carol.token, 'POST', `${base}/v1/api-keys`, { name: 'dashboard' })).body.key as string
+    const mine = (await as(carol.token, 'POST', `${base}/api/actors`, { kind: 'echo', name: 'carol-echo' })).body.id as string
+    const theirs = (await as(dave.token, 'POST', `${base}/api/actors`, { kind: 'echo', name: 'dave-echo' })).body.id as string
+    const member = await browser.newPage()
+    const spawned: string[] = [mine, theirs]
+    try {
+      await member.goto(`${base}/`)
+      await member.fill('#key', carolKey)
+      await member.click('#sign-in button[type=submit]')
+      await member.waitForSelector(`#actors tr[data-id="${mine}"] .state.running`)
+      await member.waitForSelector('#actors tr[data-id="main-actor"]')
+      await member.locator(`#actors tr[data-id="${mine}"] td.age`, { hasText: /s ago$/ }).waitFor()
+      // An actor of Dave's team spawned now: the page would learn of it from /ws; it must not.
+      const later = (await as(dave.token, 'POST', `${base}/api/actors`, { kind: 'echo', name: 'dave-later' })).body.id as string
+      const ownLater = (await as(carol.token, 'POST', `${base}/api/actors`, { kind: 'echo', name: 'carol-later' })).body.id as string
+      spawned.push(later, ownLater)
+      await member.waitForSelector(`#actors tr[data-id="${ownLater}"]`)
+      assert.equal(await member.locator(`#actors tr[data-id="${theirs}"], #actors tr[data-id="${later}"]`).count(), 0)
+      await member.click(`#actors tr[data-id="${mine}"] button[data-action="pause"]`)
+      await member.waitForSelector(`#actors tr[data-id="${mine}"] .state.paused`)
+      assert.equal(colony.rt.system.get(mine)?.state, 'paused')
+      // Chat works for team members too (MQTT over /mqtt with the team's key).
+      await member.fill('#chat-input', '@main-actor agents')
+      await member.click('#chat-form button[type=submit]')
+      const reply = member.locator('#conversation li:not(.mine)', { hasText: 'main-actor:' })
+      await reply.waitFor()
+      const text = (await reply.textContent()) ?? ''
+      assert.match(text, /carol-echo/)
+      assert.doesNotMatch(text, /dave-echo/, 'main-actor answers within the sender\'s view')
+    } finally {
+      await member.close()
+      for (const id of spawned) await colony.rt.system.remove(id)
     }
   })
 
