@@ -80,8 +80,9 @@ function start (api, credential, actors) {
 
   const onMessage = (topic, payload) => {
     if (topic === 'system/health') {
-      const stale = payload?.staleAgents?.length ?? 0
-      $('health').textContent = `${payload?.agentCount ?? '?'} actors, ${stale} stale — ${new Date(payload?.timestampMs ?? Date.now()).toLocaleTimeString()}`
+      // Counted among the actors this user may see (the table's heading has the live total).
+      const stale = (payload?.staleAgents ?? []).filter((id) => table.has(id)).length
+      $('health').textContent = `${stale === 0 ? 'no' : stale} stale actor${stale === 1 ? '' : 's'} — health at ${new Date(payload?.timestampMs ?? Date.now()).toLocaleTimeString()}`
       return
     }
     const [, id, channel] = topic.split('/')
