@@ -7,6 +7,8 @@
 //   --body-limit    largest request body: Colony's http.bodyLimitBytes (bytes, or with k/m/g)
 //   --upload-limit  largest component upload or update: Colony's wasm.maxComponentBytes
 //   --prefix        absolute directory for the pid file, temp directories and access log
+//   --tls-cert      PEM certificate (chain) file: serve HTTPS (and wss://) on --listen; needs --tls-key
+//   --tls-key       its PEM private key file
 //   --out           write there instead of stdout
 // The defaults follow config/default.json; nginx/nginx.conf is the rendering with them (a test checks it is current).
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -24,9 +26,11 @@ export const DEFAULT_OUTPUT = fileURLToPath(new URL('../nginx/nginx.conf', impor
  * @property {string | number} [bodyLimit]
  * @property {string | number} [uploadLimit]
  * @property {string} [prefix]
+ * @property {string} [tlsCert]
+ * @property {string} [tlsKey]
  */
 
-/** @returns {Required<NginxOptions>} */
+/** @returns {Required<NginxOptions>} (no TLS: empty certificate and key) */
 export function defaults () {
   /** @type {unknown} */
   const json = JSON.parse(readFileSync(new URL('../config/default.json', import.meta.url), 'utf8'))
@@ -37,6 +41,8 @@ export function defaults () {
     bodyLimit: config.http.bodyLimitBytes,
     uploadLimit: config.wasm.maxComponentBytes,
     prefix: '/var/lib/colony-nginx',
+    tlsCert: '',
+    tlsKey: '',
   }
 }
 
@@ -74,8 +80,25 @@ function address (value, what) {
 export function renderNginx (options = {}) {
   const o = { ...defaults(), ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) }
   if (!/^\/[A-Za-z0-9._/-]*$/.test(o.prefix)) throw new Error(`prefix must be an absolute path of A-Z a-z 0-9 . _ - / (got ${JSON.stringify(o.prefix)})`)
+  if ((o.tlsCert === '') !== (o.tlsKey === '')) throw new Error('TLS needs both a certificate (--tls-cert) and a key (--tls-key)')
+  const tls = o.tlsCert !== ''
+  for (const [what, file] of [['certificate', o.tlsCert], ['key', o.tlsKey]]) {
+    if (tls && !/^\/[A-Za-z0-9._/-]*$/.test(file)) throw new Error(`the TLS ${what} must be an absolute path of A-Z a-z 0-9 . _ - / (got ${JSON.stringify(file)})`)
+  }
   /** @type {Record<string, string>} */
   const values = {
+    listen_tls: tls ? ' ssl' : '',
+    tls: tls ? [
+      '# HTTPS: clients reach /ws and /mqtt as wss://; Colony learns the scheme from X-Forwarded-Proto.',
+      `ssl_certificate ${o.tlsCert};`,
+      `ssl_certificate_key ${o.tlsKey};`,
+      'ssl_protocols TLSv1.2 TLSv1.3;',
+      'ssl_prefer_server_ciphers off;',
+      'ssl_session_cache shared:colony_tls:10m;',
+      'ssl_session_timeout 1d;',
+      'ssl_session_tickets off;',
+    ].join('\n        ') : '',
+    hsts: tls ? 'add_header Strict-Transport-Security "max-age=63072000" always;' : '',
     listen: address(o.listen, 'listen'),
     upstream: address(o.upstream, 'upstream'),
     body_limit: String(toBytes(o.bodyLimit, 'body limit')),
@@ -83,11 +106,16 @@ export function renderNginx (options = {}) {
     upload_body_limit: String(toBytes(o.uploadLimit, 'upload limit') + MULTIPART_HEADROOM),
     prefix: o.prefix.replace(/(.)\/+$/, '$1'),
   }
-  return readFileSync(TEMPLATE, 'utf8').replace(/\{\{(\w+)\}\}/g, (_, /** @type {string} */ name) => {
-    const value = values[name]
-    if (value === undefined) throw new Error(`the template uses an unknown variable {{${name}}}`)
-    return value
-  })
+  /** @param {string} name */
+  const value = (name) => {
+    const v = values[name]
+    if (v === undefined) throw new Error(`the template uses an unknown variable {{${name}}}`)
+    return v
+  }
+  return readFileSync(TEMPLATE, 'utf8')
+    // A line that is only a variable rendering to nothing goes away with its line break.
+    .replace(/^[ \t]*\{\{(\w+)\}\}[ \t]*\n/gm, (line, /** @type {string} */ name) => value(name) === '' ? '' : line)
+    .replace(/\{\{(\w+)\}\}/g, (_, /** @type {string} */ name) => value(name))
 }
 
 /** @param {string[]} argv */
@@ -100,6 +128,8 @@ function main (argv) {
       'body-limit': { type: 'string' },
       'upload-limit': { type: 'string' },
       prefix: { type: 'string' },
+      'tls-cert': { type: 'string' },
+      'tls-key': { type: 'string' },
       out: { type: 'string' },
     },
   })
@@ -109,6 +139,8 @@ function main (argv) {
     bodyLimit: values['body-limit'],
     uploadLimit: values['upload-limit'],
     prefix: values.prefix,
+    tlsCert: values['tls-cert'],
+    tlsKey: values['tls-key'],
   })
   if (values.out === undefined) process.stdout.write(text)
   else writeFileSync(values.out, text)

@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages the tests run for real. The kernel's tests need none; later parts of Colony add theirs here
-# (nats-server for the NATS bridge, bubblewrap for capsules, nginx and chromium for the front).
-PACKAGES=(chromium nats-server nginx)
+# (nats-server for the NATS bridge, bubblewrap for capsules, nginx and chromium for the front, openssl for the
+# TLS test certificates).
+PACKAGES=(chromium nats-server nginx openssl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -5,11 +5,17 @@
  */
 import assert from 'node:assert/strict'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
+import { request as httpsRequest } from 'node:https'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import mqtt from 'mqtt'
+import { WebSocket } from 'ws'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { StreamRecorder } from '../helpers/ws.js'
 import { fixture, invokeOk, padded, padTo, update, upload } from '../helpers/components.js'
-import { freePort, startNginx, type Nginx } from '../helpers/nginx.js'
+import { freePort, selfSignedCertificate, startNginx, type Nginx } from '../helpers/nginx.js'
 
 const MiB = 1024 * 1024
 
@@ -237,6 +243,67 @@ describe('behind nginx', function () {
       assert.equal(await offend(colony.rt.urls.mqttWs, { 'x-forwarded-for': '198.51.100.7' }), '127.0.0.2', 'directly from a peer that is no proxy')
     } finally {
       await watcher.close()
+    }
+  })
+})
+
+describe('behind nginx with TLS', function () {
+  let colony: TestColony
+  let nginx: Nginx
+  let dir: string
+  let ca: string
+  let key: string
+
+  /** One HTTPS request trusting only the test's certificate. */
+  const get = (path: string, headers: Record<string, string> = {}): Promise<{ status: number, headers: IncomingHttpHeaders, text: string }> =>
+    new Promise((resolve, reject) => {
+      httpsRequest({ host: '127.0.0.1', port: nginx.port, path, headers, ca, agent: false }, (res) => {
+        let text = ''
+        res.setEncoding('utf8').on('data', (c: string) => { text += c }).on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }))
+      }).on('error', reject).end()
+    })
+
+  before(async function () {
+    dir = await mkdtemp(join(tmpdir(), 'colony-tls-'))
+    const certificate = await selfSignedCertificate(dir)
+    ca = certificate.pem
+    colony = await startColony({ config: { http: { trustProxy: true }, oauth: { githubClientId: 'tls-test-client', githubClientSecret: 'tls-test-secret' } } })
+    key = colony.rt.identity.bootstrap?.apiKey as string
+    nginx = await startNginx({ upstream: new URL(colony.rt.urls.http).host, tlsCert: certificate.cert, tlsKey: certificate.key })
+  })
+  after(async function () {
+    await nginx?.stop()
+    await colony?.close()
+    await rm(dir, { recursive: true, force: true })
+  })
+
+  it('REST over HTTPS with HSTS and the security headers; Colony sees https (OAuth redirect_uri, Secure cookie)', async function () {
+    const res = await get('/api/actors', { 'x-api-key': key })
+    assert.equal(res.status, 200, res.text)
+    assert.ok((JSON.parse(res.text) as unknown[]).length > 0)
+    assert.equal(res.headers['strict-transport-security'], 'max-age=63072000')
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(res.headers[name], value, name)
+    const login = await get('/v1/auth/oauth/github')
+    assert.equal(login.status, 302)
+    const redirectUri = new URL(String(login.headers.location)).searchParams.get('redirect_uri')
+    assert.equal(redirectUri, `https://127.0.0.1:${nginx.port}/v1/auth/oauth/github/callback`)
+    assert.match(String(login.headers['set-cookie']), /;\s*secure/i, 'the state cookie is Secure behind HTTPS')
+  })
+
+  it('wss:// for the /ws stream and for MQTT over WebSocket', async function () {
+    const frame = await new Promise<{ topic: string }>((resolve, reject) => {
+      const ws = new WebSocket(`wss://127.0.0.1:${nginx.port}/ws?topics=agents/main-actor/heartbeat`, { ca, headers: { 'x-api-key': key } })
+      ws.once('message', (data: Buffer) => { resolve(JSON.parse(data.toString()) as { topic: string }); ws.close() })
+      ws.once('error', reject)
+    })
+    assert.equal(frame.topic, 'agents/main-actor/heartbeat')
+    const client = await mqtt.connectAsync(`wss://127.0.0.1:${nginx.port}/mqtt`, { ca, username: 'tls', password: key, reconnectPeriod: 0 })
+    try {
+      const beat = new Promise<string>((resolve) => client.once('message', (topic) => resolve(topic)))
+      await client.subscribeAsync('agents/main-actor/heartbeat')
+      assert.equal(await beat, 'agents/main-actor/heartbeat')
+    } finally {
+      await client.endAsync()
     }
   })
 })

@@ -3,14 +3,22 @@
  * what the nginx e2e test and the nginx benchmark put in front of a running Colony.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
 const RENDER_SCRIPT = new URL('../../../scripts/render-nginx.mjs', import.meta.url)
 
-export interface RenderOptions { listen?: string, upstream?: string, bodyLimit?: string | number, uploadLimit?: string | number, prefix?: string }
+export interface RenderOptions {
+  listen?: string
+  upstream?: string
+  bodyLimit?: string | number
+  uploadLimit?: string | number
+  prefix?: string
+  tlsCert?: string
+  tlsKey?: string
+}
 type Render = (options: RenderOptions) => string
 
 export interface Nginx {
@@ -75,4 +83,21 @@ async function stop (child: ChildProcess, exited: Promise<void>, prefix: string)
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGQUIT')
   await exited
   await rm(prefix, { recursive: true, force: true })
+}
+
+/** A self-signed certificate for 127.0.0.1 (openssl, P-256, one day) in `dir`: its files and its PEM, to trust it. */
+export async function selfSignedCertificate (dir: string): Promise<{ cert: string, key: string, pem: string }> {
+  const cert = join(dir, 'cert.pem')
+  const key = join(dir, 'key.pem')
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert,
+      '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: ['ignore', 'ignore', 'pipe'] })
+    let stderr = ''
+    child.stderr.setEncoding('utf8').on('data', (c: string) => { stderr += c })
+    child.once('error', reject)
+    child.once('exit', (code) => { if (code === 0) resolve(); else reject(new Error(`openssl failed (${String(code)}): ${stderr}`)) })
+  })
+  // Started as root, nginx's worker runs as nobody; the master reads the key, but keep the prefix readable anyway.
+  await chmod(key, 0o600)
+  return { cert, key, pem: await readFile(cert, 'utf8') }
 }

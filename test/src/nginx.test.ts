@@ -14,7 +14,7 @@ import { loadConfig, readDefaults } from '../../src/config.js'
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const SCRIPT = join(ROOT, 'scripts', 'render-nginx.mjs')
 
-interface RenderOptions { listen?: string, upstream?: string, bodyLimit?: string | number, uploadLimit?: string | number, prefix?: string }
+import { selfSignedCertificate, type RenderOptions } from '../helpers/nginx.js'
 /** What scripts/render-nginx.mjs exports (plain JS, so typed here). */
 interface Renderer {
   renderNginx(options?: RenderOptions): string
@@ -55,6 +55,8 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
       bodyLimit: config.http?.bodyLimitBytes,
       uploadLimit: config.wasm?.maxComponentBytes,
       prefix: '/var/lib/colony-nginx',
+      tlsCert: '',
+      tlsKey: '',
     })
     const text = r.renderNginx()
     assert.match(text, /^\s*client_max_body_size 1048576;$/m)
@@ -87,6 +89,10 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
       [{ uploadLimit: 0 }, /upload limit must be a size/],
       [{ prefix: 'relative/dir' }, /prefix must be an absolute path/],
       [{ prefix: '/tmp/a b' }, /prefix must be an absolute path/],
+      [{ tlsCert: '/etc/colony/cert.pem' }, /TLS needs both a certificate/],
+      [{ tlsKey: '/etc/colony/key.pem' }, /TLS needs both a certificate/],
+      [{ tlsCert: 'cert.pem', tlsKey: '/k.pem' }, /TLS certificate must be an absolute path/],
+      [{ tlsCert: '/c.pem', tlsKey: '/k.pem; include /etc/passwd' }, /TLS key must be an absolute path/],
     ]
     for (const [options, message] of bad) assert.throws(() => r.renderNginx(options), message, JSON.stringify(options))
     const { code, stderr } = await run(process.execPath, [SCRIPT, '--body-limit', 'lots'])
@@ -101,6 +107,26 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
     assert.equal(code, 0, stderr)
     assert.match(stderr, /test is successful/)
     assert.doesNotMatch(stderr, /\[(warn|emerg|alert)\]/)
+  })
+
+  it('with --tls-cert and --tls-key: HTTPS on the same listener, TLS 1.2+, HSTS; without them no trace of TLS; nginx -t passes', async function () {
+    const plain = r.renderNginx()
+    assert.doesNotMatch(plain, /ssl|Strict-Transport-Security/)
+    assert.doesNotMatch(plain, /^\s*$\n^\s*$/m, 'no blank lines left where the TLS lines would be')
+    const { cert, key } = await selfSignedCertificate(tmp)
+    const text = r.renderNginx({ prefix: tmp, tlsCert: cert, tlsKey: key })
+    assert.match(text, /^\s*listen 127\.0\.0\.1:8088 ssl;$/m)
+    assert.match(text, new RegExp(`^\\s*ssl_certificate ${cert};$`, 'm'))
+    assert.match(text, new RegExp(`^\\s*ssl_certificate_key ${key};$`, 'm'))
+    assert.match(text, /^\s*ssl_protocols TLSv1\.2 TLSv1\.3;$/m)
+    assert.match(text, /^\s*add_header Strict-Transport-Security "max-age=63072000" always;$/m)
+    const conf = join(tmp, 'tls.conf')
+    await writeFile(conf, text)
+    const { code, stderr } = await run('nginx', ['-t', '-e', 'stderr', '-p', tmp, '-c', conf])
+    assert.equal(code, 0, stderr)
+    assert.doesNotMatch(stderr, /\[(warn|emerg|alert)\]/)
+    const cli = await run(process.execPath, [SCRIPT, '--prefix', tmp, '--tls-cert', cert, '--tls-key', key])
+    assert.equal(cli.stdout, text)
   })
 
   it('/ws and /mqtt are upgraded, unbuffered and may idle for an hour; /metrics is loopback only', function () {
