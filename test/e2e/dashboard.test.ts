@@ -161,7 +161,8 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
   it('a team member\'s dashboard shows the system actors and the team\'s own, never another team\'s, and steers its own', async () => {
     const carol = await signup(base, 'carol')
     const dave = await signup(base, 'dave')
-    const carolKey = (await as(carol.token, 'POST', `${base}/v1/api-keys`, { name: 'dashboard' })).body.key as string
+    const created = (await as(carol.token, 'POST', `${base}/v1/api-keys`, { name: 'dashboard' })).body as { key: string, id: string }
+    const carolKey = created.key
     const mine = (await as(carol.token, 'POST', `${base}/api/actors`, { kind: 'echo', name: 'carol-echo' })).body.id as string
     const theirs = (await as(dave.token, 'POST', `${base}/api/actors`, { kind: 'echo', name: 'dave-echo' })).body.id as string
     const member = await browser.newPage()
@@ -196,6 +197,13 @@ describe('dashboard in a real browser (Debian chromium, playwright-core)', funct
       await member.click('#chat-form button[type=submit]')
       await member.locator('#conversation li:not(.mine)', { hasText: '<b>bold</b>' }).waitFor()
       assert.equal(await member.locator('#conversation img, #conversation b').count(), 0)
+
+      // Revoking the key ends the session at once: the stream closes (1008) and the page asks for a key again.
+      assert.equal((await as(carol.token, 'DELETE', `${base}/v1/api-keys/${created.id}`)).status, 204)
+      await member.waitForSelector('#sign-in:not([hidden])')
+      assert.match((await member.locator('#sign-in-error').textContent()) ?? '', /refused or revoked/)
+      assert.ok(await member.locator('#app').isHidden())
+      assert.equal(await member.evaluate('sessionStorage.getItem("colony.credential")'), null, 'the key is forgotten')
     } finally {
       await member.close()
       for (const id of spawned) await colony.rt.system.remove(id)
