@@ -9,7 +9,8 @@ export class ApiError extends Error {
 }
 
 export function createApi (credential) {
-  const auth = credential.startsWith('col_') ? { 'x-api-key': credential } : { authorization: `Bearer ${credential}` }
+  // No credential: local development mode (Colony on loopback, reached directly, accepts requests without one).
+  const auth = credential === '' ? {} : credential.startsWith('col_') ? { 'x-api-key': credential } : { authorization: `Bearer ${credential}` }
   return async function api (method, path, body) {
     const res = await fetch(path, {
       method,

@@ -23,20 +23,26 @@ function showSignIn (message = '') {
   $('key').focus()
 }
 
-async function signIn (credential) {
+/**
+ * Signs in with `credential`, or with none ('') to try local development mode (Colony on loopback, reached
+ * directly, lets requests without credentials act as its admin); that attempt fails quietly to the sign-in form.
+ */
+async function signIn (credential, notice = '') {
   const api = createApi(credential)
   let actors
   try {
     actors = await api('GET', '/api/actors?include=heartbeat')
   } catch (err) {
     sessionStorage.removeItem(KEY)
-    showSignIn(err instanceof ApiError && err.status === 401 ? 'That key or token was not accepted.' : `Could not reach Colony: ${err.message}`)
+    const refused = err instanceof ApiError && err.status === 401
+    showSignIn(credential === '' && refused ? notice : refused ? 'That key or token was not accepted.' : `Could not reach Colony: ${err.message}`)
     return
   }
-  sessionStorage.setItem(KEY, credential)
+  if (credential !== '') sessionStorage.setItem(KEY, credential)
   $('sign-in').hidden = true
   $('app').hidden = false
-  $('sign-out').hidden = false
+  $('sign-out').hidden = credential === ''
+  $('local').hidden = credential !== ''
   session = start(api, credential, actors)
 }
 
@@ -151,4 +157,4 @@ const saved = sessionStorage.getItem(KEY)
 const notice = sessionStorage.getItem(NOTICE) ?? ''
 sessionStorage.removeItem(NOTICE)
 if (saved) void signIn(saved)
-else showSignIn(notice)
+else void signIn('', notice)

@@ -61,8 +61,9 @@ export class MqttLite {
       let settled = false
       ws.onopen = () => {
         const { clientId, username, password, keepaliveS } = this.options
-        const flags = 0x80 | 0x40 | 0x02 // user name, password, clean session
-        const body = [...utf8('MQTT'), 4, flags, keepaliveS >> 8, keepaliveS & 0xff, ...utf8(clientId), ...utf8(username), ...utf8(password)]
+        // User name, password (none in local development mode), clean session.
+        const flags = 0x80 | (password ? 0x40 : 0) | 0x02
+        const body = [...utf8('MQTT'), 4, flags, keepaliveS >> 8, keepaliveS & 0xff, ...utf8(clientId), ...utf8(username), ...(password ? utf8(password) : [])]
         ws.send(packet(0x10, body))
       }
       // WebSocket frames need not align with MQTT packets: bytes are gathered until a whole packet is there.

@@ -16,7 +16,8 @@ export class Stream {
 
   open () {
     // Browsers cannot set headers on a WebSocket: the credential travels as a `bearer.<token>` subprotocol.
-    const ws = new WebSocket(wsUrl(`/ws?topics=${encodeURIComponent(TOPICS.join(','))}`), ['colony', `bearer.${this.credential}`])
+    const protocols = this.credential ? ['colony', `bearer.${this.credential}`] : ['colony']
+    const ws = new WebSocket(wsUrl(`/ws?topics=${encodeURIComponent(TOPICS.join(','))}`), protocols)
     this.ws = ws
     ws.onopen = () => {
       this.retryMs = 1000
