@@ -21,23 +21,51 @@ export class Gate {
   ) {}
 
   /**
-   * `credential` undefined or empty means none was given. `proxied`: the request came through a reverse proxy,
-   * so a loopback listener does not make it local: it needs credentials like any remote one (mode `off` aside).
+   * `credential` undefined or empty means none was given. `notLocal` says why a request on a loopback listener is
+   * not a local tool's (see `notLocalReason`): it then needs credentials like any remote one (mode `off` aside).
    */
-  identify (credential: string | undefined, proxied = false): Identity {
+  identify (credential: string | undefined, notLocal?: string): Identity {
     if (credential !== undefined && credential !== '') {
       if (this.mode === 'off') return this.auth.localIdentity()
       return this.auth.authenticate(credential)
     }
-    if (this.mode === 'off' || (this.anonymousAllowed && !proxied)) return this.auth.localIdentity()
-    throw new ColonyError('unauthorized', proxied
-      ? 'credentials required: requests through a proxy are not local (an API key as X-API-Key or Bearer, or a JWT)'
+    if (this.mode === 'off' || (this.anonymousAllowed && notLocal === undefined)) return this.auth.localIdentity()
+    throw new ColonyError('unauthorized', notLocal !== undefined
+      ? `credentials required: ${notLocal} (an API key as X-API-Key or Bearer, or a JWT)`
       : 'credentials required: an API key (X-API-Key or Bearer) or a JWT (Bearer)')
   }
 
   identifyHeaders (headers: IncomingHttpHeaders, query?: URLSearchParams): Identity {
-    return this.identify(credentialFrom(headers, query), isProxied(headers))
+    return this.identify(credentialFrom(headers, query), notLocalReason(headers))
   }
+}
+
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]'])
+
+/**
+ * Why an HTTP request (or WebSocket upgrade) that reached a loopback listener is not from a local tool, so that
+ * loopback development mode must not let it act as the admin; undefined when it is. A reverse proxy forwarded it;
+ * or a browser sent it for another site (cross-site request forgery against localhost, cross-site WebSocket
+ * hijacking: browsers send `Origin` and `Sec-Fetch-Site`); or it names a host that is not loopback (a DNS
+ * rebinding page reaching 127.0.0.1 under its own name). curl, mosquitto and the dashboard itself pass.
+ */
+export function notLocalReason (headers: IncomingHttpHeaders): string | undefined {
+  if (isProxied(headers)) return 'requests through a proxy are not local'
+  const host = headers.host ?? ''
+  const hostName = host.startsWith('[') ? host.slice(0, host.indexOf(']') + 1) : host.split(':')[0] ?? ''
+  if (host !== '' && !LOOPBACK_HOSTS.has(hostName.toLowerCase()) && !hostName.toLowerCase().endsWith('.localhost')) {
+    return `host ${JSON.stringify(host.slice(0, 64))} is not a loopback name`
+  }
+  if (headers['sec-fetch-site'] === 'cross-site' || headers['sec-fetch-site'] === 'same-site') return 'a page of another site sent this request'
+  const origin = headers.origin
+  if (origin !== undefined && origin !== 'null') {
+    let originHost: string | undefined
+    try { originHost = new URL(origin).host } catch { originHost = undefined }
+    if (originHost !== host) return 'a page of another site sent this request'
+  } else if (origin === 'null') {
+    return 'a page of another site sent this request'
+  }
+  return undefined
 }
 
 /** Did a reverse proxy forward this request (nginx sets X-Forwarded-For / X-Real-IP; RFC 7239 proxies Forwarded)? */

@@ -14,7 +14,7 @@ import { createOrderedEmitter } from './mq.js'
 import { Sessions } from './sessions.js'
 import { coalesceWrites } from './coalesce.js'
 import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
-import { credentialFrom, isProxied, type Gate } from '../auth/gate.js'
+import { credentialFrom, notLocalReason, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
 import type { Acl } from '../acl.js'
 import type { ProxyTrust } from '../http/proxy.js'
@@ -56,8 +56,8 @@ export class Broker {
   private readonly connections = new Set<Socket | Duplex>()
   /** Identities established by a WebSocket upgrade's credentials (header, subprotocol or ?token=). */
   private readonly upgradeIdentities = new WeakMap<object, Identity>()
-  /** WebSocket connections a reverse proxy forwarded: not local, whatever the listener. */
-  private readonly proxied = new WeakSet<object>()
+  /** WebSocket connections that are not a local tool's (a proxy forwarded them, another site's page opened them). */
+  private readonly notLocal = new WeakMap<object, string>()
   readonly sessions: Sessions
   /** Where clients' retained messages are kept across restarts (undefined with `mqtt.persistRetained: false`). */
   get retainedJournal (): RetainedJournal | undefined {
@@ -85,7 +85,7 @@ export class Broker {
       acl: options.acl,
       authenticate: (client, password) => password !== undefined
         ? options.gate.identify(password)
-        : this.upgradeIdentities.get(client.conn) ?? options.gate.identify(undefined, this.proxied.has(client.conn)),
+        : this.upgradeIdentities.get(client.conn) ?? options.gate.identify(undefined, this.notLocal.get(client.conn)),
       accepted: (client, identity) => this.sessions.add(client, identity),
       identityOf: (client) => this.sessions.of(client),
       onViolation: (v) => this.reportViolation(v),
@@ -160,7 +160,8 @@ export class Broker {
       const stream = createWebSocketStream(ws)
       stream.on('error', () => ws.terminate())
       if (identity !== undefined) this.upgradeIdentities.set(stream, identity)
-      if (isProxied(req.headers)) this.proxied.add(stream)
+      const notLocal = notLocalReason(req.headers)
+      if (notLocal !== undefined) this.notLocal.set(stream, notLocal)
       this.accept(stream, this.options.proxyTrust?.clientAddress(req) ?? req.socket.remoteAddress, req)
     })
   }
