@@ -12,7 +12,7 @@ import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
 import { Sessions } from './sessions.js'
-import { coalesceWrites } from './coalesce.js'
+import { coalesceSocketWrites, coalesceWebSocketWrites } from './coalesce.js'
 import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
 import { credentialFrom, notLocalReason, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
@@ -130,7 +130,7 @@ export class Broker {
   /** Starts the MQTT TCP listener; resolves with the bound address (port 0 picks a free one). */
   async listenTcp (host: string, port: number): Promise<AddressInfo> {
     const server = createServer((socket) => {
-      coalesceWrites(socket)
+      coalesceSocketWrites(socket)
       this.accept(socket, socket.remoteAddress)
     })
     this.tcp = server
@@ -158,6 +158,7 @@ export class Broker {
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
       const stream = createWebSocketStream(ws)
+      coalesceWebSocketWrites(stream, ws)
       stream.on('error', () => ws.terminate())
       if (identity !== undefined) this.upgradeIdentities.set(stream, identity)
       const notLocal = notLocalReason(req.headers)

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer, connect, type Server, type Socket } from 'node:net'
-import { coalesceWrites } from '../../src/broker/coalesce.js'
+import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws'
+import { coalesceSocketWrites as coalesceWrites, coalesceWebSocketWrites } from '../../src/broker/coalesce.js'
 
 /** A connected pair on loopback: `server` is the side under test, `client` reads what it sends. */
 async function pair (): Promise<{ server: Socket, client: Socket, listener: Server }> {
@@ -79,5 +80,56 @@ describe('broker: coalesceWrites', () => {
     assert.equal(p.server.destroyed, true)
     p.server.write('y', (err) => assert.ok(err !== undefined && err !== null))
     await nextTurn()
+  })
+})
+
+describe('broker: coalesceWebSocketWrites (MQTT over WebSocket)', () => {
+  let wss: WebSocketServer
+  let client: WebSocket
+  let server: WebSocket
+
+  beforeEach(async () => {
+    wss = new WebSocketServer({ port: 0, host: '127.0.0.1' })
+    await new Promise<void>((resolve) => wss.once('listening', () => resolve()))
+    const accepted = new Promise<WebSocket>((resolve) => wss.once('connection', resolve))
+    client = new WebSocket(`ws://127.0.0.1:${(wss.address() as { port: number }).port}`)
+    await new Promise<void>((resolve, reject) => { client.once('open', () => resolve()); client.once('error', reject) })
+    server = await accepted
+  })
+  afterEach(async () => {
+    client.terminate()
+    await new Promise<void>((resolve) => wss.close(() => resolve()))
+  })
+
+  it('what one turn writes, in many chunks and ticks, arrives as one binary frame, in order', async () => {
+    const stream = createWebSocketStream(server)
+    coalesceWebSocketWrites(stream, server)
+    const frames: Buffer[] = []
+    const got = new Promise<void>((resolve) => client.on('message', (data: Buffer, isBinary: boolean) => {
+      assert.equal(isBinary, true)
+      frames.push(data)
+      if (Buffer.concat(frames).length >= 12) resolve()
+    }))
+    // Like mqtt-packet: each packet corked, written in pieces (header, topic, payload), uncorked on the next tick.
+    for (const packet of [['\x30', 'a/b', 'one'], ['\x30', 'c/d', 'two']]) {
+      await new Promise<void>((resolve) => process.nextTick(resolve))
+      stream.cork()
+      for (const piece of packet) stream.write(Buffer.from(piece))
+      process.nextTick(() => stream.uncork())
+    }
+    await got
+    assert.equal(frames.length, 1)
+    assert.equal(frames[0]?.toString(), '\x30a/bone\x30c/dtwo')
+    stream.destroy()
+  })
+
+  it('a write after the WebSocket closed fails on the stream, it does not throw', async () => {
+    const stream = createWebSocketStream(server)
+    coalesceWebSocketWrites(stream, server)
+    const failed = new Promise<Error>((resolve) => stream.once('error', resolve))
+    server.terminate()
+    await new Promise((resolve) => setImmediate(resolve))
+    stream.write(Buffer.from('late'))
+    assert.ok((await failed) instanceof Error)
   })
 })
