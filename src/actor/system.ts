@@ -234,6 +234,10 @@ export class ActorSystem implements CellHost {
         }
         return out
       },
+      stateOf: (ref, as) => {
+        const cell = this.resolve(ref)
+        return cell !== undefined && canAccess(as, cell.team) ? cell.state : undefined
+      },
       get: (ref, as): ActorStats | undefined => {
         const cell = this.resolve(ref)
         return cell !== undefined && canAccess(as, cell.team) ? cell.stats() : undefined

@@ -186,6 +186,8 @@ export interface SystemApi {
   /** One cheap entry per actor for liveness checks (the monitor scans thousands each tick). */
   liveness(): Liveness[]
   get(ref: string, as?: Identity): ActorStats | undefined
+  /** The actor's state, without building its stats (hot paths: every invocation asks). */
+  stateOf(ref: string, as?: Identity): WireState | undefined
   kinds(): KindInfo[]
   spawn(kind: string, options?: SpawnOptions): Promise<ActorInfo>
   /**

@@ -112,7 +112,7 @@ async function resize (system: SystemApi, registry: ComponentRegistry, component
 export async function invokeComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, fn: string, params: unknown,
   options: { as?: Identity, timeoutMs: number }): Promise<InvokeOutcome> {
   registry.visible(options.as, componentId)
-  const started = system.get(componentId) === undefined
+  const started = system.stateOf(componentId) === undefined
   if (started) await scaleComponent(system, registry, componentId, 1, options.as, {}, {}, false)
   try {
     return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
