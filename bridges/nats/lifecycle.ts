@@ -1,6 +1,7 @@
 import { parseJson, type Unsubscribe } from '../../src/index.js'
 import type { ComponentScaled, ComponentScaleFailed, ChangeOrigin, Link, LinkKey } from '../../src/wasm.js'
 import type { Lattice } from './lattice.js'
+import { forgetProvider as forgetSavedProvider } from './saved-providers.js'
 import { linkView } from './control/links.js'
 
 /**
@@ -84,7 +85,11 @@ export function announceLifecycle (l: Lattice): Unsubscribe {
           host_id: hostId, provider_id: who.name, annotations: p.annotations, reason: state === 'failed' ? 'failed' : 'stop', instance_id: actorId, link_name: 'default',
         })
       }
-      if (state === 'deleted') l.host.forgetProvider(who.name)
+      if (state === 'deleted') {
+        l.host.forgetProvider(who.name)
+        // Stopped over NATS, deleted over REST or chat: not started again at the next start.
+        forgetSavedProvider(l.ctx, who.name)
+      }
     }
     if (who.agentType === 'component' && (state === 'deleted' || state === 'failed')) l.host.forget(actorId)
   })

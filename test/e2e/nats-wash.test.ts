@@ -240,15 +240,23 @@ describe('NATS bridge: a restarted host runs what the lattice scaled on it', fun
     return colony
   }
 
-  it('the component comes back under its lattice id with its reference, count, annotations and links', async () => {
+  it('the component comes back under its lattice id with its reference, count, annotations and links; so do started providers', async () => {
     const ref = `file://${FIXTURES_DIR}counter.wasm`
     let from = wash.mark
     let c = await start()
     const hostId = (await wash.event('host_started', () => true, { from })).source
+    // A provider started over NATS serves the component's link; another one is started and stopped again.
+    from = wash.mark
+    for (const id of ['kv-extra', 'kv-gone']) {
+      assert.equal((await wash.request(`provider.start.${hostId}`, { provider_ref: 'builtin:keyvalue', provider_id: id, annotations: { tier: 'gold' } })).success, true)
+      await wash.event('provider_started', (e) => e.data.provider_id === id, { from })
+    }
+    assert.equal((await wash.request(`provider.stop.${hostId}`, { provider_id: 'kv-gone' })).success, true)
+    await wash.event('provider_stopped', (e) => e.data.provider_id === 'kv-gone', { from })
     from = wash.mark
     await wash.request(`component.scale.${hostId}`, { component_ref: ref, component_id: 'counter-l', count: 2, annotations: { app: 'demo' } })
     await wash.event('component_scaled', (e) => e.data.component_id === 'counter-l' && e.data.max_instances === 2, { from })
-    const link = { source_id: 'counter-l', target: 'keyvalue-provider', name: 'default', wit_namespace: 'wasi', wit_package: 'keyvalue', interfaces: ['store'], source_config: [], target_config: [] }
+    const link = { source_id: 'counter-l', target: 'kv-extra', name: 'default', wit_namespace: 'wasi', wit_package: 'keyvalue', interfaces: ['store'], source_config: [], target_config: [] }
     assert.equal((await wash.request('link.put', link)).success, true)
     const componentId = (await call('GET', `${c.rt.urls.http}/v1/envs/default/components/counter-l`)).body.componentId as string
     assert.equal(await invokeOk(c.rt.urls.http, componentId, 'increment', []), 1)
@@ -260,6 +268,10 @@ describe('NATS bridge: a restarted host runs what the lattice scaled on it', fun
     const inventory = await wash.request(`host.get.${hostId}`)
     const listed = inventory.response.components.find((x: { id: string }) => x.id === 'counter-l')
     assert.deepEqual({ ref: listed?.image_ref, n: listed?.max_instances, a: listed?.annotations }, { ref, n: 2, a: { app: 'demo' } })
+    const provider = inventory.response.providers.find((p: { id: string }) => p.id === 'kv-extra')
+    assert.deepEqual({ ref: provider?.image_ref, a: provider?.annotations }, { ref: 'builtin:keyvalue', a: { tier: 'gold' } })
+    assert.equal(c.rt.system.get('kv-extra')?.state, 'running')
+    assert.equal(c.rt.system.get('kv-gone'), undefined, 'a stopped provider stays stopped')
     assert.equal(c.rt.system.get(componentId)?.state, 'running')
     assert.equal(await invokeOk(c.rt.urls.http, componentId, 'increment', []), 2, 'the link by lattice id serves its import again')
     assert.deepEqual((await wash.request('link.get')).response, [link])

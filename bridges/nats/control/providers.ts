@@ -2,6 +2,7 @@ import { ID_PATTERN, toColonyError } from '../../../src/index.js'
 import type { Handler, Lattice } from '../lattice.js'
 import { resolveProviderRef } from '../refs.js'
 import { BadRequest, fail, ok, stringList, stringMap, text } from '../wire.js'
+import { rememberProvider, type SavedProvider } from '../saved-providers.js'
 
 /**
  * `provider.start.{hostId}`, `provider.stop.{hostId}` and `provider.auction`. Colony's providers are built in
@@ -28,23 +29,11 @@ export function providerHandlers (l: Lattice): Record<string, Handler> {
       if (running(id)) return fail('provider with that ID is already running')
       if (l.ctx.system.get(id) !== undefined) return fail(`an actor named ${id} already exists on this host`)
       l.later(`start provider ${id}`, async () => {
-        const failed = (error: string): void => {
-          l.events.emit('provider_start_failed', { provider_ref: ref, provider_id: id, host_id: l.host.id, error, link_name: 'default' })
-        }
-        let kind: string
         try {
-          kind = resolveProviderRef(ref)
+          await startProvider(l, { id, ref, annotations })
+          rememberProvider(l.ctx, { id, ref, annotations })
         } catch (err) {
-          failed(toColonyError(err).message)
-          return
-        }
-        l.host.providerStarted(id, ref, annotations)
-        try {
-          const info = await l.ctx.system.spawnInternal(kind, { id, name: id, team: null, protected: false })
-          if (info.state !== 'running') throw new Error(info.error ?? `the provider is ${info.state}`)
-        } catch (err) {
-          l.host.forgetProvider(id)
-          failed(toColonyError(err).message)
+          l.events.emit('provider_start_failed', { provider_ref: ref, provider_id: id, host_id: l.host.id, error: toColonyError(err).message, link_name: 'default' })
         }
       })
       return ok('successfully started provider')
@@ -65,5 +54,18 @@ export function providerHandlers (l: Lattice): Record<string, Handler> {
       if (!l.host.satisfies(constraints) || running(id)) return undefined
       return ok('', { provider_ref: ref, provider_id: id, host_id: l.host.id, constraints })
     },
+  }
+}
+
+/** Spawns the provider actor `p.id` for its reference (built-in kinds only); throws why it cannot. */
+export async function startProvider (l: Lattice, p: SavedProvider): Promise<void> {
+  const kind = resolveProviderRef(p.ref)
+  l.host.providerStarted(p.id, p.ref, p.annotations)
+  try {
+    const info = await l.ctx.system.spawnInternal(kind, { id: p.id, name: p.id, team: null, protected: false })
+    if (info.state !== 'running') throw new Error(info.error ?? `the provider is ${info.state}`)
+  } catch (err) {
+    l.host.forgetProvider(p.id)
+    throw err
   }
 }
