@@ -10,6 +10,9 @@ interface RevisionRow { component_id: string, version: number, sha256: string, s
 interface ScaleRow { component_id: string, instances: number, settings: string, origin: string, updated_at: number }
 
 const toComponent = (r: ComponentRow): ComponentRecord => ({ id: r.id, teamId: r.team_id, envId: r.env_id, name: r.name, createdAtMs: r.created_at })
+const toScale = (r: ScaleRow): ScaleRecord => ({
+  componentId: r.component_id, instances: r.instances, settings: r.settings, origin: r.origin, updatedAtMs: r.updated_at,
+})
 const toRevision = (r: RevisionRow): Revision => ({
   componentId: r.component_id, version: r.version, sha256: r.sha256, size: r.size, metadata: r.metadata, createdAtMs: r.created_at,
 })
@@ -36,6 +39,7 @@ export class Components {
         updated_at = excluded.updated_at`),
       removeScale: db.prepare('DELETE FROM component_scales WHERE component_id = ?'),
       scales: db.prepare<[], ScaleRow>('SELECT * FROM component_scales ORDER BY updated_at, component_id'),
+      scale: db.prepare<[string], ScaleRow>('SELECT * FROM component_scales WHERE component_id = ?'),
     }
   }
 
@@ -79,7 +83,12 @@ export class Components {
 
   /** Every remembered scale, oldest first (the order they are restored in). */
   scales (): ScaleRecord[] {
-    return this.stmts.scales.all().map((r) => ({ componentId: r.component_id, instances: r.instances, settings: r.settings, origin: r.origin, updatedAtMs: r.updated_at }))
+    return this.stmts.scales.all().map(toScale)
+  }
+
+  scale (componentId: string): ScaleRecord | undefined {
+    const r = this.stmts.scale.get(componentId)
+    return r === undefined ? undefined : toScale(r)
   }
 
   addRevision (r: Revision): void {

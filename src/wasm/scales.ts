@@ -1,5 +1,5 @@
 import type { Clock } from '../clock.js'
-import type { Store } from '../store/index.js'
+import type { ScaleRecord, Store } from '../store/index.js'
 import type { InstanceSettings } from './control.js'
 import type { ScaleOrigin } from './types.js'
 
@@ -20,7 +20,8 @@ export class ScaleMemory {
 
   get (componentId: string): SavedScale | undefined {
     if (!this.ids.has(componentId)) return undefined
-    return this.all().find((s) => s.componentId === componentId)
+    const row = this.store.components.scale(componentId)
+    return row === undefined ? undefined : parse(row)
   }
 
   remember (scale: SavedScale): void {
@@ -45,11 +46,10 @@ export class ScaleMemory {
 
   /** Every saved scale, oldest first. */
   all (): SavedScale[] {
-    return this.store.components.scales().map((s) => ({
-      componentId: s.componentId,
-      instances: s.instances,
-      settings: JSON.parse(s.settings) as InstanceSettings,
-      origin: JSON.parse(s.origin) as ScaleOrigin,
-    }))
+    return this.store.components.scales().map(parse)
   }
+}
+
+function parse (s: ScaleRecord): SavedScale {
+  return { componentId: s.componentId, instances: s.instances, settings: JSON.parse(s.settings) as InstanceSettings, origin: JSON.parse(s.origin) as ScaleOrigin }
 }
