@@ -23,6 +23,8 @@ export function registerKernelMetrics (metrics: Metrics, actors: ActorSystem, br
   metrics.register('colony_mqtt_messages_received_total', 'Publishes accepted from MQTT clients', 'counter', () => broker.stats().messagesIn)
   metrics.register('colony_mqtt_messages_internal_total', 'Publishes from inside the runtime', 'counter', () => broker.stats().messagesInternal)
   metrics.register('colony_mqtt_violations_total', 'Publishes the broker refused', 'counter', () => broker.stats().violations)
+  metrics.register('colony_mqtt_retained_stored_total', 'Retained messages from clients written to the store', 'counter', () => broker.retainedJournal?.written ?? 0)
+  metrics.register('colony_mqtt_retained_commits_total', 'Store transactions that wrote them (one per event-loop turn)', 'counter', () => broker.retainedJournal?.commits ?? 0)
   metrics.register('colony_bus_backlog', 'In-process publishes waiting for the broker', 'gauge', () => broker.bus.backlog)
   metrics.register('process_resident_memory_bytes', 'Resident memory size in bytes', 'gauge', () => process.memoryUsage.rss())
   metrics.register('process_cpu_seconds_total', 'User and system CPU time in seconds', 'counter', () => {

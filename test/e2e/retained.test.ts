@@ -94,6 +94,9 @@ describe('retained messages survive a restart', function () {
     assert.equal(rows.length, 100)
     assert.ok(rows.every((r) => JSON.parse(r.payload.toString()).round === 2), 'every topic holds its last value')
     assert.ok(journal.commits - commits < 300, `grouped: ${journal.commits - commits} commits for 300 messages`)
+    const metrics = await (await fetch(`${c.rt.urls.http}/metrics`)).text()
+    assert.equal(Number(/^colony_mqtt_retained_stored_total (\d+)$/m.exec(metrics)?.[1]), journal.written)
+    assert.equal(Number(/^colony_mqtt_retained_commits_total (\d+)$/m.exec(metrics)?.[1]), journal.commits)
   })
 
   it('with mqtt.persistRetained false they live in memory only', async () => {
