@@ -132,7 +132,7 @@ async function main (argv: string[]): Promise<number> {
       'Use it as X-API-Key or "Authorization: Bearer", or as the MQTT password.\n\n')
   }
   process.stdout.write(`colony ${VERSION} ready — REST ${runtime.urls.http}/api  MQTT ${runtime.urls.mqtt}  ` +
-    `MQTT/WS ${runtime.urls.mqttWs}  stream ${runtime.urls.ws}  auth: ` +
+    `MQTT/WS ${runtime.urls.mqttWs}  stream ${runtime.urls.ws}  dashboard ${runtime.urls.http}/  auth: ` +
     `${runtime.identity.gate.anonymousAllowed ? 'anonymous on loopback (development mode)' : 'credentials required'}\n`)
 
   return await new Promise<number>((resolve) => {

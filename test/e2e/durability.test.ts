@@ -17,7 +17,9 @@ async function start (dataDir: string): Promise<CliRun & { http: string, mqtt: s
     run.lines.on('line', (l: string) => { if (l.startsWith('colony ') && l.includes(' ready')) resolve(l) })
     void run.exited.then(({ code }) => reject(new Error(`colony exited with ${code}: ${run.stderr.join('\n')}`)))
   })
-  return { ...run, http: /REST (http:\/\/\S+)\/api/.exec(line)?.[1] ?? '', mqtt: /MQTT (mqtt:\/\/\S+)/.exec(line)?.[1] ?? '' }
+  const http = /REST (http:\/\/\S+)\/api/.exec(line)?.[1] ?? ''
+  assert.ok(line.includes(` dashboard ${http}/ `), `the ready line points to the dashboard: ${line}`)
+  return { ...run, http, mqtt: /MQTT (mqtt:\/\/\S+)/.exec(line)?.[1] ?? '' }
 }
 
 describe('what the API acknowledged survives kill -9', () => {
