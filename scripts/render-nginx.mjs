@@ -7,6 +7,8 @@
 //   --body-limit    largest request body: Colony's http.bodyLimitBytes (bytes, or with k/m/g)
 //   --upload-limit  largest component upload or update: Colony's wasm.maxComponentBytes
 //   --prefix        absolute directory for the pid file, temp directories and access log
+//   --read-timeout  how long nginx waits for Colony's answer to a request (seconds, or with ms/s/m): above
+//                   wasm.callTimeoutMs (the default is that plus 30 s)
 //   --tls-cert      PEM certificate (chain) file: serve HTTPS (and wss://) on --listen; needs --tls-key
 //   --tls-key       its PEM private key file
 //   --out           write there instead of stdout
@@ -26,6 +28,7 @@ export const DEFAULT_OUTPUT = fileURLToPath(new URL('../nginx/nginx.conf', impor
  * @property {string | number} [bodyLimit]
  * @property {string | number} [uploadLimit]
  * @property {string} [prefix]
+ * @property {string | number} [readTimeout]
  * @property {string} [tlsCert]
  * @property {string} [tlsKey]
  */
@@ -34,13 +37,14 @@ export const DEFAULT_OUTPUT = fileURLToPath(new URL('../nginx/nginx.conf', impor
 export function defaults () {
   /** @type {unknown} */
   const json = JSON.parse(readFileSync(new URL('../config/default.json', import.meta.url), 'utf8'))
-  const config = /** @type {{ http: { host: string, port: number, bodyLimitBytes: number }, wasm: { maxComponentBytes: number } }} */ (json)
+  const config = /** @type {{ http: { host: string, port: number, bodyLimitBytes: number }, wasm: { maxComponentBytes: number, callTimeoutMs: number } }} */ (json)
   return {
     listen: '127.0.0.1:8088',
     upstream: `${config.http.host}:${config.http.port}`,
     bodyLimit: config.http.bodyLimitBytes,
     uploadLimit: config.wasm.maxComponentBytes,
     prefix: '/var/lib/colony-nginx',
+    readTimeout: `${Math.ceil(config.wasm.callTimeoutMs / 1000) + 30}s`,
     tlsCert: '',
     tlsKey: '',
   }
@@ -62,6 +66,17 @@ export function toBytes (size, what) {
   const m = SIZE.exec(String(size).trim())
   if (m === null || Number(m[1]) === 0) throw new Error(`${what} must be a size like 1048576, 512k or 50m (got ${JSON.stringify(size)})`)
   return Number(m[1]) * UNIT[/** @type {'' | 'k' | 'm' | 'g'} */ ((m[2] ?? '').toLowerCase())]
+}
+
+/**
+ * An nginx time (`90`, `90s`, `500ms`, `2m`); a bare number is seconds.
+ * @param {string | number} value
+ * @param {string} what
+ */
+function duration (value, what) {
+  const m = /^(\d+)(ms|s|m)?$/.exec(String(value).trim())
+  if (m === null || Number(m[1]) === 0) throw new Error(`${what} must be a time like 90, 90s, 500ms or 2m (got ${JSON.stringify(value)})`)
+  return `${m[1]}${m[2] ?? 's'}`
 }
 
 /**
@@ -104,6 +119,7 @@ export function renderNginx (options = {}) {
     body_limit: String(toBytes(o.bodyLimit, 'body limit')),
     upload_limit: String(toBytes(o.uploadLimit, 'upload limit')),
     upload_body_limit: String(toBytes(o.uploadLimit, 'upload limit') + MULTIPART_HEADROOM),
+    read_timeout: duration(o.readTimeout, 'read timeout'),
     prefix: o.prefix.replace(/(.)\/+$/, '$1'),
   }
   /** @param {string} name */
@@ -128,6 +144,7 @@ function main (argv) {
       'body-limit': { type: 'string' },
       'upload-limit': { type: 'string' },
       prefix: { type: 'string' },
+      'read-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
       out: { type: 'string' },
@@ -139,6 +156,7 @@ function main (argv) {
     bodyLimit: values['body-limit'],
     uploadLimit: values['upload-limit'],
     prefix: values.prefix,
+    readTimeout: values['read-timeout'],
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
   })

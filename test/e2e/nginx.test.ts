@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { request as httpsRequest } from 'node:https'
+import { createServer, type Server, type Socket } from 'node:net'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -305,6 +306,33 @@ describe('behind nginx with TLS', function () {
     } finally {
       await client.endAsync()
     }
+  })
+})
+
+describe('nginx when Colony does not answer in time', function () {
+  let nginx: Nginx
+  let silent: Server
+  const sockets = new Set<Socket>()
+
+  before(async function () {
+    // Accepts connections and never answers: a stuck upstream.
+    silent = createServer((socket) => { sockets.add(socket); socket.on('close', () => sockets.delete(socket)) })
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', () => resolve()))
+    nginx = await startNginx({ upstream: `127.0.0.1:${(silent.address() as { port: number }).port}`, readTimeout: '1s' })
+  })
+  after(async function () {
+    await nginx?.stop()
+    for (const s of sockets) s.destroy()
+    await new Promise<void>((resolve) => silent.close(() => resolve()))
+  })
+
+  it('answers 504 colony_timeout in Colony\'s JSON format after --read-timeout', async function () {
+    const started = Date.now()
+    const res = await send(nginx.port, 'GET', '/api/actors')
+    assert.equal(res.status, 504, res.text)
+    assert.equal(res.json.error.code, 'colony_timeout')
+    assert.equal(res.headers['x-content-type-options'], 'nosniff')
+    assert.ok(Date.now() - started >= 900, 'after the read timeout, not before')
   })
 })
 

@@ -16,6 +16,7 @@ export interface RenderOptions {
   bodyLimit?: string | number
   uploadLimit?: string | number
   prefix?: string
+  readTimeout?: string | number
   tlsCert?: string
   tlsKey?: string
 }

@@ -55,6 +55,7 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
       bodyLimit: config.http?.bodyLimitBytes,
       uploadLimit: config.wasm?.maxComponentBytes,
       prefix: '/var/lib/colony-nginx',
+      readTimeout: `${Number(config.wasm?.callTimeoutMs) / 1000 + 30}s`,
       tlsCert: '',
       tlsKey: '',
     })
@@ -64,6 +65,9 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
     assert.match(text, /^\s*client_max_body_size 52559872;$/m)
     assert.match(text, /"limit":52428800\}/)
     assert.match(text, /^\s*server 127\.0\.0\.1:8080;$/m)
+    assert.match(text, /^\s*proxy_read_timeout 60s;$/m, 'wasm.callTimeoutMs (30 s) + 30 s: a slow call times out in Colony first')
+    assert.match(r.renderNginx({ readTimeout: 150 }), /^\s*proxy_read_timeout 150s;$/m)
+    assert.match(r.renderNginx({ readTimeout: '500ms' }), /^\s*proxy_read_timeout 500ms;$/m)
   })
 
   it('the CLI writes what renderNginx returns for the same flags', async function () {
@@ -89,6 +93,9 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
       [{ uploadLimit: 0 }, /upload limit must be a size/],
       [{ prefix: 'relative/dir' }, /prefix must be an absolute path/],
       [{ prefix: '/tmp/a b' }, /prefix must be an absolute path/],
+      [{ readTimeout: '0' }, /read timeout must be a time/],
+      [{ readTimeout: '5h' }, /read timeout must be a time/],
+      [{ readTimeout: '30s; return 200' }, /read timeout must be a time/],
       [{ tlsCert: '/etc/colony/cert.pem' }, /TLS needs both a certificate/],
       [{ tlsKey: '/etc/colony/key.pem' }, /TLS needs both a certificate/],
       [{ tlsCert: 'cert.pem', tlsKey: '/k.pem' }, /TLS certificate must be an absolute path/],
