@@ -5,6 +5,7 @@ import { startColony, SYSTEM_ACTORS, BRIDGE_ACTORS, type TestColony } from '../h
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js'
 import { connect } from '../helpers/mqtt.js'
 import { as, signup } from '../helpers/identity.js'
+import { startNginx, type Nginx } from '../helpers/nginx.js'
 
 /** The text of an actor's cell (`name`, `type`, `state`, `prot`, `age`) in the dashboard's table. */
 const COLUMNS = { name: 1, type: 2, state: 3, prot: 4, age: 5 } as const
@@ -275,6 +276,47 @@ describe('dashboard with 500 actors', function () {
     assert.ok(worst < 250, `no long freeze after load: ${note}`)
     assert.ok(p95 < 250, `the page answers while the stream runs: ${note}`)
     assert.ok(filterMs < 1000, note)
+    await page.close()
+  })
+})
+
+describe('dashboard behind nginx, in the browser', function () {
+  this.timeout(60_000)
+  let colony: TestColony
+  let nginx: Nginx
+  let browser: Browser
+
+  before(async () => {
+    colony = await startColony({ config: { actors: { heartbeatIntervalMs: 300 }, http: { trustProxy: true } } })
+    nginx = await startNginx({ upstream: new URL(colony.rt.urls.http).host })
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await nginx?.stop()
+    await colony?.close()
+  })
+
+  it('works under nginx\'s headers: asks for a key (a proxied page is not local), then streams, chats and steers', async () => {
+    const page = await browser.newPage()
+    const violations: string[] = []
+    page.on('console', (m) => { if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text()) })
+    const res = await page.goto(`http://127.0.0.1:${nginx.port}/`)
+    assert.match(res?.headers()['content-security-policy'] ?? '', /connect-src 'self' ws: wss:/)
+    await page.waitForSelector('#sign-in:not([hidden])')
+    assert.ok(await page.locator('#local').isHidden(), 'through a proxy there is no local mode')
+    await page.fill('#key', colony.rt.identity.bootstrap?.apiKey as string)
+    await page.click('#sign-in button[type=submit]')
+    await page.waitForSelector('#connection.on')
+    await page.locator('#actors tr[data-id="monitor-agent"] td.age', { hasText: /^[01]s ago$/ }).waitFor()
+    const echo = await colony.rt.system.spawn('echo', { name: 'echo-via-nginx' })
+    await page.waitForSelector(`#actors tr[data-id="${echo.id}"] .state.running`)
+    await page.fill('#chat-input', '@echo-via-nginx through the proxy')
+    await page.click('#chat-form button[type=submit]')
+    await page.locator('#conversation li:not(.mine)', { hasText: 'through the proxy' }).waitFor()
+    await page.click(`#actors tr[data-id="${echo.id}"] button[data-action="pause"]`)
+    await page.waitForSelector(`#actors tr[data-id="${echo.id}"] .state.paused`)
+    assert.deepEqual(violations, [], 'no CSP violation')
     await page.close()
   })
 })
