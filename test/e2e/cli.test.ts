@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { connect as tcpConnect } from 'node:net'
 import { connect } from '../helpers/mqtt.js'
 import { killAll, runCli, startCli } from '../helpers/cli.js'
 import { BRIDGE_ACTORS, SYSTEM_ACTORS } from '../helpers/runtime.js'
@@ -30,6 +31,37 @@ describe('the colony command', () => {
       await mqtt.close()
       run.child.kill('SIGKILL')
     }
+  })
+
+  it('a second signal while a graceful shutdown waits for a slow client exits at once with 130', async function () {
+    this.timeout(30_000)
+    const run = await startCli([], { COLONY_MQTT_PERSIST_RETAINED: 'false' })
+    const port = Number(new URL(run.urls.mqtt).port)
+    // 64 MB of retained messages (more than the kernel's socket buffers can hold), then a subscriber that never reads
+    // them: shutdown waits (up to 1 s) for its socket to drain, long enough for a second signal to land.
+    const publisher = await connect(run.urls.mqtt)
+    const big = Buffer.alloc(250_000, 0x61)
+    for (let i = 0; i < 256; i++) await publisher.client.publishAsync(`big/${i}`, big, { qos: 1, retain: true })
+    await publisher.close()
+    const reader = tcpConnect(port, '127.0.0.1')
+    await new Promise<void>((resolve) => reader.once('connect', () => resolve()))
+    const connectPacket = Buffer.from([0x10, 14, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x02, 0, 60, 0, 2, 0x72, 0x77])
+    const subscribePacket = Buffer.from([0x82, 10, 0, 1, 0, 5, ...Buffer.from('big/#'), 0])
+    const firstData = new Promise<void>((resolve) => reader.once('data', () => { reader.pause(); resolve() }))
+    reader.write(Buffer.concat([connectPacket, subscribePacket]))
+    await firstData
+    const shuttingDown = new Promise<void>((resolve) => {
+      const onLine = (line: string): void => { if (line.includes('"msg":"shutting down"')) { run.lines.off('line', onLine); resolve() } }
+      run.lines.on('line', onLine)
+    })
+    run.child.kill('SIGTERM')
+    await shuttingDown
+    run.child.kill('SIGTERM')
+    const { code } = await run.exited
+    reader.destroy()
+    assert.equal(code, 130)
+    assert.ok(run.stdout.some((l) => l.includes('"msg":"second signal: exiting now"')))
+    assert.ok(!run.stdout.some((l) => l.includes('"msg":"colony stopped"')), 'it did not wait for the graceful shutdown to finish')
   })
 
   it('reports every configuration problem at once and exits 2', async () => {
