@@ -42,7 +42,7 @@ const COMMANDS: Record<string, Handler> = {
     if (component === undefined || count === undefined || !Number.isInteger(n)) return 'usage: scale <component> <n>'
     try {
       const record = ctx.services.components.find(as, component)
-      const info = await scaleComponent(api, ctx.services.components, record.id, n, as)
+      const info = await scaleComponent(api, ctx.services.components, record.id, n, { ...(as !== undefined && { as }) })
       return info === undefined ? `${record.name} stopped (0 instances)` : `${info.name} runs ${n} instance${n === 1 ? '' : 's'}`
     } catch (err) {
       return `cannot scale ${component}: ${toColonyError(err).message}`

@@ -89,7 +89,7 @@ export function componentRoutes (router: Router, o: ComponentRouteOptions): void
     const body = await readOptionalObject(ctx, o.bodyLimit)
     const instances = body.instances ?? body.count
     const who = identity(ctx)
-    const info = await scaleComponent(o.system, components, ctx.params.id as string, instances as number, who, checkSettings(body))
+    const info = await scaleComponent(o.system, components, ctx.params.id as string, instances as number, { as: who, settings: checkSettings(body) })
     // Scaled without its links, the actor runs and waits for them: say which are missing.
     const record = components.visible(who, ctx.params.id as string)
     const missing = info === undefined ? [] : o.links.plan(record, components.get(who, record.id).metadata.imports).missing

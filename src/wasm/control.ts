@@ -43,22 +43,31 @@ export function checkSettings (raw: Record<string, unknown>): InstanceSettings {
   return out
 }
 
+/** How a scale is asked for: by whom, with which instance settings, from where (NATS), and whether to keep it. */
+export interface ScaleOptions {
+  /** The caller, who must be allowed to see the component; undefined: the runtime itself. */
+  as?: Identity
+  settings?: InstanceSettings
+  origin?: ScaleOrigin
+  /** Save it so that `restoreScales` brings it back after a restart (default true; false for scale-from-zero). */
+  remember?: boolean
+}
+
 /**
  * Scales a component on this host. Its actor (id = component id) is created on the first scale above zero, asked
- * to resize afterwards, and removed at zero. The caller must be allowed to see the component (checked here).
- * The registry emits `scaled` or `scaleFailed` with `origin`, so every door's scales reach the lattice events.
- * With `remember` (every API's scale; not an invocation's implicit scale-from-zero) the scale is saved before it is
- * acknowledged, and `restoreScales` brings it back after a restart.
+ * to resize afterwards, and removed at zero. The registry emits `scaled` or `scaleFailed` with the origin, so every
+ * door's scales reach the lattice events. A remembered scale is saved before it is acknowledged.
  */
-export async function scaleComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, instances: number, as?: Identity,
-  settings: InstanceSettings = {}, origin: ScaleOrigin = {}, remember = true): Promise<ActorInfo | undefined> {
+export async function scaleComponent (system: SystemApi, registry: ComponentRegistry, componentId: string, instances: number,
+  options: ScaleOptions = {}): Promise<ActorInfo | undefined> {
+  const { as, settings = {}, origin = {}, remember = true } = options
   if (!Number.isInteger(instances) || instances < 0 || instances > 1024) {
     throw new ColonyError('invalid_body', 'instances must be an integer from 0 to 1024', { details: { field: 'instances' } })
   }
   const record = registry.visible(as, componentId)
   // A running actor keeps its env, args and filesystem on a resize: remember those, with the new version pin if any.
-  const running = system.get(record.id)
-  const kept = running !== undefined && running.state !== 'stopped' && running.state !== 'failed'
+  const state = system.stateOf(record.id)
+  const kept = state !== undefined && state !== 'stopped' && state !== 'failed'
   const previous = registry.scales.get(record.id)
   try {
     const info = await resize(system, registry, record.id, record.name, record.teamId, instances, settings)
@@ -113,12 +122,12 @@ export async function invokeComponent (system: SystemApi, registry: ComponentReg
   options: { as?: Identity, timeoutMs: number }): Promise<InvokeOutcome> {
   registry.visible(options.as, componentId)
   const started = system.stateOf(componentId) === undefined
-  if (started) await scaleComponent(system, registry, componentId, 1, options.as, {}, {}, false)
+  if (started) await scaleComponent(system, registry, componentId, 1, { ...(options.as !== undefined && { as: options.as }), remember: false })
   try {
     return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
       { ...(options.as !== undefined && { as: options.as }), timeoutMs: options.timeoutMs + ASK_MARGIN_MS }) as InvokeOutcome
   } catch (err) {
-    if (started && err instanceof ColonyError && err.code === 'link_missing') await scaleComponent(system, registry, componentId, 0, options.as, {}, {}, false).catch(() => undefined)
+    if (started && err instanceof ColonyError && err.code === 'link_missing') await scaleComponent(system, registry, componentId, 0, { ...(options.as !== undefined && { as: options.as }), remember: false }).catch(() => undefined)
     throw err
   }
 }
@@ -133,7 +142,7 @@ export async function restoreScales (system: SystemApi, registry: ComponentRegis
   for (const saved of registry.scales.all()) {
     try {
       if (saved.origin.latticeId !== undefined) links.alias(saved.origin.latticeId, saved.componentId)
-      await scaleComponent(system, registry, saved.componentId, saved.instances, undefined, saved.settings, saved.origin)
+      await scaleComponent(system, registry, saved.componentId, saved.instances, { settings: saved.settings, origin: saved.origin })
       restored++
     } catch (err) {
       registry.scales.remember(saved)

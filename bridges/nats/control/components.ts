@@ -40,8 +40,8 @@ export function componentHandlers (l: Lattice): Record<string, Handler> {
     }
     links.alias(latticeId, target.componentId)
     // Failures here are reported by the registry's scaleFailed event.
-    await scaleComponent(l.ctx.system, components, target.componentId, instances, l.who(),
-      { version: target.version ?? null }, origin).catch(() => undefined)
+    await scaleComponent(l.ctx.system, components, target.componentId, instances,
+      { as: l.who(), settings: { version: target.version ?? null }, origin }).catch(() => undefined)
   }
 
   return {
@@ -66,7 +66,7 @@ export function componentHandlers (l: Lattice): Record<string, Handler> {
         // A different registry component now serves the id: the old one stops.
         const now = l.host.findComponent(latticeId)
         if (now !== undefined && now !== current) {
-          await scaleComponent(l.ctx.system, l.ctx.services.components, current, 0, l.who()).catch(() => undefined)
+          await scaleComponent(l.ctx.system, l.ctx.services.components, current, 0, { as: l.who() }).catch(() => undefined)
         }
       })
       return ok(`component ${latticeId} updating from ${described.image_ref} to ${ref}`)
