@@ -132,23 +132,31 @@ export async function invokeComponent (system: SystemApi, registry: ComponentReg
   }
 }
 
+/** Components started at once while restoring (each is a worker thread starting and instantiating). */
+const RESTORE_CONCURRENCY = 4
+
 /**
  * Brings back every remembered scale (start-up, before the listeners open): each component's actor with its
  * instances, env, args, filesystem, version pin, and its lattice id as a link alias. A component that cannot start
  * is logged and keeps its saved scale, so the next start tries again.
  */
 export async function restoreScales (system: SystemApi, registry: ComponentRegistry, links: Pick<LinkService, 'alias'>, log: Logger): Promise<number> {
+  const queue = registry.scales.all()
   let restored = 0
-  for (const saved of registry.scales.all()) {
-    try {
-      if (saved.origin.latticeId !== undefined) links.alias(saved.origin.latticeId, saved.componentId)
-      await scaleComponent(system, registry, saved.componentId, saved.instances, { settings: saved.settings, origin: saved.origin })
-      restored++
-    } catch (err) {
-      registry.scales.remember(saved)
-      log.warn({ err, componentId: saved.componentId, instances: saved.instances }, 'a component\'s saved scale could not be restored')
+  const lane = async (): Promise<void> => {
+    for (let saved = queue.shift(); saved !== undefined; saved = queue.shift()) {
+      try {
+        if (saved.origin.latticeId !== undefined) links.alias(saved.origin.latticeId, saved.componentId)
+        await scaleComponent(system, registry, saved.componentId, saved.instances, { settings: saved.settings, origin: saved.origin })
+        restored++
+      } catch (err) {
+        registry.scales.remember(saved)
+        log.warn({ err, componentId: saved.componentId, instances: saved.instances }, 'a component\'s saved scale could not be restored')
+      }
     }
   }
-  if (restored > 0) log.info({ restored }, 'component scales restored')
+  const started = Date.now()
+  await Promise.all(Array.from({ length: Math.min(RESTORE_CONCURRENCY, queue.length) }, lane))
+  if (restored > 0) log.info({ restored, ms: Date.now() - started }, 'component scales restored')
   return restored
 }

@@ -43,6 +43,8 @@ export class LinkService extends EventEmitter<LinkEvents> {
 
   constructor (private readonly store: Store, private readonly clock: Clock) {
     super()
+    // Every component and provider actor listens for `changed` (and stops listening when it stops): no fixed bound.
+    this.setMaxListeners(0)
   }
 
   /** Validates and stores a link (replacing the one with the same key). */

@@ -130,4 +130,29 @@ describe('components: scales survive a restart', function () {
     assert.equal(warning?.componentId, broken)
     assert.deepEqual(c.rt.services.components.scales.get(broken)?.instances, 1, 'kept: the next start tries again')
   })
+
+  it('a dozen components come back together, each running, without listener warnings', async () => {
+    let c = await start()
+    const adder = await fixture('adder')
+    const ids: string[] = []
+    for (let i = 0; i < 12; i++) {
+      const id = await create(c.rt.urls.http, `adder-${i}`, adder)
+      assert.equal((await scale(c.rt.urls.http, id, 1)).status, 200)
+      ids.push(id)
+    }
+    await c.close()
+    const warnings: string[] = []
+    const onWarning = (w: Error): void => { warnings.push(`${w.name}: ${w.message}`) }
+    process.on('warning', onWarning)
+    try {
+      c = await start()
+      for (const id of ids) assert.equal(c.rt.system.get(id)?.state, 'running', id)
+      assert.equal(await invokeOk(c.rt.urls.http, ids[11] as string, 'add', [20, 22]), 42)
+      assert.ok(c.logs.some((l) => l.msg === 'component scales restored' && l.restored === 12))
+      await new Promise((resolve) => setImmediate(resolve))
+      assert.deepEqual(warnings.filter((w) => w.startsWith('MaxListenersExceededWarning')), [])
+    } finally {
+      process.off('warning', onWarning)
+    }
+  })
 })
