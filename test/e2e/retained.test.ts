@@ -99,6 +99,26 @@ describe('retained messages survive a restart', function () {
     assert.equal(Number(/^colony_mqtt_retained_commits_total (\d+)$/m.exec(metrics)?.[1]), journal.commits)
   })
 
+  it('a retained publish that cannot be stored is not acknowledged: the client is disconnected, nothing is delivered', async () => {
+    const c = await start()
+    // A store that refuses this one topic, as a full disk would refuse everything.
+    c.rt.identity.store.db.exec(`CREATE TRIGGER refuse_topic BEFORE INSERT ON retained_messages WHEN NEW.topic = 'home/unstorable'
+      BEGIN SELECT RAISE(ABORT, 'disk full'); END`)
+    const watcher = await client(c)
+    await watcher.subscribe('home/#')
+    const pub = await client(c)
+    const closed = new Promise<void>((resolve) => pub.client.once('close', () => resolve()))
+    pub.client.publish('home/unstorable', 'x', { qos: 1, retain: true })
+    await closed
+    assert.equal(c.rt.identity.store.retained.all().length, 0)
+    assert.ok(c.logs.some((l) => l.msg === 'could not store retained messages; their publishers are disconnected'))
+    const other = await client(c)
+    await other.client.publishAsync('home/fine', 'y', { qos: 1, retain: true })
+    await watcher.next((m) => m.topic === 'home/fine')
+    assert.deepEqual(watcher.received.map((m) => m.topic), ['home/fine'], 'the refused message reached no one')
+    assert.deepEqual(c.rt.identity.store.retained.all().map((m) => m.topic), ['home/fine'])
+  })
+
   it('with mqtt.persistRetained false they live in memory only', async () => {
     let c = await start({ mqtt: { persistRetained: false } })
     const pub = await client(c)
