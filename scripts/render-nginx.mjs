@@ -11,6 +11,7 @@
 //                   wasm.callTimeoutMs (the default is that plus 30 s)
 //   --tls-cert      PEM certificate (chain) file: serve HTTPS (and wss://) on --listen; needs --tls-key
 //   --tls-key       its PEM private key file
+//   --redirect-http with TLS: also listen here (e.g. 0.0.0.0:80) and send plain HTTP requests to the HTTPS address
 //   --out           write there instead of stdout
 // The defaults follow config/default.json; nginx/nginx.conf is the rendering with them (a test checks it is current).
 import { readFileSync, writeFileSync } from 'node:fs'
@@ -31,6 +32,7 @@ export const DEFAULT_OUTPUT = fileURLToPath(new URL('../nginx/nginx.conf', impor
  * @property {string | number} [readTimeout]
  * @property {string} [tlsCert]
  * @property {string} [tlsKey]
+ * @property {string} [redirectHttp]
  */
 
 /** @returns {Required<NginxOptions>} (no TLS: empty certificate and key) */
@@ -47,6 +49,7 @@ export function defaults () {
     readTimeout: `${Math.ceil(config.wasm.callTimeoutMs / 1000) + 30}s`,
     tlsCert: '',
     tlsKey: '',
+    redirectHttp: '',
   }
 }
 
@@ -100,9 +103,20 @@ export function renderNginx (options = {}) {
   for (const [what, file] of [['certificate', o.tlsCert], ['key', o.tlsKey]]) {
     if (tls && !/^\/[A-Za-z0-9._/-]*$/.test(file)) throw new Error(`the TLS ${what} must be an absolute path of A-Z a-z 0-9 . _ - / (got ${JSON.stringify(file)})`)
   }
+  if (o.redirectHttp !== '' && !tls) throw new Error('--redirect-http sends requests to HTTPS: it needs --tls-cert and --tls-key')
+  const listen = address(o.listen, 'listen')
+  const httpsPort = /(\d+)$/.exec(listen)?.[1] ?? '443'
   /** @type {Record<string, string>} */
   const values = {
     listen_tls: tls ? ' ssl' : '',
+    redirect_server: o.redirectHttp === '' ? '' : [
+      '# Plain HTTP: every request is sent to the HTTPS address, method and body kept (308).',
+      'server {',
+      `    listen ${address(o.redirectHttp, 'redirect-http')};`,
+      '    server_name _;',
+      `    return 308 https://$host${httpsPort === '443' ? '' : `:${httpsPort}`}$request_uri;`,
+      '}',
+    ].join('\n    '),
     tls: tls ? [
       '# HTTPS: clients reach /ws and /mqtt as wss://; Colony learns the scheme from X-Forwarded-Proto.',
       `ssl_certificate ${o.tlsCert};`,
@@ -114,7 +128,7 @@ export function renderNginx (options = {}) {
       'ssl_session_tickets off;',
     ].join('\n        ') : '',
     hsts: tls ? 'add_header Strict-Transport-Security "max-age=63072000" always;' : '',
-    listen: address(o.listen, 'listen'),
+    listen,
     upstream: address(o.upstream, 'upstream'),
     body_limit: String(toBytes(o.bodyLimit, 'body limit')),
     upload_limit: String(toBytes(o.uploadLimit, 'upload limit')),
@@ -147,6 +161,7 @@ function main (argv) {
       'read-timeout': { type: 'string' },
       'tls-cert': { type: 'string' },
       'tls-key': { type: 'string' },
+      'redirect-http': { type: 'string' },
       out: { type: 'string' },
     },
   })
@@ -159,6 +174,7 @@ function main (argv) {
     readTimeout: values['read-timeout'],
     tlsCert: values['tls-cert'],
     tlsKey: values['tls-key'],
+    redirectHttp: values['redirect-http'],
   })
   if (values.out === undefined) process.stdout.write(text)
   else writeFileSync(values.out, text)

@@ -264,13 +264,16 @@ describe('behind nginx with TLS', function () {
       }).on('error', reject).end()
     })
 
+  let plainPort: number
+
   before(async function () {
     dir = await mkdtemp(join(tmpdir(), 'colony-tls-'))
     const certificate = await selfSignedCertificate(dir)
     ca = certificate.pem
     colony = await startColony({ config: { http: { trustProxy: true }, oauth: { githubClientId: 'tls-test-client', githubClientSecret: 'tls-test-secret' } } })
     key = colony.rt.identity.bootstrap?.apiKey as string
-    nginx = await startNginx({ upstream: new URL(colony.rt.urls.http).host, tlsCert: certificate.cert, tlsKey: certificate.key })
+    plainPort = await freePort()
+    nginx = await startNginx({ upstream: new URL(colony.rt.urls.http).host, tlsCert: certificate.cert, tlsKey: certificate.key, redirectHttp: `127.0.0.1:${plainPort}` })
   })
   after(async function () {
     await nginx?.stop()
@@ -289,6 +292,14 @@ describe('behind nginx with TLS', function () {
     const redirectUri = new URL(String(login.headers.location)).searchParams.get('redirect_uri')
     assert.equal(redirectUri, `https://127.0.0.1:${nginx.port}/v1/auth/oauth/github/callback`)
     assert.match(String(login.headers['set-cookie']), /;\s*secure/i, 'the state cookie is Secure behind HTTPS')
+  })
+
+  it('plain HTTP on --redirect-http is sent to the HTTPS address with 308 (method and body kept)', async function () {
+    for (const [method, path] of [['GET', '/api/actors?x=1'], ['POST', '/api/chat']] as const) {
+      const res = await send(plainPort, method, path)
+      assert.equal(res.status, 308, `${method} ${path}`)
+      assert.equal(res.headers.location, `https://127.0.0.1:${nginx.port}${path}`)
+    }
   })
 
   it('wss:// for the /ws stream and for MQTT over WebSocket', async function () {

@@ -19,6 +19,7 @@ export interface RenderOptions {
   readTimeout?: string | number
   tlsCert?: string
   tlsKey?: string
+  redirectHttp?: string
 }
 type Render = (options: RenderOptions) => string
 

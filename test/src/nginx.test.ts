@@ -58,6 +58,7 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
       readTimeout: `${Number(config.wasm?.callTimeoutMs) / 1000 + 30}s`,
       tlsCert: '',
       tlsKey: '',
+      redirectHttp: '',
     })
     const text = r.renderNginx()
     assert.match(text, /^\s*client_max_body_size 1048576;$/m)
@@ -100,6 +101,8 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
       [{ tlsKey: '/etc/colony/key.pem' }, /TLS needs both a certificate/],
       [{ tlsCert: 'cert.pem', tlsKey: '/k.pem' }, /TLS certificate must be an absolute path/],
       [{ tlsCert: '/c.pem', tlsKey: '/k.pem; include /etc/passwd' }, /TLS key must be an absolute path/],
+      [{ redirectHttp: '80' }, /--redirect-http sends requests to HTTPS: it needs --tls-cert/],
+      [{ tlsCert: '/c.pem', tlsKey: '/k.pem', redirectHttp: '80; return 200' }, /redirect-http must be port/],
     ]
     for (const [options, message] of bad) assert.throws(() => r.renderNginx(options), message, JSON.stringify(options))
     const { code, stderr } = await run(process.execPath, [SCRIPT, '--body-limit', 'lots'])
@@ -134,6 +137,13 @@ describe('nginx front: render-nginx.mjs and nginx/nginx.conf', function () {
     assert.doesNotMatch(stderr, /\[(warn|emerg|alert)\]/)
     const cli = await run(process.execPath, [SCRIPT, '--prefix', tmp, '--tls-cert', cert, '--tls-key', key])
     assert.equal(cli.stdout, text)
+    assert.doesNotMatch(text, /return 308/, 'no plain-HTTP listener unless asked for')
+    const redirecting = r.renderNginx({ listen: '0.0.0.0:443', prefix: tmp, tlsCert: cert, tlsKey: key, redirectHttp: '0.0.0.0:80' })
+    assert.match(redirecting, /server \{\s+listen 0\.0\.0\.0:80;\s+server_name _;\s+return 308 https:\/\/\$host\$request_uri;\s+\}/)
+    assert.match(r.renderNginx({ prefix: tmp, tlsCert: cert, tlsKey: key, redirectHttp: '8080' }), /return 308 https:\/\/\$host:8088\$request_uri;/)
+    await writeFile(conf, redirecting.replace('listen 0.0.0.0:443 ssl;', 'listen 127.0.0.1:8443 ssl;').replace('listen 0.0.0.0:80;', 'listen 127.0.0.1:8081;'))
+    const checked = await run('nginx', ['-t', '-e', 'stderr', '-p', tmp, '-c', conf])
+    assert.equal(checked.code, 0, checked.stderr)
   })
 
   it('/ws and /mqtt are upgraded, unbuffered and may idle for an hour; /metrics is loopback only', function () {
