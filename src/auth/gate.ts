@@ -36,7 +36,9 @@ export class Gate {
   }
 
   identifyHeaders (headers: IncomingHttpHeaders, query?: URLSearchParams): Identity {
-    return this.identify(credentialFrom(headers, query), notLocalReason(headers))
+    const credential = credentialFrom(headers, query)
+    // Where a request came from matters only when it carries no credential.
+    return this.identify(credential, credential === undefined || credential === '' ? notLocalReason(headers) : undefined)
   }
 }
 
