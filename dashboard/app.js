@@ -11,6 +11,7 @@ import { Stream } from './stream.js'
 const KEY = 'colony.credential'
 const NOTICE = 'colony.notice'
 const MAX_ALERTS = 100
+const MAX_OUTBOX = 20
 const $ = (id) => document.getElementById(id)
 
 let session
@@ -70,9 +71,20 @@ function start (api, credential, actors) {
   table.load(actors)
 
   const mqtt = new MqttLite(wsUrl('/mqtt'), { clientId: me, username: me, password: credential })
-  const connectMqtt = () => mqtt.connect().catch((err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
-  mqtt.onclose = () => { if (session?.mqtt === mqtt && !session.closed) setTimeout(connectMqtt, 2000) }
+  // Lines typed while the MQTT connection is being re-established wait here (a few), and go out once it is back.
+  const outbox = []
+  const connectMqtt = () => mqtt.connect().then(() => {
+    while (outbox.length > 0 && mqtt.publish('io/chat', outbox[0])) outbox.shift()
+  }, (err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
+  mqtt.onclose = () => { if (session?.mqtt === mqtt && !session.closed) setTimeout(connectMqtt, 1000) }
   connectMqtt()
+  const sendChat = (message) => {
+    const body = JSON.stringify(message)
+    if (mqtt.publish('io/chat', body)) return true
+    if (outbox.length >= MAX_OUTBOX) return false
+    outbox.push(body)
+    return true
+  }
 
   const chat = new Chat({
     form: $('chat-form'),
@@ -80,7 +92,7 @@ function start (api, credential, actors) {
     list: $('mentions'),
     conversation: $('conversation'),
     names: () => table.names(),
-    send: (message) => mqtt.publish('io/chat', JSON.stringify(message)),
+    send: sendChat,
     me,
   })
 

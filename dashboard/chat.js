@@ -45,7 +45,7 @@ export class Chat {
     if (content === '') return
     const id = `dash-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 6)}`
     if (!this.send({ id, from: this.me, content, timestampMs: Date.now() })) {
-      this.line(Date.now(), 'not connected to MQTT: the line was not sent', 'error')
+      this.line(Date.now(), 'the chat is reconnecting and already holds 20 unsent lines: this one was not sent', 'error')
       return
     }
     this.line(Date.now(), `${this.me}: ${content}`, 'mine')

@@ -5,7 +5,10 @@ import { startColony, SYSTEM_ACTORS, BRIDGE_ACTORS, type TestColony } from '../h
 import { ARTIFACTS, launchBrowser } from '../helpers/browser.js'
 import { connect } from '../helpers/mqtt.js'
 import { as, signup } from '../helpers/identity.js'
-import { startNginx, type Nginx } from '../helpers/nginx.js'
+import { freePort, startNginx, type Nginx } from '../helpers/nginx.js'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 
 /** The text of an actor's cell (`name`, `type`, `state`, `prot`, `age`) in the dashboard's table. */
 const COLUMNS = { name: 1, type: 2, state: 3, prot: 4, age: 5 } as const
@@ -320,3 +323,56 @@ describe('dashboard behind nginx, in the browser', function () {
     await page.close()
   })
 })
+
+describe('dashboard across a Colony restart', function () {
+  this.timeout(60_000)
+  let browser: Browser
+  let colony: TestColony | undefined
+  let dir: string
+  let port: number
+
+  const start = async (): Promise<TestColony> => {
+    colony = await startColony({ config: { http: { port }, data: { dir }, actors: { heartbeatIntervalMs: 300 } } })
+    return colony
+  }
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'colony-dashboard-restart-'))
+    port = await freePort()
+    browser = await launchBrowser()
+  })
+  after(async () => {
+    await browser?.close()
+    await colony?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('goes offline when Colony stops, and comes back live with the list read again once it is up', async () => {
+    let c = await start()
+    const page = await browser.newPage()
+    await page.goto(`http://127.0.0.1:${port}/`)
+    await page.waitForSelector('#connection.on')
+    const before = await c.rt.system.spawn('echo', { name: 'before-restart' })
+    await page.waitForSelector(`#actors tr[data-id="${before.id}"]`)
+    await c.close()
+    await page.waitForSelector('#connection.off')
+    // Typed while Colony is down: kept, and sent once the chat's connection is back.
+    await page.fill('#chat-input', '@main-actor help')
+    await page.click('#chat-form button[type=submit]')
+    await page.waitForSelector('#conversation li.mine:text("@main-actor help")')
+    c = await start()
+    const after = await c.rt.system.spawn('echo', { name: 'after-restart' })
+    // The stream reconnects with backoff (1 s, 2 s, ...) and the page reads the list again.
+    await page.waitForSelector('#connection.on', { timeout: 20_000 })
+    await page.waitForSelector(`#actors tr[data-id="${after.id}"] .state.running`)
+    await page.waitForSelector(`#actors tr[data-id="${before.id}"]`, { state: 'detached' })
+    await page.locator('#actors tr[data-id="main-actor"] td.age', { hasText: /^[01]s ago$/ }).waitFor()
+    await page.locator('#conversation li:not(.mine)', { hasText: 'main-actor:' }).waitFor({ timeout: 10_000 })
+    // And the chat's MQTT connection is back for new lines.
+    await page.fill('#chat-input', '@after-restart still here')
+    await page.click('#chat-form button[type=submit]')
+    await page.locator('#conversation li:not(.mine)', { hasText: 'still here' }).waitFor({ timeout: 10_000 })
+    await page.close()
+  })
+})
+
