@@ -70,22 +70,7 @@ function start (api, credential, actors) {
   })
   table.load(actors)
 
-  const mqtt = new MqttLite(wsUrl('/mqtt'), { clientId: me, username: me, password: credential })
-  // Lines typed while the MQTT connection is being re-established wait here (a few), and go out once it is back.
-  const outbox = []
-  const connectMqtt = () => mqtt.connect().then(() => {
-    while (outbox.length > 0 && mqtt.publish('io/chat', outbox[0])) outbox.shift()
-  }, (err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
-  mqtt.onclose = () => { if (session?.mqtt === mqtt && !session.closed) setTimeout(connectMqtt, 1000) }
-  connectMqtt()
-  const sendChat = (message) => {
-    const body = JSON.stringify(message)
-    if (mqtt.publish('io/chat', body)) return true
-    if (outbox.length >= MAX_OUTBOX) return false
-    outbox.push(body)
-    return true
-  }
-
+  const { mqtt, send: sendChat } = chatLink(me, credential)
   const chat = new Chat({
     form: $('chat-form'),
     input: $('chat-input'),
@@ -131,6 +116,28 @@ function start (api, credential, actors) {
     chart.tick()
   }, 1000)
   return { stream, mqtt, timer, closed: false }
+}
+
+/**
+ * The chat's MQTT connection (io/chat goes out here): reconnects a second after it drops while the session lives;
+ * lines sent while it is down wait (a few) and go out once it is back.
+ */
+function chatLink (me, credential) {
+  const mqtt = new MqttLite(wsUrl('/mqtt'), { clientId: me, username: me, password: credential })
+  const outbox = []
+  const connect = () => mqtt.connect().then(() => {
+    while (outbox.length > 0 && mqtt.publish('io/chat', outbox[0])) outbox.shift()
+  }, (err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
+  mqtt.onclose = () => { if (session?.mqtt === mqtt && !session.closed) setTimeout(connect, 1000) }
+  connect()
+  const send = (message) => {
+    const body = JSON.stringify(message)
+    if (mqtt.publish('io/chat', body)) return true
+    if (outbox.length >= MAX_OUTBOX) return false
+    outbox.push(body)
+    return true
+  }
+  return { mqtt, send }
 }
 
 function alertLine (a) {
