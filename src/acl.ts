@@ -8,6 +8,11 @@ export interface Acl {
   subscribe(who: Identity, filter: string): boolean
   /** `payload` is read only for `system/spawn` (whose actor the announcement is about). */
   forward(who: Identity, topic: string, payload?: Buffer | string): boolean
+  /**
+   * The payload this recipient gets instead, when it must see less of a message it may receive (`system/health`:
+   * only the stale actors it can see); undefined when the message goes as it is.
+   */
+  view(who: Identity, topic: string, payload: Buffer | string): Buffer | undefined
 }
 
 /**
@@ -18,7 +23,7 @@ export interface Acl {
  * - subscribes below `agents/`, `system/` and the discovery prefix;
  * - receives an actor's topics (and its `system/spawn` announcement) only when the actor is a system actor or
  *   belongs to one of their teams; never `system/violations` (other clients' addresses) nor `system/lattice/#`
- *   (the lattice spans every team's components and links).
+ *   (the lattice spans every team's components and links); `system/health` lists only the stale actors they can see.
  */
 const LATTICE_PREFIX = 'system/lattice/'
 
@@ -50,6 +55,21 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
     subscribe (who, filter) {
       if (who.isAdmin) return true
       return filter.startsWith('agents/') || filter.startsWith('system/') || filter.startsWith(ha)
+    },
+    view (who, topic, payload) {
+      if (who.isAdmin || topic !== topics.systemHealth) return undefined
+      let health: { staleAgents?: unknown }
+      try {
+        health = JSON.parse(payload.toString()) as { staleAgents?: unknown }
+      } catch {
+        return undefined
+      }
+      if (!Array.isArray(health.staleAgents) || health.staleAgents.length === 0) return undefined
+      const visible = health.staleAgents.filter((id) => {
+        const team = typeof id === 'string' ? actors.teamOf(id) : undefined
+        return team !== undefined && canAccess(who, team)
+      })
+      return Buffer.from(JSON.stringify({ ...health, staleAgents: visible }))
     },
     forward (who, topic, payload) {
       if (who.isAdmin) return true

@@ -12,6 +12,8 @@ export interface StreamClientOptions {
   maxQueued: number
   overflow: 'drop' | 'close'
   matches: (topic: string, payload: Buffer) => boolean
+  /** The payload this client gets instead, when it may see only part of a message (see Acl.view). */
+  view?: (topic: string, payload: Buffer) => Buffer | undefined
 }
 
 /**
@@ -41,8 +43,9 @@ export class StreamClient {
   }
 
   /** Queues a frame if the client's filters match; returns true if the client now has something to flush. */
-  offer (topic: string, payload: Buffer, frame: () => string): boolean {
+  offer (topic: string, payload: Buffer, frame: (viewed?: Buffer) => string): boolean {
     if (this.closed || !this.options.matches(topic, payload)) return false
+    const viewed = this.options.view?.(topic, payload)
     if (this.pending >= this.options.maxQueued) {
       if (this.options.overflow === 'close') {
         this.close(1013, `slow consumer: ${this.options.maxQueued} messages queued`)
@@ -52,7 +55,7 @@ export class StreamClient {
       this.dropped++
       this.unreported++
     }
-    this.queue.push(frame())
+    this.queue.push(frame(viewed))
     return true
   }
 

@@ -45,7 +45,8 @@ export const wsBridge: BridgeDef = {
       if (unsubscribe !== undefined) return
       unsubscribe = ctx.bus.subscribe('#', (m) => {
         let frame: string | undefined
-        const make = (): string => (frame ??= frameFor(ctx.bus, m))
+        // One frame for everyone who gets the message as it is; a client shown less of it gets its own.
+        const make = (viewed?: Buffer): string => viewed === undefined ? (frame ??= frameFor(ctx.bus, m)) : frameFor(ctx.bus, { ...m, payload: viewed })
         for (const client of clients) {
           const before = client.dropped
           if (client.offer(m.topic, m.payload, make)) {
@@ -85,7 +86,8 @@ export const wsBridge: BridgeDef = {
       // Same delivery rule as MQTT: an actor's topics reach only its team's members.
       const matches = who.isAdmin ? inFilters : (t: string, payload: Buffer): boolean => inFilters(t) && ctx.acl.forward(who, t, payload)
       wss.handleUpgrade(req, socket, head, (ws) => {
-        const client = new StreamClient(ws, socket, { maxQueued: maxQueuedMessages, overflow, matches })
+        const view = who.isAdmin ? undefined : (t: string, payload: Buffer): Buffer | undefined => ctx.acl.view(who, t, payload)
+        const client = new StreamClient(ws, socket, { maxQueued: maxQueuedMessages, overflow, matches, ...(view !== undefined && { view }) })
         client.keyId = who.keyId
         clients.add(client)
         if (who.expiresAtMs !== undefined) {

@@ -93,7 +93,9 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
   aedes.authorizeForward = (client, packet) => {
     const identity = policy.identityOf(client)
     if (identity === undefined || identity.isAdmin) return packet
-    return policy.acl.forward(identity, packet.topic, packet.payload) ? packet : null
+    if (!policy.acl.forward(identity, packet.topic, packet.payload)) return null
+    const view = policy.acl.view(identity, packet.topic, packet.payload)
+    return view === undefined ? packet : { ...packet, payload: view }
   }
 }
 

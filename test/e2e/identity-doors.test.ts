@@ -134,6 +134,23 @@ describe('identity on every door: MQTT, /ws and /mqtt', () => {
     assert.equal(aliceWs.frames.filter((f) => f.topic.startsWith('system/lattice/')).length, 0)
   })
 
+  it('system/health lists to each user only the stale actors they can see (MQTT and /ws); admins get it whole', async () => {
+    const alice = await mqttAs(a.key)
+    const bob = await mqttAs(b.key)
+    const admin = await mqttAs(colony.rt.identity.bootstrap?.apiKey)
+    for (const r of [alice, bob, admin]) await r.subscribe('system/health')
+    const aliceWs = await StreamRecorder.open(`${colony.rt.urls.ws}?topics=system/health&token=${a.key}`)
+    open.push(aliceWs)
+    const report = { agentCount: 14, staleAgents: [a.actorId, b.actorId, 'main-actor'], timestampMs: 1_700_000_000_000 }
+    colony.rt.broker.bus.publish('system/health', report)
+    const seen = (r: Recorder): Promise<unknown> => r.next((m) => m.topic === 'system/health' && m.json?.timestampMs === report.timestampMs).then((m) => m.json)
+    assert.deepEqual(await seen(admin), report)
+    assert.deepEqual(await seen(alice), { ...report, staleAgents: [a.actorId, 'main-actor'] })
+    assert.deepEqual(await seen(bob), { ...report, staleAgents: [b.actorId, 'main-actor'] })
+    await aliceWs.until(() => aliceWs.frames.some((f) => f.topic === 'system/health' && f.payload.timestampMs === report.timestampMs))
+    assert.deepEqual(aliceWs.frames.find((f) => f.payload?.timestampMs === report.timestampMs).payload, { ...report, staleAgents: [a.actorId, 'main-actor'] })
+  })
+
   it('MQTT ACL: commands and chat for one\'s own team\'s actors pass; another team\'s or a random topic close the connection', async () => {
     const alice = await mqttAs(a.key)
     await alice.subscribe(`agents/${a.actorId}/#`, 'agents/qa-agent/alert')
