@@ -119,16 +119,22 @@ function start (api, credential, actors) {
 }
 
 /**
- * The chat's MQTT connection (io/chat goes out here): reconnects a second after it drops while the session lives;
- * lines sent while it is down wait (a few) and go out once it is back.
+ * The chat's MQTT connection (io/chat goes out here): reconnects while the session lives, like the stream (after
+ * 1 s, doubling to 15 s); lines sent while it is down wait (a few) and go out once it is back.
  */
 function chatLink (me, credential) {
   const mqtt = new MqttLite(wsUrl('/mqtt'), { clientId: me, username: me, password: credential })
   const outbox = []
+  let retryMs = 1000
   const connect = () => mqtt.connect().then(() => {
+    retryMs = 1000
     while (outbox.length > 0 && mqtt.publish('io/chat', outbox[0])) outbox.shift()
   }, (err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
-  mqtt.onclose = () => { if (session?.mqtt === mqtt && !session.closed) setTimeout(connect, 1000) }
+  mqtt.onclose = () => {
+    if (session?.mqtt !== mqtt || session.closed) return
+    setTimeout(connect, retryMs)
+    retryMs = Math.min(retryMs * 2, 15000)
+  }
   connect()
   const send = (message) => {
     const body = JSON.stringify(message)
