@@ -42,6 +42,7 @@ export const natsBridge: BridgeDef = {
         if (!connectedOnce) {
           connectedOnce = true
           events.emit('host_started', { friendly_name: friendlyName, labels: { ...host.labels }, uptime_seconds: 0, version: host.version })
+          events.joined()
         }
         events.emit('host_heartbeat', { ...host.inventory() })
         lattice.later('catch up with the lattice', async () => {

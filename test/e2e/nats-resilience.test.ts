@@ -8,6 +8,7 @@ import { get } from '../helpers/http.js'
 import { connect as connectMqtt, type Recorder } from '../helpers/mqtt.js'
 import { killAllNats, startNatsServer, type NatsServer } from '../helpers/nats-server.js'
 import { startColony, type TestColony } from '../helpers/runtime.js'
+import { create, fixture, scale } from '../helpers/components.js'
 import { Wash, type CtlReply } from '../helpers/wash.js'
 
 const ADDER = `file://${fileURLToPath(new URL('../../../fixtures/components/', import.meta.url))}adder.wasm`
@@ -141,6 +142,9 @@ describe('NATS bridge: NATS down at start, then killed and restarted', function 
     assert.equal(down.json.severity, 'warning')
     assert.match(down.json.message, new RegExp(`NATS at ${gate.url} is unreachable`))
     await assertHealthy(colony)
+    // Scaled while the host has never joined: its component_scaled is held and follows host_started.
+    const offline = await create(colony.rt.urls.http, 'scaled-offline', await fixture('adder'))
+    assert.equal((await scale(colony.rt.urls.http, offline, 1)).status, 200)
 
     // The bridge tries again with backoff; while that attempt hangs, a real server takes the port and wash listens.
     const retry = await secondAttempt
@@ -152,6 +156,9 @@ describe('NATS bridge: NATS down at start, then killed and restarted', function 
     assert.equal(up.json.severity, 'info')
     const started = await wash.event('host_started')
     hostId = started.source
+    const held = await wash.event('component_scaled', (e) => e.source === hostId && e.data.component_id === offline, { from: started.index })
+    assert.ok(held.index > started.index, 'after host_started')
+    assert.equal((await scale(colony.rt.urls.http, offline, 0)).status, 200)
     assert.match(hostId, /^N[A-Z2-7]{55}$/)
     await wash.event('host_heartbeat', (e) => e.source === hostId)
     const ping = await wash.request('host.ping')

@@ -265,6 +265,9 @@ describe('NATS bridge: a restarted host runs what the lattice scaled on it', fun
     from = wash.mark
     c = await start()
     assert.equal((await wash.event('host_started', () => true, { from })).source, hostId, 'the same host')
+    // What it restored before it joined is announced right after host_started, as any scale or start.
+    const restored = await wash.event('component_scaled', (e) => e.source === hostId && e.data.component_id === 'counter-l', { from })
+    assert.deepEqual({ ref: restored.data.image_ref, n: restored.data.max_instances, a: restored.data.annotations }, { ref, n: 2, a: { app: 'demo' } })
     const inventory = await wash.request(`host.get.${hostId}`)
     const listed = inventory.response.components.find((x: { id: string }) => x.id === 'counter-l')
     assert.deepEqual({ ref: listed?.image_ref, n: listed?.max_instances, a: listed?.annotations }, { ref, n: 2, a: { app: 'demo' } })
