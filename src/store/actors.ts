@@ -35,7 +35,7 @@ export class SpawnedActors {
       setState: db.prepare('UPDATE spawned_actors SET state = ?, updated_at = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM spawned_actors WHERE id = ?'),
       removeTeam: db.prepare<[string], { id: string }>('DELETE FROM spawned_actors WHERE team_id = ? RETURNING id'),
-      all: db.prepare<[], Row>('SELECT * FROM spawned_actors ORDER BY created_at, rowid'),
+      all: db.prepare<[], Row>('SELECT * FROM spawned_actors ORDER BY rowid'),
     }
     // A row with the same name can only be one that could not be restored (its kind is gone): the registry let the
     // user take the name again, and the newer actor is the one that was acknowledged.
