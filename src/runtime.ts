@@ -15,6 +15,8 @@ import { HttpHost } from './http/host.js'
 import { ProxyTrust } from './http/proxy.js'
 import { ActorSystem } from './actor/system.js'
 import { routeClientMessages } from './actor/router.js'
+import { SpawnMemory } from './actor/spawn-memory.js'
+import { restoreSpawned } from './actor/restore.js'
 import type { ActorKind, SystemApi } from './actor/types.js'
 import { bridgeKind, type BridgeDef, type RuntimeStatus } from './bridge.js'
 import { registerKernelMetrics } from './kernel-metrics.js'
@@ -97,7 +99,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const http = new HttpHost(log.child({ component: 'http' }))
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
   const services = createServices(config, identity, clock, log)
-  const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services })
+  const spawned = new SpawnMemory(identity.store, clock)
+  const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services, memory: spawned })
   // An actor deleted by any door (REST, chat, MQTT command, a team's deletion) is not brought back at the next start.
   actors.events.on('removed', (id) => services.components.scales.forget(id))
   services.components.on('deleted', (id) => {
@@ -160,6 +163,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
       bridgeNames.push(def.name)
     }
+    // Users' run-time spawns come back as part of start-up (no `system/spawn`), before the components' actors.
+    await restoreSpawned(actors, spawned, (teamId) => identity.store.teams.get(teamId) !== undefined, log.child({ component: 'actors' }))
     actors.booted = true
     await restoreScales(actors.api, services.components, services.links, log.child({ component: 'wasm' }))
     const mqttAddress = await broker.listenTcp(config.mqtt.host, config.mqtt.port)
@@ -214,6 +219,8 @@ function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: Ac
     if (closed > 0) log.info({ keys: ids.length, closed }, 'revoked API keys: MQTT sessions closed')
   })
   identity.auth.events.on('teamDeleted', (teamId) => {
+    // Forgotten at once (the actors stop asynchronously): a crash now must not bring them back without their team.
+    actors.memory?.forgetTeam(teamId)
     actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
   })
 }

@@ -14,6 +14,7 @@ import { Supervisor } from './supervisor.js'
 import type { ActorBeatInfo, ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
 import { canAccess, type Identity } from '../auth/identity.js'
 import type { Services } from '../services.js'
+import type { SavedActor, SpawnMemory } from './spawn-memory.js'
 
 export interface ActorSystemOptions {
   bus: Bus
@@ -21,6 +22,8 @@ export interface ActorSystemOptions {
   log: Logger
   config: Readonly<ColonyConfig>
   services: Services
+  /** Where run-time spawns (`api.spawn`) are saved, so that they come back after a restart. */
+  memory?: SpawnMemory
 }
 
 const SEVERITY_LOG = { info: 'info', warning: 'warn', error: 'error', critical: 'error' } as const
@@ -35,6 +38,7 @@ export class ActorSystem implements CellHost {
   readonly log: Logger
   readonly config: Readonly<ColonyConfig>
   readonly services: Services
+  readonly memory: SpawnMemory | undefined
   readonly counters: KernelCounters = newCounters()
   /** `removed`: an actor was deleted for good (not stopped by shutdown). */
   readonly events = new EventEmitter<{ removed: [id: string] }>()
@@ -55,6 +59,7 @@ export class ActorSystem implements CellHost {
     this.log = options.log
     this.config = options.config
     this.services = options.services
+    this.memory = options.memory
     this.scheduler = new HeartbeatScheduler(this.clock, this.config.actors.heartbeatIntervalMs)
     const { strategy, maxRestarts, restartWindowMs } = this.config.supervisor
     this.createSupervisor({ id: 'system', strategy, maxRestarts, restartWindowMs })
@@ -99,7 +104,39 @@ export class ActorSystem implements CellHost {
     if (cell.protected) throw new ColonyError('actor_protected', `${cell.name} is protected and cannot be ${action}`)
   }
 
-  async spawn (kindName: string, options: SpawnOptions = {}): Promise<ActorInfo> {
+  /** Spawns and starts an actor; `remember`: a user's run-time spawn, saved before it starts (see SpawnMemory). */
+  async spawn (kindName: string, options: SpawnOptions = {}, remember = false): Promise<ActorInfo> {
+    const cell = this.register(kindName, options, remember)
+    cell.start()
+    this.scheduler.add(cell)
+    return await cell.waitFor('running', 'failed', 'stopped')
+  }
+
+  /**
+   * Brings back a saved run-time spawn (start-up): same id, name, team and options, under the `user` supervisor. A
+   * paused one comes back paused; a stopped one comes back listed as stopped and is not started (a clean stop is never
+   * resurrected). Throws, changing nothing, when its kind is gone or no longer spawnable, or its name or id is taken.
+   */
+  async restore (saved: SavedActor): Promise<ActorInfo> {
+    if (this.kindTable.get(saved.kind)?.spawnable !== true) {
+      throw new ColonyError('actor_kind_unknown', `actor kind "${saved.kind.slice(0, 40)}" is unknown or cannot be spawned at run time`)
+    }
+    const spec: SpawnOptions = { id: saved.id, name: saved.name, team: saved.team, options: saved.options, supervisor: 'user' }
+    if (saved.state === 'stopped') {
+      const cell = this.register(saved.kind, spec, false)
+      cell.state = 'stopped'
+      this.stateChanged(cell, 'initializing', 'stopped')
+      return cell.info()
+    }
+    const info = await this.spawn(saved.kind, spec)
+    const cell = this.cells.get(saved.id)
+    if (saved.state !== 'paused' || info.state !== 'running' || cell === undefined) return info
+    cell.pause()
+    return await cell.waitFor('paused', 'failed', 'stopped')
+  }
+
+  /** Checks and enters a new actor in the registry (not started yet) and announces it. */
+  private register (kindName: string, options: SpawnOptions, remember: boolean): ActorCell {
     if (this.closing) throw new ColonyError('shutting_down')
     const kind = this.kindTable.get(kindName)
     if (kind === undefined) {
@@ -119,6 +156,8 @@ export class ActorSystem implements CellHost {
     const supervisorId = options.supervisor ?? 'user'
     const supervisor = this.supervisors.get(supervisorId)
     if (supervisor === undefined) throw new ColonyError('supervisor_unknown', `no supervisor "${supervisorId.slice(0, 40)}"`)
+    // Durable before anything else happens: a failed write spawns nothing, and the caller is answered only after it.
+    if (remember) this.memory?.remember({ id, kind: kind.kind, name, team: options.team ?? null, options: options.options ?? {} })
     const cell = new ActorCell(this, { id, name, kind, options: options.options ?? {}, supervisor: supervisorId, team: options.team ?? null,
       ...(options.protected !== undefined && { protected: options.protected }) })
     this.cells.set(id, cell)
@@ -129,9 +168,7 @@ export class ActorSystem implements CellHost {
     // Retained, like the status, so a subscriber that arrives later still learns every live actor's type.
     this.bus.publish(topics.spawn(id), announcement, { retain: true })
     if (this.booted) this.bus.publish(topics.systemSpawn, announcement)
-    cell.start()
-    this.scheduler.add(cell)
-    return await cell.waitFor('running', 'failed', 'stopped')
+    return cell
   }
 
   stateChanged (cell: ActorCell, _previous: WireState, next: WireState): void {
@@ -150,6 +187,8 @@ export class ActorSystem implements CellHost {
   }
 
   private async removeCell (cell: ActorCell): Promise<ActorInfo> {
+    // Forgotten first: once a delete is asked for, a crash during the stop must not bring the actor back.
+    this.memory?.forget(cell.id)
     await cell.stop()
     if (this.cells.get(cell.id) !== cell) return cell.info()
     this.cells.delete(cell.id)
@@ -251,24 +290,27 @@ export class ActorSystem implements CellHost {
           return Promise.reject(new ColonyError('actor_kind_unknown', `actor kind "${kind}" cannot be spawned at run time`))
         }
         const { protected: _ignored, ...rest } = options ?? {}
-        return this.spawn(kind, { ...rest, supervisor: 'user' })
+        return this.spawn(kind, { ...rest, supervisor: 'user' }, true)
       },
       spawnInternal: (kind, options = {}) => this.spawn(kind, { ...options, supervisor: options.supervisor ?? 'user' }),
       pause: (ref, as) => {
         const cell = this.require(ref, as)
         this.guard(cell, 'paused')
         cell.pause()
+        this.memory?.setState(cell.id, 'paused')
         return cell.info()
       },
       resume: (ref, as) => {
         const cell = this.require(ref, as)
         this.guard(cell, 'resumed')
         cell.resume()
+        this.memory?.setState(cell.id, 'running')
         return cell.info()
       },
       stop: async (ref, as) => {
         const cell = this.require(ref, as)
         this.guard(cell, 'stopped')
+        this.memory?.setState(cell.id, 'stopped')
         return await cell.stop()
       },
       remove: (ref, as) => {

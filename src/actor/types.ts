@@ -189,10 +189,15 @@ export interface SystemApi {
   /** The actor's state, without building its stats (hot paths: every invocation asks). */
   stateOf(ref: string, as?: Identity): WireState | undefined
   kinds(): KindInfo[]
+  /**
+   * A user's run-time spawn of a spawnable kind (REST, chat): saved in SQLite before it starts, so it comes back after a
+   * restart with its id, name, team, options and last asked-for state, until it is deleted.
+   */
   spawn(kind: string, options?: SpawnOptions): Promise<ActorInfo>
   /**
    * Spawns any kind (not only user-spawnable ones) under the `user` supervisor unless told otherwise: for the
-   * runtime's own services (component and worker actors). The caller does its own authorization.
+   * runtime's own services (component and worker actors). The caller does its own authorization, and its own
+   * restoring after a restart (nothing is saved here).
    */
   spawnInternal(kind: string, options?: SpawnOptions): Promise<ActorInfo>
   pause(ref: string, as?: Identity): ActorInfo

@@ -6,6 +6,7 @@ import { Components } from './components.js'
 import { Links } from './links.js'
 import { KeyValues } from './kv.js'
 import { RetainedMessages } from './retained.js'
+import { SpawnedActors } from './actors.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -14,6 +15,7 @@ export type { ApiKey } from './api-keys.js'
 export type { ComponentRecord, Revision, ScaleRecord } from './components.js'
 export type { Link } from './links.js'
 export type { RetainedRow } from './retained.js'
+export type { SpawnedActorRecord, SpawnedState } from './actors.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -24,6 +26,7 @@ export class Store {
   readonly links: Links
   readonly kv: KeyValues
   readonly retained: RetainedMessages
+  readonly spawnedActors: SpawnedActors
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -33,6 +36,7 @@ export class Store {
     this.links = new Links(db)
     this.kv = new KeyValues(db)
     this.retained = new RetainedMessages(db)
+    this.spawnedActors = new SpawnedActors(db)
   }
 
   static open (options: StoreOptions): Store {

@@ -146,4 +146,23 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 5,
+    name: 'spawned actors',
+    sql: `
+      -- Actors users spawned at run time (REST, chat): restored at start-up with the same id, name, team and options.
+      -- state is what the user last asked for (running, paused or stopped); a deleted actor's row is removed.
+      CREATE TABLE spawned_actors (
+        id         TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        team_id    TEXT,
+        options    TEXT NOT NULL,
+        state      TEXT NOT NULL CHECK (state IN ('running', 'paused', 'stopped')),
+        created_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL
+      );
+      CREATE INDEX spawned_actors_team ON spawned_actors (team_id);
+    `,
+  },
 ]

@@ -352,7 +352,8 @@ describe('dashboard across a Colony restart', function () {
     const page = await browser.newPage()
     await page.goto(`http://127.0.0.1:${port}/`)
     await page.waitForSelector('#connection.on')
-    const before = await c.rt.system.spawn('echo', { name: 'before-restart' })
+    // The runtime's own spawn: not restored (a user's would be), so its row going shows that the list was read again.
+    const before = await c.rt.system.spawnInternal('echo', { name: 'before-restart' })
     await page.waitForSelector(`#actors tr[data-id="${before.id}"]`)
     await c.close()
     await page.waitForSelector('#connection.off')

@@ -58,7 +58,8 @@ describe('retained messages survive a restart', function () {
     await pub.client.publishAsync('home/clear-me', 'soon gone', qos1)
     await pub.client.publishAsync('home/clear-me', '', qos1)
     await pub.client.publishAsync('home/not-retained', 'live only', { qos: 1 })
-    const echo = await c.rt.system.spawn('echo', { name: 'retained-echo' })
+    // The runtime's own spawn (not a user's, which would be restored with fresh retained topics).
+    const echo = await c.rt.system.spawnInternal('echo', { name: 'retained-echo' })
     assert.deepEqual(c.rt.identity.store.retained.all().map((m) => [m.topic, m.payload.toString()]),
       [['home/kitchen/temp', '22.0'], ['homeassistant/sensor/esp-kitchen/temp/config', JSON.stringify(sensor)]], 'stored by the time of the PUBACK')
 
