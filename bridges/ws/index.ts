@@ -1,8 +1,9 @@
 import { WebSocketServer } from 'ws'
 import type { Duplex } from 'node:stream'
-import { ColonyError, compileFilter, errorBody, isValidFilter, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
+import { ColonyError, compileFilter, errorBody, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
 import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
 import { frameFor } from './frame.js'
+import { topicFilters } from './filters.js'
 
 const PING_INTERVAL_MS = 30_000
 
@@ -74,11 +75,13 @@ export const wsBridge: BridgeDef = {
       let filters: string[]
       try {
         who = ctx.gate.identifyHeaders(req.headers, params)
-        filters = parseFilters(params.get('topics'))
+        filters = topicFilters(req.url ?? '/')
         const refused = filters.find((f) => !ctx.acl.subscribe(who, f))
         if (refused !== undefined) throw new ColonyError('forbidden', `${who.email} may not subscribe to ${refused.slice(0, 80)}`)
       } catch (err) {
-        refuse(socket, toColonyError(err))
+        const e = toColonyError(err)
+        ctx.log.info({ code: e.code, status: e.status, reason: e.message }, 'ws upgrade refused')
+        refuse(socket, e)
         return
       }
       const matchers = filters.map(compileFilter)
@@ -147,14 +150,6 @@ export const wsBridge: BridgeDef = {
       await new Promise<void>((resolve) => wss.close(() => resolve()))
     }
   },
-}
-
-function parseFilters (raw: string | null): string[] {
-  const filters = (raw ?? '#').split(',').map((f) => f.trim()).filter((f) => f !== '')
-  const invalid = filters.find((f) => !isValidFilter(f))
-  if (invalid !== undefined) throw new ColonyError('invalid_topic_filter', `"${invalid.slice(0, 80)}" is not a valid MQTT topic filter`)
-  if (filters.length === 0 || filters.length > 64) throw new ColonyError('invalid_topic_filter', 'topics must list 1 to 64 MQTT topic filters')
-  return filters
 }
 
 /** Answers a refused upgrade with the error's status and JSON body, before any WebSocket exists. */
