@@ -51,7 +51,7 @@ describe('/ws: the README\'s topic filter URLs work as written', () => {
             }
           })
           ws.on('message', (data) => {
-            const { topic } = JSON.parse(String(data)) as { topic: string }
+            const { topic } = JSON.parse((data as Buffer).toString()) as { topic: string }
             const which = matchers.findIndex((m) => m(topic))
             if (which === -1) reject(new Error(`${topic} does not match ${filters.join(',')}`))
             seen.add(which)
