@@ -94,7 +94,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     proxyTrust: new ProxyTrust(config.http.trustProxy, config.http.proxyAddresses),
     ...(config.mqtt.persistRetained && { retained: new RetainedJournal(identity.store, clock, log.child({ component: 'broker' })) }),
   })
-  const http = new HttpHost(log.child({ component: 'http' }))
+  const http = new HttpHost(log.child({ component: 'http' }), config.http)
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
   const services = createServices(config, identity, clock, log)
   const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services })

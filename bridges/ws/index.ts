@@ -1,6 +1,6 @@
 import { WebSocketServer } from 'ws'
 import type { Duplex } from 'node:stream'
-import { ColonyError, compileFilter, errorBody, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
+import { ColonyError, compileFilter, endRaw, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
 import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
 import { frameFor } from './frame.js'
 import { topicFilters } from './filters.js'
@@ -154,9 +154,5 @@ export const wsBridge: BridgeDef = {
 
 /** Answers a refused upgrade with the error's status and JSON body, before any WebSocket exists. */
 function refuse (socket: Duplex, err: ColonyError): void {
-  const body = JSON.stringify(errorBody(err))
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' }[err.status as 400 | 401 | 403] ?? 'Error'
-  const auth = err.status === 401 ? 'WWW-Authenticate: Bearer realm="colony"\r\n' : ''
-  socket.end(`HTTP/1.1 ${err.status} ${reason}\r\nContent-Type: application/json\r\n${auth}` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  endRaw(socket, err.status, err, err.status === 401 ? 'WWW-Authenticate: Bearer realm="colony"\r\n' : '')
 }
