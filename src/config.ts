@@ -50,7 +50,7 @@ export interface ColonyConfig {
     maxQueuedCalls: number
   }
   monitor: { staleWarningMs: number, staleCriticalMs: number }
-  ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, overflow: 'drop' | 'close' }
+  ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, maxQueuedBytes: number, slowClientTimeoutMs: number, overflow: 'drop' | 'close' }
   haMap: { discoveryPrefix: string, debounceMs: number, maxEntities: number }
   nats: {
     /** Empty: the NATS bridge is off. One URL or several, comma-separated (a cluster's seed list). */
@@ -159,6 +159,8 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     path,
     flushIntervalMs: { type: 'int', min: 0, max: 10_000 },
     maxQueuedMessages: { type: 'int', min: 1, max: 10_000_000 },
+    maxQueuedBytes: { type: 'int', min: 4096, max: 1 << 30 },
+    slowClientTimeoutMs: ms(100, 3_600_000),
     overflow: { type: 'enum', values: ['drop', 'close'] },
   },
   haMap: {

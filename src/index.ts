@@ -27,5 +27,6 @@ export {
   type AlertPayload, type ChatPayload, type HealthPayload, type HeartbeatPayload, type Severity, type StatusPayload,
   type WireState,
 } from './wire/payloads.js'
+export { ALERT_CODES } from './wire/alert-codes.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'
