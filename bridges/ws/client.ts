@@ -1,11 +1,13 @@
 import type { Duplex } from 'node:stream'
-import type { WebSocket } from 'ws'
+import { WebSocket } from 'ws'
+import { textFrame } from './frame.js'
+import { FrameRing } from './ring.js'
 
 /**
  * Most of a client's byte budget that may sit in its socket. Frames still in our queue can be dropped when
  * the client falls behind; frames handed to the socket cannot, and each costs the socket more bookkeeping.
  */
-const SOCKET_HIGH_WATER = 256 * 1024
+const SOCKET_HIGH_WATER = 64 * 1024
 /** How long a closed client has to read its backlog and the close frame before its socket is destroyed. */
 export const CLOSE_GRACE_MS = 3000
 /** Frames written per flush per client, so one fast client cannot hog a flush. */
@@ -33,8 +35,7 @@ export interface StreamClientOptions {
  * losing frames without catching up; the bridge closes it (1013) when that lasts too long.
  */
 export class StreamClient {
-  private queue: Buffer[] = []
-  private head = 0
+  private readonly queue = new FrameRing()
   private queuedBytes = 0
   private readonly highWater: number
   dropped = 0
@@ -55,7 +56,7 @@ export class StreamClient {
   }
 
   get pending (): number {
-    return this.queue.length - this.head
+    return this.queue.size
   }
 
   /** Bytes waiting for this client: queued here and buffered in its socket. */
@@ -67,9 +68,9 @@ export class StreamClient {
   offer (topic: string, payload: Buffer, frame: (viewed?: Buffer) => Buffer, now: number): boolean {
     if (this.closed || !this.options.matches(topic, payload)) return false
     const f = frame(this.options.view?.(topic, payload))
-    const socketBytes = this.ws.bufferedAmount
-    const fits = (): boolean => this.pending < this.options.maxQueued && this.queuedBytes + socketBytes + f.length <= this.options.maxQueuedBytes
-    if (fits()) {
+    // Hot path (every message x every client): no closures, no allocation but the queue slot.
+    const room = this.options.maxQueuedBytes - this.ws.bufferedAmount - f.length
+    if (this.pending < this.options.maxQueued && this.queuedBytes <= room) {
       this.queue.push(f)
       this.queuedBytes += f.length
       return true
@@ -79,9 +80,9 @@ export class StreamClient {
       return false
     }
     this.overSince ??= now
-    while (this.pending > 0 && !fits()) this.dropOldest()
+    while (this.pending > 0 && (this.pending >= this.options.maxQueued || this.queuedBytes > room)) this.dropOldest()
     // A frame larger than the whole budget still reaches a client that has nothing else waiting.
-    if (fits() || (this.pending === 0 && socketBytes === 0)) {
+    if (this.queuedBytes <= room || (this.pending === 0 && this.ws.bufferedAmount === 0)) {
       this.queue.push(f)
       this.queuedBytes += f.length
     } else {
@@ -92,29 +93,28 @@ export class StreamClient {
 
   /** Writes what the socket can take now; returns true if frames are left for a later flush. */
   flush (now: number): boolean {
-    if (this.closed) return false
+    // Once ws is closing (either side), no data frame may follow the close frame.
+    if (this.closed || this.ws.readyState !== WebSocket.OPEN) return false
     if (this.ws.bufferedAmount >= this.highWater) return this.pending > 0
-    const end = Math.min(this.queue.length, this.head + MAX_FRAMES_PER_FLUSH)
+    let written = 0
     this.socket.cork()
-    let i = this.head
     try {
       if (this.unreported > 0) {
-        this.ws.send(JSON.stringify({ topic: '$colony/ws/dropped', payload: { dropped: this.unreported, totalDropped: this.dropped, timestampMs: now } }))
+        this.socket.write(textFrame(JSON.stringify({ topic: '$colony/ws/dropped', payload: { dropped: this.unreported, totalDropped: this.dropped, timestampMs: now } })))
         this.unreported = 0
       }
-      for (; i < end && this.ws.bufferedAmount < this.highWater; i++) {
-        const f = this.queue[i] as Buffer
-        this.queue[i] = EMPTY
+      // Whole pre-built frames straight to the socket (see textFrame); ws's own frames (close, ping, pong)
+      // are whole frames too, so the two never interleave inside a frame.
+      while (written < MAX_FRAMES_PER_FLUSH && this.queue.size > 0 && this.ws.bufferedAmount < this.highWater) {
+        const f = this.queue.shift() as Buffer
         this.queuedBytes -= f.length
-        // A text frame from a Buffer: ws hands the same Buffer to the socket, no per-client copy.
-        this.ws.send(f, { binary: false })
+        this.socket.write(f)
+        written++
       }
     } finally {
       this.socket.uncork()
     }
-    this.sent += i - this.head
-    this.head = i
-    this.compact()
+    this.sent += written
     if (this.pending === 0 && this.ws.bufferedAmount < this.highWater) this.overSince = undefined
     return this.pending > 0
   }
@@ -127,8 +127,7 @@ export class StreamClient {
   close (code: number, reason: string): void {
     if (this.closed) return
     this.closed = true
-    this.queue = []
-    this.head = 0
+    this.queue.clear()
     this.queuedBytes = 0
     this.overSince = undefined
     this.ws.close(code, reason)
@@ -137,27 +136,12 @@ export class StreamClient {
   }
 
   private dropOldest (): void {
-    this.queuedBytes -= (this.queue[this.head] as Buffer).length
-    this.queue[this.head] = EMPTY
-    this.head++
+    this.queuedBytes -= (this.queue.shift() as Buffer).length
     this.countDropped()
-    this.compact()
   }
 
   private countDropped (): void {
     this.dropped++
     this.unreported++
   }
-
-  private compact (): void {
-    if (this.head === this.queue.length) {
-      this.queue = []
-      this.head = 0
-    } else if (this.head > 8192 && this.head * 2 > this.queue.length) {
-      this.queue = this.queue.slice(this.head)
-      this.head = 0
-    }
-  }
 }
-
-const EMPTY = Buffer.alloc(0)

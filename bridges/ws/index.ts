@@ -2,7 +2,7 @@ import { WebSocketServer } from 'ws'
 import type { Duplex } from 'node:stream'
 import { ALERT_CODES, ColonyError, compileFilter, endRaw, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
 import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
-import { frameFor } from './frame.js'
+import { frameFor, textFrame } from './frame.js'
 import { topicFilters } from './filters.js'
 import { SlowConsumerWatch } from './slow-consumers.js'
 
@@ -57,11 +57,11 @@ export const wsBridge: BridgeDef = {
       if (unsubscribe !== undefined) return
       unsubscribe = ctx.bus.subscribe('#', (m) => {
         let frame: Buffer | undefined
-        // One frame (one Buffer, shared down to the sockets) for everyone who gets the message as it is; a
-        // client shown less of it gets its own.
+        // One WebSocket frame (one Buffer, shared down to the sockets) for everyone who gets the message as
+        // it is; a client shown less of it gets its own.
         const make = (viewed?: Buffer): Buffer => viewed === undefined
-          ? (frame ??= Buffer.from(frameFor(ctx.bus, m)))
-          : Buffer.from(frameFor(ctx.bus, { ...m, payload: viewed }))
+          ? (frame ??= textFrame(frameFor(ctx.bus, m)))
+          : textFrame(frameFor(ctx.bus, { ...m, payload: viewed }))
         const now = ctx.clock.now()
         for (const client of clients) {
           const before = client.dropped
