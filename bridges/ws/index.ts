@@ -32,11 +32,12 @@ export const wsBridge: BridgeDef = {
     const slow = new SlowConsumerWatch({
       timeoutMs: slowClientTimeoutMs,
       maxQueuedBytes,
+      overflow,
       log: ctx.log,
       alert: (message, extra) => ctx.actor.alert('warning', message, { code: ALERT_CODES.wsSlowConsumer, ...extra }),
     })
     // Closes clients that stayed over their budget; a quarter of the timeout keeps the cut within 25 % late.
-    const sweeper = setInterval(() => { if (slow.size > 0) slow.sweep(ctx.clock.now()) }, Math.max(10, Math.min(1000, slowClientTimeoutMs / 4)))
+    const sweeper = setInterval(() => { if (slow.active) slow.sweep(ctx.clock.now()) }, Math.max(10, Math.min(1000, slowClientTimeoutMs / 4)))
     sweeper.unref()
 
     const flush = (): void => {
@@ -65,9 +66,12 @@ export const wsBridge: BridgeDef = {
         const now = ctx.clock.now()
         for (const client of clients) {
           const before = client.dropped
+          const wasClosed = client.closed
           if (client.offer(m.topic, m.payload, make, now)) {
             if (client.pending >= EAGER_FLUSH_FRAMES && !client.flush(now)) dirty.delete(client)
             else dirty.add(client)
+          } else if (client.closed && !wasClosed) {
+            slow.closedAtOnce(now)
           }
           if (client.dropped !== before) {
             totalDropped += client.dropped - before

@@ -5,6 +5,7 @@ export interface SlowConsumerOptions {
   /** A client losing frames without catching up for this long is closed. */
   timeoutMs: number
   maxQueuedBytes: number
+  overflow: 'drop' | 'close'
   /** Raises the one alert of an episode. */
   alert: (message: string, extra: Record<string, unknown>) => void
   log: Logger
@@ -18,7 +19,7 @@ export interface SlowConsumerOptions {
  */
 export class SlowConsumerWatch {
   private readonly over = new Set<StreamClient>()
-  private episode: { startedAtMs: number, clients: number, closed: number } | undefined
+  private episode: { startedAtMs: number, clients: number, closed: number, quietFromMs: number } | undefined
   closedTotal = 0
   episodes = 0
 
@@ -26,6 +27,11 @@ export class SlowConsumerWatch {
 
   get size (): number {
     return this.over.size
+  }
+
+  /** Is an episode running (the sweeper has work)? */
+  get active (): boolean {
+    return this.episode !== undefined
   }
 
   /** After an offer or a flush: is this client over its budget now, or has it caught up? */
@@ -36,14 +42,30 @@ export class SlowConsumerWatch {
     }
     if (this.over.has(client)) return
     this.over.add(client)
+    this.begin(now).clients++
+  }
+
+  /** `ws.overflow: close`: a client was closed (1013) the moment it went over. Same episode, same one alert. */
+  closedAtOnce (now: number): void {
+    const episode = this.begin(now)
+    episode.clients++
+    episode.closed++
+    this.closedTotal++
+    // No client stays "over" in this mode: the episode lasts until a timeout passes without another close.
+    episode.quietFromMs = now + this.options.timeoutMs
+  }
+
+  private begin (now: number): NonNullable<SlowConsumerWatch['episode']> {
     if (this.episode === undefined) {
-      this.episode = { startedAtMs: now, clients: 0, closed: 0 }
+      this.episode = { startedAtMs: now, clients: 0, closed: 0, quietFromMs: now }
       this.episodes++
-      const { maxQueuedBytes, timeoutMs } = this.options
-      this.options.alert(`/ws clients are not keeping up: over ${maxQueuedBytes} bytes waiting, their oldest frames are dropped; ` +
-        `one that stays over for ${timeoutMs} ms is closed with 1013`, { maxQueuedBytes, slowClientTimeoutMs: timeoutMs })
+      const { maxQueuedBytes, timeoutMs, overflow } = this.options
+      const policy = overflow === 'close'
+        ? 'they are closed with 1013 (ws.overflow: close)'
+        : `their oldest frames are dropped; one that stays over for ${timeoutMs} ms is closed with 1013`
+      this.options.alert(`/ws clients are not keeping up: over ${maxQueuedBytes} bytes waiting; ${policy}`, { maxQueuedBytes, slowClientTimeoutMs: timeoutMs, overflow })
     }
-    this.episode.clients++
+    return this.episode
   }
 
   /** Closes every client that has been over its budget for too long. */
@@ -66,7 +88,7 @@ export class SlowConsumerWatch {
   }
 
   private endIfQuiet (now: number): void {
-    if (this.over.size > 0 || this.episode === undefined) return
+    if (this.over.size > 0 || this.episode === undefined || now < this.episode.quietFromMs) return
     const { startedAtMs, clients, closed } = this.episode
     this.episode = undefined
     this.options.log.info({ clients, closed, ms: now - startedAtMs }, 'slow /ws consumers: episode over (caught up or gone)')

@@ -148,3 +148,37 @@ describe('/ws slow readers: a byte budget per client, closed with 1013 when they
     assert.equal(late!.ws.readyState, WebSocket.OPEN)
   })
 })
+
+describe('/ws slow readers with ws.overflow: close', () => {
+  let colony: TestColony
+  const alerts: AlertPayload[] = []
+
+  before(async () => {
+    colony = await startColony({ config: { ws: { maxQueuedBytes: BUDGET, overflow: 'close', slowClientTimeoutMs: 60_000 } } })
+    colony.rt.broker.bus.subscribe('agents/ws-bridge/alert', (m) => {
+      const alert = JSON.parse(m.payload.toString()) as AlertPayload
+      if (alert.code === 'ws_slow_consumer') alerts.push(alert)
+    })
+  })
+  after(async () => { await colony?.close() })
+
+  const metric = (name: string): number => Number(new RegExp(`^${name} (\\d+)`, 'm').exec(colony.rt.metrics.render())?.[1])
+
+  it('each client is closed with 1013 the moment it goes over; one alert for them all', async function () {
+    this.timeout(60_000)
+    const slow = await Promise.all(Array.from({ length: 5 }, () => PausedClient.open(`${colony.rt.urls.ws}?topics=flood/%23`)))
+    try {
+      for (let seq = 0; metric('colony_ws_slow_closed_total') < slow.length && seq < 200_000; seq++) {
+        colony.rt.broker.bus.publish('flood/x', { seq, pad: FRAME_PAD })
+        if (seq % 50 === 49) await new Promise((resolve) => setImmediate(resolve))
+      }
+      assert.equal(metric('colony_ws_slow_closed_total'), slow.length)
+      for (const c of slow) c.resume()
+      for (const { code } of await Promise.all(slow.map((c) => c.closed))) assert.equal(code, 1013)
+      assert.equal(alerts.length, 1)
+      assert.match(alerts[0]?.message ?? '', /ws\.overflow: close/)
+    } finally {
+      for (const c of slow) c.ws.terminate()
+    }
+  })
+})
