@@ -115,8 +115,18 @@ export class StreamClient {
       this.socket.uncork()
     }
     this.sent += written
-    if (this.pending === 0 && this.ws.bufferedAmount < this.highWater) this.overSince = undefined
+    this.checkCaughtUp()
     return this.pending > 0
+  }
+
+  /**
+   * Clears `overSince` once nothing is queued and the socket is below its high-water mark; true if the client
+   * is not over its budget (any more). Checked by flushes, and by the sweeper for a client nobody flushes
+   * because no new message came while its socket drained.
+   */
+  checkCaughtUp (): boolean {
+    if (this.pending === 0 && this.ws.bufferedAmount < this.highWater) this.overSince = undefined
+    return this.overSince === undefined
   }
 
   /**

@@ -71,7 +71,7 @@ export class SlowConsumerWatch {
   /** Closes every client that has been over its budget for too long. */
   sweep (now: number): void {
     for (const client of this.over) {
-      if (client.overSince !== undefined && now - client.overSince < this.options.timeoutMs) continue
+      if (!client.checkCaughtUp() && now - (client.overSince as number) < this.options.timeoutMs) continue
       if (client.overSince !== undefined) {
         this.closedTotal++
         if (this.episode !== undefined) this.episode.closed++

@@ -135,12 +135,18 @@ describe('/ws slow readers: a byte budget per client, closed with 1013 when they
 
   it('a client that falls behind and catches up in time loses frames, is told how many, and stays connected', async function () {
     this.timeout(30_000)
+    const closedBefore = metric('colony_ws_slow_closed_total')
     const [late] = await paused(1)
     // Only until it is over its budget (well before slowClientTimeoutMs), then it reads again.
     await flood(32, () => metric('colony_ws_slow_clients') >= 1)
     assert.ok(metric('colony_ws_slow_clients') >= 1, 'it is over its budget')
     late!.resume()
+    // The stream is quiet now: the server notices it caught up without a new message to flush.
     await metricReaches('colony_ws_slow_clients', (v) => v === 0, 5000)
+    // Past slowClientTimeoutMs (800 ms): a client that caught up is not closed (nothing to await: it must not happen).
+    await new Promise((resolve) => setTimeout(resolve, 1200))
+    assert.equal(late!.ws.readyState, WebSocket.OPEN)
+    assert.equal(metric('colony_ws_slow_closed_total'), closedBefore)
     // One more message once it has caught up: the drop notice is written before it.
     colony.rt.broker.bus.publish('flood/x', { last: true })
     await new Promise<void>((resolve) => late!.ws.on('message', (d) => { if ((d as Buffer).toString().includes('"last":true')) resolve() }))
