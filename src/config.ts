@@ -13,6 +13,10 @@ export interface ColonyConfig {
     trustProxy: boolean
     /** Comma-separated IP addresses of the reverse proxy: only these peers may send X-Forwarded-* (with trustProxy). */
     proxyAddresses: string
+    /** A request's headers must arrive within this (from the connection, or the end of the previous response). */
+    headersTimeoutMs: number
+    /** A request's body must arrive within this, counted from the end of its headers. */
+    bodyTimeoutMs: number
   }
   mqtt: { host: string, port: number, wsPath: string, maxPacketBytes: number, maxInflightPublishes: number, persistRetained: boolean }
   data: { dir: string }
@@ -46,7 +50,7 @@ export interface ColonyConfig {
     maxQueuedCalls: number
   }
   monitor: { staleWarningMs: number, staleCriticalMs: number }
-  ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, overflow: 'drop' | 'close' }
+  ws: { path: string, flushIntervalMs: number, maxQueuedMessages: number, maxQueuedBytes: number, slowClientTimeoutMs: number, overflow: 'drop' | 'close' }
   haMap: { discoveryPrefix: string, debounceMs: number, maxEntities: number }
   nats: {
     /** Empty: the NATS bridge is off. One URL or several, comma-separated (a cluster's seed list). */
@@ -99,7 +103,8 @@ const url: Rule = { type: 'string', pattern: /^https?:\/\/[^\s]+$/, hint: 'an ht
 const secret: Rule = { type: 'string', optional: true, secret: true, pattern: /^(.{32,})?$/, hint: 'empty (generated) or at least 32 characters' }
 
 const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule } } = {
-  http: { host, port, bodyLimitBytes: { type: 'int', min: 1024, max: 1 << 30 }, trustProxy: { type: 'bool' }, proxyAddresses: { type: 'string' } },
+  http: { host, port, bodyLimitBytes: { type: 'int', min: 1024, max: 1 << 30 }, trustProxy: { type: 'bool' }, proxyAddresses: { type: 'string' },
+    headersTimeoutMs: ms(100, 600_000), bodyTimeoutMs: ms(100, 3_600_000) },
   mqtt: {
     host,
     port,
@@ -154,6 +159,8 @@ const SCHEMA: { [S in keyof ColonyConfig]: { [K in keyof ColonyConfig[S]]: Rule 
     path,
     flushIntervalMs: { type: 'int', min: 0, max: 10_000 },
     maxQueuedMessages: { type: 'int', min: 1, max: 10_000_000 },
+    maxQueuedBytes: { type: 'int', min: 4096, max: 1 << 30 },
+    slowClientTimeoutMs: ms(100, 3_600_000),
     overflow: { type: 'enum', values: ['drop', 'close'] },
   },
   haMap: {

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   shutting_down: { status: 503, expose: true, message: 'Colony is shutting down' },
   not_ready: { status: 503, expose: true, message: 'Colony is starting' },
   internal_error: { status: 500, expose: false, message: 'Internal server error' },
+  request_timeout: { status: 408, expose: true, message: 'The request did not arrive in time' },
   // identity (Wrenn's codes where Wrenn has one)
   unauthorized: { status: 401, expose: true, message: 'Missing or invalid credentials' },
   forbidden: { status: 403, expose: true, message: 'Not allowed' },

@@ -11,6 +11,7 @@ export type { Metrics, MetricType, Labels, Sample } from './metrics.js'
 export type { Bus, BusMessage, BusHandler, PublishOptions, SubscribeOptions, Unsubscribe } from './broker/bus.js'
 export type { Violation } from './broker/hooks.js'
 export type { HttpHost, UpgradeHandler } from './http/host.js'
+export { endRaw, type HttpDeadlines } from './http/deadlines.js'
 export { ProxyTrust } from './http/proxy.js'
 export type {
   ActorBeatInfo, ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
@@ -26,5 +27,6 @@ export {
   type AlertPayload, type ChatPayload, type HealthPayload, type HeartbeatPayload, type Severity, type StatusPayload,
   type WireState,
 } from './wire/payloads.js'
+export { ALERT_CODES } from './wire/alert-codes.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'

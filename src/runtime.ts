@@ -96,7 +96,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     proxyTrust: new ProxyTrust(config.http.trustProxy, config.http.proxyAddresses),
     ...(config.mqtt.persistRetained && { retained: new RetainedJournal(identity.store, clock, log.child({ component: 'broker' })) }),
   })
-  const http = new HttpHost(log.child({ component: 'http' }))
+  const http = new HttpHost(log.child({ component: 'http' }), config.http)
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
   const services = createServices(config, identity, clock, log)
   const spawned = new SpawnMemory(identity.store, clock)

@@ -43,6 +43,8 @@ export function readMultipart (ctx: Context, maxFileBytes: number): Promise<Mult
     parser.on('partsLimit', () => fail(new ColonyError('invalid_body', 'too many parts in the multipart body')))
     parser.on('error', (err: Error) => fail(new ColonyError('invalid_body', `the multipart body cannot be read: ${err.message}`)))
     parser.on('close', () => { if (!failed) resolve(out) })
+    // A cut-off upload (client gone, or http.bodyTimeoutMs passed) never closes the parser: settle here instead.
+    ctx.req.once('error', (err: Error) => fail(new ColonyError('invalid_body', `the upload was cut off: ${err.message}`)))
     ctx.req.pipe(parser)
   })
 }

@@ -1,8 +1,10 @@
 import { WebSocketServer } from 'ws'
 import type { Duplex } from 'node:stream'
-import { ColonyError, compileFilter, errorBody, isValidFilter, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
+import { ALERT_CODES, ColonyError, compileFilter, endRaw, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
 import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
-import { frameFor } from './frame.js'
+import { frameFor, textFrame } from './frame.js'
+import { topicFilters } from './filters.js'
+import { SlowConsumerWatch } from './slow-consumers.js'
 
 const PING_INTERVAL_MS = 30_000
 
@@ -14,7 +16,7 @@ const PING_INTERVAL_MS = 30_000
 export const wsBridge: BridgeDef = {
   name: 'ws-bridge',
   async start (ctx) {
-    const { path, flushIntervalMs, maxQueuedMessages, overflow } = ctx.config.ws
+    const { path, flushIntervalMs, maxQueuedMessages, maxQueuedBytes, slowClientTimeoutMs, overflow } = ctx.config.ws
     const wss = new WebSocketServer({
       noServer: true,
       maxPayload: 4096,
@@ -27,12 +29,23 @@ export const wsBridge: BridgeDef = {
     let unsubscribe: Unsubscribe | undefined
     let flushTimer: NodeJS.Timeout | NodeJS.Immediate | undefined
     let totalDropped = 0
+    const slow = new SlowConsumerWatch({
+      timeoutMs: slowClientTimeoutMs,
+      maxQueuedBytes,
+      overflow,
+      log: ctx.log,
+      alert: (message, extra) => ctx.actor.alert('warning', message, { code: ALERT_CODES.wsSlowConsumer, ...extra }),
+    })
+    // Closes clients that stayed over their budget; a quarter of the timeout keeps the cut within 25 % late.
+    const sweeper = setInterval(() => { if (slow.active) slow.sweep(ctx.clock.now()) }, Math.max(10, Math.min(1000, slowClientTimeoutMs / 4)))
+    sweeper.unref()
 
     const flush = (): void => {
       flushTimer = undefined
       const now = ctx.clock.now()
       for (const client of dirty) {
         if (!client.flush(now)) dirty.delete(client)
+        if (client.overSince === undefined && slow.size > 0) slow.note(client, now)
       }
       if (dirty.size > 0) scheduleFlush()
     }
@@ -44,16 +57,26 @@ export const wsBridge: BridgeDef = {
     const subscribe = (): void => {
       if (unsubscribe !== undefined) return
       unsubscribe = ctx.bus.subscribe('#', (m) => {
-        let frame: string | undefined
-        // One frame for everyone who gets the message as it is; a client shown less of it gets its own.
-        const make = (viewed?: Buffer): string => viewed === undefined ? (frame ??= frameFor(ctx.bus, m)) : frameFor(ctx.bus, { ...m, payload: viewed })
+        let frame: Buffer | undefined
+        // One WebSocket frame (one Buffer, shared down to the sockets) for everyone who gets the message as
+        // it is; a client shown less of it gets its own.
+        const make = (viewed?: Buffer): Buffer => viewed === undefined
+          ? (frame ??= textFrame(frameFor(ctx.bus, m)))
+          : textFrame(frameFor(ctx.bus, { ...m, payload: viewed }))
+        const now = ctx.clock.now()
         for (const client of clients) {
           const before = client.dropped
-          if (client.offer(m.topic, m.payload, make)) {
-            if (client.pending >= EAGER_FLUSH_FRAMES && !client.flush(ctx.clock.now())) dirty.delete(client)
+          const wasClosed = client.closed
+          if (client.offer(m.topic, m.payload, make, now)) {
+            if (client.pending >= EAGER_FLUSH_FRAMES && !client.flush(now)) dirty.delete(client)
             else dirty.add(client)
+          } else if (client.closed && !wasClosed) {
+            slow.closedAtOnce(now)
           }
-          totalDropped += client.dropped - before
+          if (client.dropped !== before) {
+            totalDropped += client.dropped - before
+            slow.note(client, now)
+          }
         }
         if (dirty.size > 0) scheduleFlush()
       })
@@ -62,6 +85,7 @@ export const wsBridge: BridgeDef = {
     const remove = (client: StreamClient): void => {
       clients.delete(client)
       dirty.delete(client)
+      slow.forget(client, ctx.clock.now())
       if (clients.size === 0 && unsubscribe !== undefined) {
         unsubscribe()
         unsubscribe = undefined
@@ -74,11 +98,13 @@ export const wsBridge: BridgeDef = {
       let filters: string[]
       try {
         who = ctx.gate.identifyHeaders(req.headers, params)
-        filters = parseFilters(params.get('topics'))
+        filters = topicFilters(req.url ?? '/')
         const refused = filters.find((f) => !ctx.acl.subscribe(who, f))
         if (refused !== undefined) throw new ColonyError('forbidden', `${who.email} may not subscribe to ${refused.slice(0, 80)}`)
       } catch (err) {
-        refuse(socket, toColonyError(err))
+        const e = toColonyError(err)
+        ctx.log.info({ code: e.code, status: e.status, reason: e.message }, 'ws upgrade refused')
+        refuse(socket, e)
         return
       }
       const matchers = filters.map(compileFilter)
@@ -87,7 +113,7 @@ export const wsBridge: BridgeDef = {
       const matches = who.isAdmin ? inFilters : (t: string, payload: Buffer): boolean => inFilters(t) && ctx.acl.forward(who, t, payload)
       wss.handleUpgrade(req, socket, head, (ws) => {
         const view = who.isAdmin ? undefined : (t: string, payload: Buffer): Buffer | undefined => ctx.acl.view(who, t, payload)
-        const client = new StreamClient(ws, socket, { maxQueued: maxQueuedMessages, overflow, matches, ...(view !== undefined && { view }) })
+        const client = new StreamClient(ws, socket, { maxQueued: maxQueuedMessages, maxQueuedBytes, overflow, matches, ...(view !== undefined && { view }) })
         client.keyId = who.keyId
         clients.add(client)
         if (who.expiresAtMs !== undefined) {
@@ -119,9 +145,17 @@ export const wsBridge: BridgeDef = {
     }
     ctx.auth.events.on('keysRevoked', onRevoked)
 
-    ctx.setStats(() => ({ clients: clients.size, dropped: totalDropped }))
+    const bufferedBytes = (): number => {
+      let sum = 0
+      for (const client of clients) sum += client.bufferedBytes
+      return sum
+    }
+    ctx.setStats(() => ({ clients: clients.size, dropped: totalDropped, bufferedBytes: bufferedBytes(), slowClients: slow.size, slowClosed: slow.closedTotal }))
     const offClients = ctx.metrics.register('colony_ws_clients', 'Connected /ws stream clients', 'gauge', () => clients.size)
     const offDropped = ctx.metrics.register('colony_ws_dropped_total', 'Messages dropped for slow /ws clients', 'counter', () => totalDropped)
+    const offBuffered = ctx.metrics.register('colony_ws_buffered_bytes', 'Bytes waiting for /ws clients: queued plus unsent in their sockets', 'gauge', bufferedBytes)
+    const offSlow = ctx.metrics.register('colony_ws_slow_clients', '/ws clients over ws.maxQueuedBytes and losing frames', 'gauge', () => slow.size)
+    const offSlowClosed = ctx.metrics.register('colony_ws_slow_closed_total', '/ws clients closed (1013) for staying over ws.maxQueuedBytes', 'counter', () => slow.closedTotal)
 
     let stopped = false
     return async () => {
@@ -131,6 +165,10 @@ export const wsBridge: BridgeDef = {
       unmount()
       offClients()
       offDropped()
+      offBuffered()
+      offSlow()
+      offSlowClosed()
+      clearInterval(sweeper)
       if (flushTimer !== undefined) {
         clearTimeout(flushTimer as NodeJS.Timeout)
         clearImmediate(flushTimer as NodeJS.Immediate)
@@ -149,19 +187,7 @@ export const wsBridge: BridgeDef = {
   },
 }
 
-function parseFilters (raw: string | null): string[] {
-  const filters = (raw ?? '#').split(',').map((f) => f.trim()).filter((f) => f !== '')
-  const invalid = filters.find((f) => !isValidFilter(f))
-  if (invalid !== undefined) throw new ColonyError('invalid_topic_filter', `"${invalid.slice(0, 80)}" is not a valid MQTT topic filter`)
-  if (filters.length === 0 || filters.length > 64) throw new ColonyError('invalid_topic_filter', 'topics must list 1 to 64 MQTT topic filters')
-  return filters
-}
-
 /** Answers a refused upgrade with the error's status and JSON body, before any WebSocket exists. */
 function refuse (socket: Duplex, err: ColonyError): void {
-  const body = JSON.stringify(errorBody(err))
-  const reason = { 400: 'Bad Request', 401: 'Unauthorized', 403: 'Forbidden' }[err.status as 400 | 401 | 403] ?? 'Error'
-  const auth = err.status === 401 ? 'WWW-Authenticate: Bearer realm="colony"\r\n' : ''
-  socket.end(`HTTP/1.1 ${err.status} ${reason}\r\nContent-Type: application/json\r\n${auth}` +
-    `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+  endRaw(socket, err.status, err, err.status === 401 ? 'WWW-Authenticate: Bearer realm="colony"\r\n' : '')
 }

@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { ColonyError, errorBody } from '../errors.js'
 import type { Logger } from '../log.js'
+import { DeadlineKeeper, endRaw, type HttpDeadlines } from './deadlines.js'
 
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
 
@@ -15,14 +16,22 @@ export class HttpHost {
   private handler: RequestListener | undefined
   private readonly upgrades = new Map<string, UpgradeHandler>()
   private closing = false
+  readonly deadlines: DeadlineKeeper
 
-  constructor (private readonly log: Logger) {
-    this.server = createServer({ requestTimeout: 60_000, headersTimeout: 30_000 }, (req, res) => this.onRequest(req, res))
+  constructor (private readonly log: Logger, limits: HttpDeadlines = { headersTimeoutMs: 30_000, bodyTimeoutMs: 60_000 }) {
+    // Node's own timeouts off: DeadlineKeeper enforces both exactly, per connection (see there why).
+    this.server = createServer({ requestTimeout: 0, headersTimeout: 0 }, (req, res) => this.onRequest(req, res))
+    this.deadlines = new DeadlineKeeper(this.server, limits, log)
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head))
-    this.server.on('clientError', (err, socket) => {
-      this.log.debug({ err: err.message }, 'http client error')
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n')
-      else socket.destroy()
+    this.server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+      this.log.debug({ err: err.message, code: err.code }, 'http client error')
+      if (!socket.writable || err.code === 'ECONNRESET') {
+        socket.destroy()
+        return
+      }
+      if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') endRaw(socket, 408, new ColonyError('request_timeout'))
+      else if (err.code === 'HPE_HEADER_OVERFLOW') socket.end('HTTP/1.1 431 Request Header Fields Too Large\r\nConnection: close\r\n\r\n', () => socket.destroy())
+      else socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n', () => socket.destroy())
     })
   }
 
@@ -81,9 +90,7 @@ export class HttpHost {
     const handler = this.closing ? undefined : this.upgrades.get(path)
     if (handler === undefined) {
       const err = new ColonyError(this.closing ? 'shutting_down' : 'route_not_found', this.closing ? undefined : `no WebSocket endpoint at ${path.slice(0, 80)}`)
-      const body = JSON.stringify(errorBody(err))
-      socket.end(`HTTP/1.1 ${err.status} ${err.status === 404 ? 'Not Found' : 'Service Unavailable'}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`)
+      endRaw(socket, err.status, err)
       return
     }
     try {
