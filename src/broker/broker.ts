@@ -11,6 +11,7 @@ import { Bus } from './bus.js'
 import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
+import { adaptSessionStore, type OutgoingStore } from './session-store.js'
 import { Sessions } from './sessions.js'
 import { coalesceSocketWrites, coalesceWebSocketWrites } from './coalesce.js'
 import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
@@ -106,10 +107,11 @@ export class Broker {
   static async create (options: BrokerOptions): Promise<Broker> {
     // The emitter numbers packets from the broker's own sequence, so every counter stays on one scale.
     const sequence = { aedes: undefined as unknown as { counter: number } }
-    const mq = createOrderedEmitter(100, () => ++sequence.aedes.counter)
-    const aedes = new Aedes({ heartbeatInterval: 60_000, drainTimeout: 60_000, mq })
+    const emitter = createOrderedEmitter(100, () => ++sequence.aedes.counter)
+    const aedes = new Aedes({ heartbeatInterval: 60_000, drainTimeout: 60_000, mq: emitter.mq })
     sequence.aedes = aedes as unknown as { counter: number }
     await aedes.listen()
+    adaptSessionStore((aedes as unknown as { persistence: OutgoingStore }).persistence, aedes.id, emitter.counterBeforeEmit)
     // Clients' retained messages from earlier runs, before anyone (actors included) subscribes.
     const persistence = (aedes as unknown as { persistence: { storeRetained(p: object): Promise<void> } }).persistence
     for (const m of options.retained?.load() ?? []) {
