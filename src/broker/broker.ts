@@ -100,7 +100,8 @@ export class Broker {
       options.log[level]({ clientId: client.id, err: err.message }, 'mqtt client error; connection closed')
     })
     aedes.on('connectionError', (client: Client, err: Error) => {
-      options.log.debug({ clientId: client.id, err: err.message }, 'mqtt connection error')
+      const level = isColonyError(err) ? 'info' : 'debug'
+      options.log[level]({ clientId: client.id, err: err.message }, 'mqtt connection error')
     })
   }
 
@@ -183,13 +184,17 @@ export class Broker {
       const err = guard.check(chunk)
       if (err === undefined) return
       conn.off('data', onData)
+      const identity = this.sessions.of(client)
       this.reportViolation({
         code: err.code,
         clientId: client.id ?? '(connecting)',
-        topic: '',
+        topic: typeof err.details?.topic === 'string' ? err.details.topic : '',
         reason: err.message,
         ...(remoteAddress !== undefined && { remoteAddress }),
+        ...(identity !== undefined && { user: identity.email }),
       })
+      // Aedes parses this chunk right after this listener returns; the hooks refuse what a destroyed
+      // connection still sends, so nothing from it is published or subscribed.
       conn.destroy()
     }
     conn.on('data', onData)
@@ -200,7 +205,7 @@ export class Broker {
 
   private reportViolation (v: Violation): void {
     this.violations++
-    this.options.log.warn({ violation: v }, 'mqtt publish refused')
+    this.options.log.warn({ violation: v }, v.code === 'mqtt_invalid_filter' ? 'mqtt subscribe refused' : 'mqtt publish refused')
     this.bus.publish(topics.systemViolations, { ...v, timestampMs: this.options.clock.now() })
   }
 

@@ -33,6 +33,7 @@ export interface HookPolicy {
   addressOf(client: Client): string | undefined
 }
 
+const IDENTIFIER_REJECTED = 2
 const BAD_USERNAME_OR_PASSWORD = 4
 const NOT_AUTHORIZED = 5
 
@@ -41,6 +42,18 @@ const NOT_AUTHORIZED = 5
  * spoofed, oversized payloads are refused, and every other publish, subscription and delivery goes through the ACL.
  */
 export function installHooks (aedes: Aedes, policy: HookPolicy): void {
+  aedes.preConnect = (client, packet, done) => {
+    // [MQTT-3.1.3-8] a persistent session needs a name to be found again: a zero-byte client id with
+    // CleanSession 0 gets CONNACK 2 and the connection is closed. (With CleanSession 1 Aedes assigns an id
+    // [MQTT-3.1.3-6]; other protocol levels are refused by Aedes with CONNACK 1.)
+    if (packet.clientId.length === 0 && !packet.clean && (packet.protocolVersion === 3 || packet.protocolVersion === 4)) {
+      const refusal = new ColonyError('mqtt_client_id_rejected', 'a zero-length client id requires clean session [MQTT-3.1.3-8]')
+      refuseConnect(client, IDENTIFIER_REJECTED, () => done(refusal, false))
+      return
+    }
+    done(null, true)
+  }
+
   aedes.authenticate = (client, _username, password, done) => {
     try {
       const given = password === undefined || password.length === 0 ? undefined : password.toString('utf8')
@@ -56,6 +69,10 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
   }
 
   aedes.authorizePublish = (client, packet, done) => {
+    if (client !== null && isClosing(client)) {
+      done(new ColonyError('publish_refused', 'the connection is being closed'))
+      return
+    }
     const identity = client === null ? undefined : policy.identityOf(client)
     const refusal = checkPublish(packet, policy.maxPacketBytes) ??
       (identity === undefined ? undefined : aclRefusal(policy.acl.publish(identity, packet.topic)))
@@ -84,6 +101,10 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
   }
 
   aedes.authorizeSubscribe = (client: Client, sub: Subscription, done) => {
+    if (isClosing(client)) {
+      done(new ColonyError('invalid_topic_filter', 'the connection is being closed'), null)
+      return
+    }
     const identity = policy.identityOf(client)
     // A refused filter is negated (SUBACK 0x80) and the connection stays [MQTT-3.9.3].
     if (identity !== undefined && !policy.acl.subscribe(identity, sub.topic)) done(null, null)
@@ -100,6 +121,24 @@ export function installHooks (aedes: Aedes, policy: HookPolicy): void {
 }
 
 interface Refusal { code: ErrorCode, message: string, targetId?: string }
+
+/**
+ * The packet guard destroys a connection that broke a wire rule before Aedes parses the chunk that broke it;
+ * whatever Aedes still parses from that chunk is refused here, so none of it takes effect.
+ */
+function isClosing (client: Client): boolean {
+  return (client.conn as { destroyed?: boolean }).destroyed === true
+}
+
+/** Answers a CONNECT with a refusing CONNACK [MQTT-3.2.2-5] (no session present), then lets Aedes close. */
+function refuseConnect (client: Client, returnCode: number, then: () => void): void {
+  const conn = client.conn as { write(data: Buffer, cb: () => void): unknown, destroyed?: boolean }
+  if (conn.destroyed === true) {
+    then()
+    return
+  }
+  conn.write(Buffer.from([0x20, 0x02, 0x00, returnCode]), () => then())
+}
 
 function aclRefusal (reason: string | undefined): Refusal | undefined {
   return reason === undefined ? undefined : { code: 'publish_refused', message: reason }
