@@ -59,6 +59,8 @@ export class Broker {
   private readonly upgradeIdentities = new WeakMap<object, Identity>()
   /** WebSocket connections that are not a local tool's (a proxy forwarded them, another site's page opened them). */
   private readonly notLocal = new WeakMap<object, string>()
+  /** Connections the packet guard closed for a wire violation. */
+  private readonly refused = new WeakSet<object>()
   readonly sessions: Sessions
   /** Where clients' retained messages are kept across restarts (undefined with `mqtt.persistRetained: false`). */
   get retainedJournal (): RetainedJournal | undefined {
@@ -93,6 +95,7 @@ export class Broker {
       onClientPublish: () => { this.messagesIn++ },
       ...(options.retained !== undefined && { storeRetained: (packet: PublishPacket, done: (err?: Error) => void) => this.storeRetained(packet, done) }),
       addressOf: (client) => this.addresses.get(client.conn),
+      refusedConnection: (client) => this.refused.has(client.conn),
     })
     aedes.on('clientDisconnect', (client: Client) => this.sessions.remove(client))
     aedes.on('clientError', (client: Client, err: Error) => {
@@ -184,6 +187,7 @@ export class Broker {
       const err = guard.check(chunk)
       if (err === undefined) return
       conn.off('data', onData)
+      this.refused.add(conn)
       const identity = this.sessions.of(client)
       this.reportViolation({
         code: err.code,
@@ -193,7 +197,7 @@ export class Broker {
         ...(remoteAddress !== undefined && { remoteAddress }),
         ...(identity !== undefined && { user: identity.email }),
       })
-      // Aedes parses this chunk right after this listener returns; the hooks refuse what a destroyed
+      // Aedes parses this chunk right after this listener returns; the hooks refuse what a refused
       // connection still sends, so nothing from it is published or subscribed.
       conn.destroy()
     }

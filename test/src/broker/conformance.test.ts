@@ -159,6 +159,21 @@ describe('broker: MQTT 3.1.1 conformance', () => {
     })
   })
 
+  describe('message order', () => {
+    for (const qos of [0, 1] as const) {
+      it(`[MQTT-4.6.0-6] one client's QoS ${qos} messages on a topic arrive in the order sent, retained ones (stored first) included`, async () => {
+        const sub = await client()
+        await sub.client.subscribeAsync(`conf/order/${qos}`, { qos })
+        const pub = await client()
+        const sends: Array<Promise<unknown>> = []
+        for (let i = 0; i < 60; i++) sends.push(pub.client.publishAsync(`conf/order/${qos}`, String(i), { qos, retain: i % 3 === 0 }))
+        await Promise.all(sends)
+        await sub.next(() => sub.on(`conf/order/${qos}`).length === 60, { what: '60 messages' })
+        assert.deepEqual(sub.on(`conf/order/${qos}`).map((m) => Number(m.payload.toString())), Array.from({ length: 60 }, (_x, i) => i))
+      })
+    }
+  })
+
   describe('subscriptions', () => {
     it('[MQTT-3.3.5-1] overlapping subscriptions: one copy, at the highest QoS of the matching subscriptions', async () => {
       const sub = await RawClient.connect(port, { clientId: 'conf-overlap' })
@@ -223,6 +238,16 @@ describe('broker: MQTT 3.1.1 conformance', () => {
       await c.destroy()
       const will = await watcher.next((m) => m.topic === 'conf/will/abnormal')
       assert.equal(will.payload.toString(), 'gone')
+    })
+
+    it('[MQTT-3.1.2-8] the will is published when the broker closes the connection for a protocol violation', async () => {
+      const watcher = await client()
+      await watcher.subscribe('conf/will/violation')
+      const c = await raw({ clientId: 'conf-will-3', will: { topic: 'conf/will/violation', payload: Buffer.from('refused'), qos: 0, retain: false } })
+      c.sendRaw(rawPublish(Buffer.from('conf/nul\u0000')))
+      await c.closedWithin(2000)
+      const will = await watcher.next((m) => m.topic === 'conf/will/violation')
+      assert.equal(will.payload.toString(), 'refused')
     })
 
     it('[MQTT-3.1.2-10] [MQTT-3.14.4-3] the will is discarded, not published, on DISCONNECT', async () => {

@@ -130,7 +130,7 @@ describe('broker: persistent sessions (clean: false)', () => {
     assert.equal(fourth.received.filter((p) => p.cmd === 'pubrel').length, 0, 'the completed handshake is not resumed again')
   })
 
-  it('retained and plain QoS 1 publishes interleaved with in-process ones all reach a persistent subscriber, each publisher in order (Aedes dedupe regression)', async () => {
+  it('retained and plain QoS 1 publishes interleaved with in-process ones all reach a persistent subscriber, in the order sent on each topic (Aedes dedupe regression)', async () => {
     const sub = await client({ clientId: 'ordered', clean: false })
     await sub.client.subscribeAsync('order/#', { qos: 1 })
     const pubs = await Promise.all([client(), client()])
@@ -148,13 +148,11 @@ describe('broker: persistent sessions (clean: false)', () => {
     assert.equal(sub.received.length, expected)
     for (const k of [0, 1]) {
       assert.equal(sub.received.filter((m) => m.topic.startsWith(`order/${k}/`)).length, n)
-      // One publisher's plain messages on a topic arrive in the order sent, and so do its retained ones. (A
-      // retained one waits for the journal's commit, so a plain one sent right after it may overtake it.)
+      // Each topic is an ordered topic [MQTT-4.6.0-6]: a retained message waits for the journal's commit, and
+      // the plain ones its publisher sent after it wait behind it.
       for (let t = 0; t < 5; t++) {
-        for (const retained of [true, false]) {
-          const order = sub.on(`order/${k}/${t}`).map((m) => m.json.i as number).filter((i) => (i % 2 === 0) === retained)
-          assert.deepEqual(order, [...order].sort((a, b) => a - b), `order/${k}/${t} keeps its publisher's order`)
-        }
+        const order = sub.on(`order/${k}/${t}`).map((m) => m.json.i as number)
+        assert.deepEqual(order, [...order].sort((a, b) => a - b), `order/${k}/${t} keeps its publisher's order`)
       }
     }
     assert.ok(sub.received.every((m) => !m.retain), 'live deliveries carry retain 0 [MQTT-3.3.1-9]')
