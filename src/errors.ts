@@ -66,6 +66,10 @@ export const ERROR_CODES = {
   wasm_memory_exceeded: { status: 507, expose: true, message: 'The instance went over its memory budget' },
   link_missing: { status: 409, expose: true, message: 'An import of the component has no link' },
   not_scaled: { status: 409, expose: true, message: 'The component has no running instance' },
+  // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
+  mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
+  mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },
+  mqtt_client_id_rejected: { status: 400, expose: true, message: 'MQTT client identifier rejected' },
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES

@@ -11,6 +11,7 @@ import { Bus } from './bus.js'
 import { PacketSizeGuard } from './guard.js'
 import { installHooks, type Violation } from './hooks.js'
 import { createOrderedEmitter } from './mq.js'
+import { adaptSessionStore, type OutgoingStore } from './session-store.js'
 import { Sessions } from './sessions.js'
 import { coalesceSocketWrites, coalesceWebSocketWrites } from './coalesce.js'
 import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
@@ -58,6 +59,8 @@ export class Broker {
   private readonly upgradeIdentities = new WeakMap<object, Identity>()
   /** WebSocket connections that are not a local tool's (a proxy forwarded them, another site's page opened them). */
   private readonly notLocal = new WeakMap<object, string>()
+  /** Connections the packet guard closed for a wire violation. */
+  private readonly refused = new WeakSet<object>()
   readonly sessions: Sessions
   /** Where clients' retained messages are kept across restarts (undefined with `mqtt.persistRetained: false`). */
   get retainedJournal (): RetainedJournal | undefined {
@@ -92,6 +95,7 @@ export class Broker {
       onClientPublish: () => { this.messagesIn++ },
       ...(options.retained !== undefined && { storeRetained: (packet: PublishPacket, done: (err?: Error) => void) => this.storeRetained(packet, done) }),
       addressOf: (client) => this.addresses.get(client.conn),
+      refusedConnection: (client) => this.refused.has(client.conn),
     })
     aedes.on('clientDisconnect', (client: Client) => this.sessions.remove(client))
     aedes.on('clientError', (client: Client, err: Error) => {
@@ -99,17 +103,19 @@ export class Broker {
       options.log[level]({ clientId: client.id, err: err.message }, 'mqtt client error; connection closed')
     })
     aedes.on('connectionError', (client: Client, err: Error) => {
-      options.log.debug({ clientId: client.id, err: err.message }, 'mqtt connection error')
+      const level = isColonyError(err) ? 'info' : 'debug'
+      options.log[level]({ clientId: client.id, err: err.message }, 'mqtt connection error')
     })
   }
 
   static async create (options: BrokerOptions): Promise<Broker> {
     // The emitter numbers packets from the broker's own sequence, so every counter stays on one scale.
     const sequence = { aedes: undefined as unknown as { counter: number } }
-    const mq = createOrderedEmitter(100, () => ++sequence.aedes.counter)
-    const aedes = new Aedes({ heartbeatInterval: 60_000, drainTimeout: 60_000, mq })
+    const emitter = createOrderedEmitter(100, () => ++sequence.aedes.counter)
+    const aedes = new Aedes({ heartbeatInterval: 60_000, drainTimeout: 60_000, mq: emitter.mq })
     sequence.aedes = aedes as unknown as { counter: number }
     await aedes.listen()
+    adaptSessionStore((aedes as unknown as { persistence: OutgoingStore }).persistence, aedes.id, emitter.counterBeforeEmit)
     // Clients' retained messages from earlier runs, before anyone (actors included) subscribes.
     const persistence = (aedes as unknown as { persistence: { storeRetained(p: object): Promise<void> } }).persistence
     for (const m of options.retained?.load() ?? []) {
@@ -181,13 +187,18 @@ export class Broker {
       const err = guard.check(chunk)
       if (err === undefined) return
       conn.off('data', onData)
+      this.refused.add(conn)
+      const identity = this.sessions.of(client)
       this.reportViolation({
         code: err.code,
         clientId: client.id ?? '(connecting)',
-        topic: '',
+        topic: typeof err.details?.topic === 'string' ? err.details.topic : '',
         reason: err.message,
         ...(remoteAddress !== undefined && { remoteAddress }),
+        ...(identity !== undefined && { user: identity.email }),
       })
+      // Aedes parses this chunk right after this listener returns; the hooks refuse what a refused
+      // connection still sends, so nothing from it is published or subscribed.
       conn.destroy()
     }
     conn.on('data', onData)
@@ -198,7 +209,7 @@ export class Broker {
 
   private reportViolation (v: Violation): void {
     this.violations++
-    this.options.log.warn({ violation: v }, 'mqtt publish refused')
+    this.options.log.warn({ violation: v }, v.code === 'mqtt_invalid_filter' ? 'mqtt subscribe refused' : 'mqtt publish refused')
     this.bus.publish(topics.systemViolations, { ...v, timestampMs: this.options.clock.now() })
   }
 

@@ -147,4 +147,44 @@ describe('PacketSizeGuard', () => {
     assert.equal(error, undefined)
     assert.deepEqual(out, stream)
   })
+
+  describe('topic names and filters on the wire [MQTT-1.5.3]', () => {
+    const rawPublish = (topic: Buffer): Buffer => {
+      const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, Buffer.from('payload')])
+      return Buffer.concat([Buffer.from([0x30, body.length]), body])
+    }
+    const subscribe = (...filters: string[]): Buffer =>
+      mqttPacket.generate({ cmd: 'subscribe', messageId: 1, subscriptions: filters.map((topic) => ({ topic, qos: 0 as const })) })
+    const rawSubscribe = (filter: Buffer): Buffer => {
+      const body = Buffer.concat([Buffer.from([0, 1, filter.length >> 8, filter.length & 0xff]), filter, Buffer.from([0])])
+      return Buffer.concat([Buffer.from([0x82, body.length]), body])
+    }
+    const bad: Array<[string, Buffer, string]> = [
+      ['U+0000 in a PUBLISH topic', rawPublish(Buffer.from('a/\u0000')), 'mqtt_invalid_topic'],
+      ['a truncated UTF-8 sequence in a PUBLISH topic', rawPublish(Buffer.from([0x61, 0xe2, 0x82])), 'mqtt_invalid_topic'],
+      ['an encoded surrogate in a PUBLISH topic', rawPublish(Buffer.from([0x61, 0xed, 0xbf, 0xbf])), 'mqtt_invalid_topic'],
+      ['+ in a PUBLISH topic', publish(1, 'a/+/b'), 'mqtt_invalid_topic'],
+      ['# in a PUBLISH topic', publish(1, 'a/#'), 'mqtt_invalid_topic'],
+      ['U+0000 in the second filter of a SUBSCRIBE', Buffer.concat([subscribe('ok/#'), rawSubscribe(Buffer.from('x/\u0000'))]), 'mqtt_invalid_filter'],
+      ['invalid UTF-8 in a SUBSCRIBE filter', rawSubscribe(Buffer.from([0x78, 0xc0, 0xaf])), 'mqtt_invalid_filter'],
+    ]
+    for (const [what, packet, code] of bad) {
+      it(`fails ${what} with ${code}, at once and one byte at a time`, async () => {
+        for (const chunks of [[packet], bytes(packet)]) {
+          const { error } = await feed(1024, [publish(3, 'fine/topic'), ...chunks])
+          assert.ok(error instanceof ColonyError, what)
+          assert.equal(error.code, code)
+        }
+      })
+    }
+
+    it('passes valid multi-byte topics and filters with wildcards, whole or byte by byte', async () => {
+      const session = Buffer.concat([publish(5, 'zählt/★/x'), subscribe('a/+/b', '#', 'ü/+'), publish(0, 'a'), publish(300, 'long/' + 'x'.repeat(200))])
+      for (const chunks of [[session], bytes(session)]) {
+        const { out, error } = await feed(1024, chunks)
+        assert.equal(error, undefined)
+        assert.deepEqual(Buffer.isBuffer(out) ? out : Buffer.alloc(0), session)
+      }
+    })
+  })
 })
