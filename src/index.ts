@@ -27,4 +27,5 @@ export {
   type WireState,
 } from './wire/payloads.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
+export { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './wire/json-depth.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'

@@ -32,31 +32,33 @@ describe('components: hostile parameters and counted rejections (issue 10 item 9
       mqtt = await connect(colony.rt.urls.mqtt)
     })
 
-    it('is a 400 invalid_params on REST invoke-and-await and an invalid_params reply on MQTT, never a 500', async () => {
+    it('is a 400 on REST invoke-and-await and an error reply on MQTT, never a 500; any nesting the doors let in is invalid_params', async () => {
       const id = await create(base, 'adder', await fixture('adder'))
-      const body = `{"params":[${deepList(100_000)},1]}`
-      const res = await fetch(`${base}/v1/components/${id}/invoke-and-await?function=add`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body,
-      })
-      const answer = await res.json() as { error: { code: string, message: string } }
-      assert.equal(res.status, 400, JSON.stringify(answer))
-      assert.equal(answer.error.code, 'invalid_params')
-      assert.match(answer.error.message, /parameter "a": expected .*got \[\[\[/)
-      assert.ok(answer.error.message.length < 300, answer.error.message)
+      const post = async (path: string, body: string): Promise<{ status: number, error: { code: string, message: string } }> => {
+        const res = await fetch(`${base}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        return { status: res.status, error: (await res.json() as { error: { code: string, message: string } }).error }
+      }
+      const deep = await post(`/v1/components/${id}/invoke-and-await?function=add`, `{"params":[${deepList(100_000)},1]}`)
+      assert.equal(deep.status, 400, JSON.stringify(deep))
+      assert.equal(deep.error.code, 'invalid_body')
+      assert.equal(deep.error.message, 'request body nests deeper than 256 levels of arrays and objects')
+      // Within the doors' limit the converter names the parameter and shows the start of the value.
+      const nested = await post(`/v1/components/${id}/invoke-and-await?function=add`, `{"params":[${deepList(250)},1]}`)
+      assert.equal(nested.status, 400, JSON.stringify(nested))
+      assert.equal(nested.error.code, 'invalid_params')
+      assert.match(nested.error.message, /^parameter "a": expected .*, got \[\[\[\[.*\.\.\.$/)
 
       await mqtt.subscribe(`agents/${id}/reply`)
       await mqtt.publish(`agents/${id}/invoke`, `{"id":"deep","function":"add","params":[${deepList(100_000)},1]}`)
       const reply = await mqtt.next((m) => m.json?.id === 'deep', { what: 'the reply to the deep invocation' })
-      assert.equal(reply.json.error.code, 'invalid_params')
+      assert.deepEqual(reply.json.error, { code: 'wire_invalid_payload', message: 'payload nests deeper than 256 levels of arrays and objects' })
 
-      // The other JSON doors refuse it as a wrong shape, with their own codes.
-      const chat = await fetch(`${base}/api/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: deepList(100_000) })
-      assert.equal(chat.status, 400)
-      assert.equal((await chat.json() as { error: { code: string } }).error.code, 'invalid_body')
-      const scaled = await fetch(`${base}/v1/components/${id}/scale`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"instances":${deepList(100_000)}}`,
-      })
-      assert.equal(scaled.status, 400)
+      // Every other JSON route refuses it the same way.
+      for (const path of ['/api/chat', `/v1/components/${id}/scale`, '/api/actors']) {
+        const res = await post(path, `{"x":${deepList(100_000)}}`)
+        assert.equal(res.status, 400, `${path}: ${JSON.stringify(res)}`)
+        assert.equal(res.error.code, 'invalid_body', path)
+      }
 
       await assertHealthy(base)
       assert.equal(await invokeOk(base, id, 'add', [2, 3]), 5)
