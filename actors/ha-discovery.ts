@@ -27,16 +27,21 @@ const ABBREVIATIONS: Record<string, string> = {
   ent_cat: 'entity_category', en: 'enabled_by_default', cmps: 'components', p: 'platform', o: 'origin',
 }
 
-export function expand (value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(expand)
+/** Far deeper than any real discovery config (device, components, their fields). */
+const MAX_DEPTH = 32
+
+export function expand (value: unknown, depth = 0): unknown {
+  // A client's payload may nest arrays 100 000 deep (JSON.parse takes it); walking it would overflow the stack.
+  if (depth > MAX_DEPTH) throw new Error(`discovery payload nests deeper than ${MAX_DEPTH} levels`)
+  if (Array.isArray(value)) return value.map((v) => expand(v, depth + 1))
   if (typeof value !== 'object' || value === null) return value
   const out: Record<string, unknown> = {}
   for (const [key, v] of Object.entries(value)) {
     // `components` keys are user ids, not abbreviations: expand their values only.
     if (key === 'cmps' || key === 'components') {
-      out.components = Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).map(([k, c]) => [k, expand(c)]))
+      out.components = Object.fromEntries(Object.entries((v ?? {}) as Record<string, unknown>).map(([k, c]) => [k, expand(c, depth + 2)]))
     } else {
-      out[ABBREVIATIONS[key] ?? key] = expand(v)
+      out[ABBREVIATIONS[key] ?? key] = expand(v, depth + 1)
     }
   }
   return out

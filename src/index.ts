@@ -29,4 +29,5 @@ export {
 } from './wire/payloads.js'
 export { ALERT_CODES } from './wire/alert-codes.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
+export { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './wire/json-depth.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'

@@ -11,7 +11,7 @@ export function registerKernelMetrics (metrics: Metrics, actors: ActorSystem, br
   metrics.register('colony_messages_processed_total', 'Messages actors have processed', 'counter', () => c.messagesProcessed)
   metrics.register('colony_mailbox_depth', 'Messages waiting in all mailboxes', 'gauge', () => actors.mailboxTotals().depth)
   metrics.register('colony_mailbox_depth_max', 'Messages waiting in the fullest mailbox', 'gauge', () => actors.mailboxTotals().max)
-  metrics.register('colony_mailbox_rejected_total', 'Messages rejected because a mailbox was full', 'counter', () => c.mailboxRejected)
+  metrics.register('colony_mailbox_rejected_total', 'Messages and requests refused with mailbox_full: a full actor mailbox, or a component whose call queue was full', 'counter', () => c.mailboxRejected)
   metrics.register('colony_actor_restarts_total', 'Supervisor restarts', 'counter', () => c.restarts)
   metrics.register('colony_supervisor_give_ups_total', 'Actors a supervisor gave up on', 'counter', () => c.giveUps)
   metrics.register('colony_alerts_total', 'Alerts raised, by severity', 'counter',

@@ -1,5 +1,5 @@
 import type { Context } from 'koa'
-import { ColonyError } from '../../src/index.js'
+import { ColonyError, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../../src/index.js'
 
 /**
  * JSON, and the two types curl and browsers send when nobody set one (`curl -d '{...}'` says form-urlencoded):
@@ -24,11 +24,16 @@ export async function readJson (ctx: Context, limit: number): Promise<unknown> {
   }
   const text = (await collect(ctx, limit)).toString('utf8')
   if (text.trim() === '') throw new ColonyError('invalid_body', 'request body is empty; a JSON object is expected')
+  let body: unknown
   try {
-    return JSON.parse(text)
+    body = JSON.parse(text)
   } catch (err) {
     throw new ColonyError('invalid_json', `request body is not valid JSON: ${(err as Error).message}`)
   }
+  if (jsonNestsDeeperThan(text)) {
+    throw new ColonyError('invalid_body', `request body nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`)
+  }
+  return body
 }
 
 /** Narrows a parsed body to a plain object, or 400 `invalid_body`. */

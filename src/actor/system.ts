@@ -52,6 +52,12 @@ export class ActorSystem implements CellHost {
   /** After boot, spawns are also announced on `system/spawn` (the seed's DynamicAgent). */
   booted = false
   private closing = false
+  /**
+   * `mailbox_full` errors already in `colony_mailbox_rejected_total`. A full mailbox is counted where it refuses
+   * (the cell); a queue inside an actor (a component's calls waiting for an instance) answers its request with the
+   * same code, and is counted when that answer goes out, once, whichever way it travels on.
+   */
+  private readonly countedRejections = new WeakSet<object>()
 
   constructor (options: ActorSystemOptions) {
     this.bus = options.bus
@@ -184,6 +190,13 @@ export class ActorSystem implements CellHost {
     this.counters.alerts[severity]++
     this.log[SEVERITY_LOG[severity]]({ subject: subjectId, severity, ...extra }, `alert: ${message}`)
     this.bus.publish(topics.alert(subjectId), { ...extra, agentId: subjectId, severity, message, timestampMs: this.clock.now() })
+  }
+
+  /** Counts a request answered `mailbox_full` by a queue inside the actor (the mailbox's own refusals are counted already). */
+  private countRejection (error: unknown): void {
+    if (!(error instanceof ColonyError) || error.code !== 'mailbox_full' || this.countedRejections.has(error)) return
+    this.countedRejections.add(error)
+    this.counters.mailboxRejected++
   }
 
   private async removeCell (cell: ActorCell): Promise<ActorInfo> {
@@ -324,7 +337,9 @@ export class ActorSystem implements CellHost {
           throw new ColonyError('actor_invalid_state', `${cell.name} is ${cell.state} and takes no messages`)
         }
         if (!cell.enqueue(message)) {
-          throw new ColonyError('mailbox_full', `the mailbox of ${cell.name} is full (${cell.mailbox.capacity} messages)`)
+          const full = new ColonyError('mailbox_full', `the mailbox of ${cell.name} is full (${cell.mailbox.capacity} messages)`)
+          this.countedRejections.add(full)
+          throw full
         }
       },
       ask: (ref, message, options = {}) => new Promise((resolve, reject) => {
@@ -335,6 +350,7 @@ export class ActorSystem implements CellHost {
           if (answered) return
           answered = true
           this.clock.clearTimeout(timer)
+          this.countRejection(error)
           if (error !== undefined && error !== null) reject(error instanceof Error ? error : new Error(JSON.stringify(error)))
           else resolve(value)
         }

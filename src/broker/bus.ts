@@ -35,6 +35,17 @@ interface Pending { topic: string, payload: Buffer, retain: boolean, qos: 0 | 1,
  * overflow with `Array.shift`, see notes/performance.md), so at most `maxInflight` publishes are handed to
  * Aedes at once; the rest wait in a FIFO here, in order, and nothing is dropped. Callers that can coalesce
  * (the heartbeat scheduler) check `saturated` and skip instead of queueing.
+ *
+ * Aedes, mqemitter and fastparallel call each other back synchronously: an in-process delivery that completes
+ * at once finishes its publish, which lets mqemitter start the next queued message and the bus send the next
+ * queued publish, all on the same stack. Under a burst (thousands queued behind slow MQTT subscribers) that
+ * chain once grew until `Maximum call stack size exceeded` killed the process. So nothing here recurses:
+ * - a delivery that completes while another completion is running is queued and completed by the outermost
+ *   one, in a loop (`complete`); a catch-all listener runs every message through this, including messages
+ *   no one else subscribes to (mqemitter completes those synchronously too);
+ * - `pump` is not re-entered: a publish that completes while the pump loop sends is picked up by that loop;
+ * - a handler that publishes (an alert for a full mailbox, a refusal) does not re-enter Aedes from inside the
+ *   delivery: its publish is queued, in order, and sent on the next microtask.
  */
 export class Bus {
   private inflight = 0
@@ -42,6 +53,14 @@ export class Bus {
   private head = 0
   private readonly jsonPayloads = new WeakSet<Buffer>()
   private readonly drainWaiters: Array<() => void> = []
+  /** Handlers running right now (a publish from one of them is queued, not sent into Aedes). */
+  private delivering = 0
+  private pumping = false
+  private pumpScheduled = false
+  /** Delivery completions waiting for the outermost completion on the stack to run them. */
+  private completions: Array<(() => void) | undefined> = []
+  private completionsHead = 0
+  private completing = false
   published = 0
   /** Set by the broker: the identity of a connected client, by client id. */
   identityOf: (clientId: string) => Identity | undefined = () => undefined
@@ -50,7 +69,11 @@ export class Bus {
     private readonly aedes: Aedes,
     private readonly log: Logger,
     readonly maxInflight: number,
-  ) {}
+  ) {
+    // Every message gets at least one delivery that goes through `complete`, so a message that only MQTT
+    // clients (or nobody) want cannot complete synchronously inside the previous one's completion either.
+    this.aedes.subscribe('#', (_packet: AedesPublishPacket, cb: () => void) => { this.complete(cb) }, noop)
+  }
 
   /** True when new publishes would wait in the queue. */
   get saturated (): boolean {
@@ -74,8 +97,12 @@ export class Bus {
       this.jsonPayloads.add(buf)
     }
     const item: Pending = { topic, payload: buf, retain: options.retain === true, qos: options.qos ?? 0, done }
-    if (this.inflight < this.maxInflight && this.backlog === 0) this.send(item)
-    else this.queue.push(item)
+    if (this.delivering === 0 && this.inflight < this.maxInflight && this.backlog === 0) {
+      this.send(item)
+      return
+    }
+    this.queue.push(item)
+    if (this.delivering > 0) this.schedulePump()
   }
 
   publishAsync (topic: string, payload: unknown, options: PublishOptions = {}): Promise<void> {
@@ -122,11 +149,28 @@ export class Bus {
       .catch((err: unknown) => this.log.error({ err, topic: item.topic }, 'could not store a retained message'))
   }
 
+  /** A publish made inside a delivery goes out once that delivery has returned. */
+  private schedulePump (): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    queueMicrotask(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
+  }
+
   private pump (): void {
-    while (this.inflight < this.maxInflight && this.head < this.queue.length) {
-      const item = this.queue[this.head]
-      this.queue[this.head++] = undefined
-      if (item) this.send(item)
+    // Re-entered from a publish that completed synchronously inside `send`: the loop below goes on with it.
+    if (this.pumping) return
+    this.pumping = true
+    try {
+      while (this.inflight < this.maxInflight && this.head < this.queue.length) {
+        const item = this.queue[this.head]
+        this.queue[this.head++] = undefined
+        if (item) this.send(item)
+      }
+    } finally {
+      this.pumping = false
     }
     if (this.head === this.queue.length && this.head > 0) {
       this.queue = []
@@ -143,7 +187,8 @@ export class Bus {
   /**
    * Subscribes `handler` to an MQTT topic filter. The handler runs synchronously inside Aedes' delivery;
    * it must be quick (enqueue into a mailbox, count, append to a buffer) and must not throw (a throw is
-   * logged and swallowed so one bad handler cannot wedge the broker).
+   * logged and swallowed so one bad handler cannot wedge the broker). What it publishes goes out after it
+   * returns, in order.
    */
   subscribe (filter: string, handler: BusHandler, options: SubscribeOptions = {}): Unsubscribe {
     let active = true
@@ -156,7 +201,7 @@ export class Bus {
         if (replaying) seenLive.add(packet.topic)
         this.invoke(handler, packet)
       }
-      cb()
+      this.complete(cb)
     }
     this.aedes.subscribe(filter, deliver, noop)
     if (options.retained === true) {
@@ -174,7 +219,37 @@ export class Bus {
     }
   }
 
+  /**
+   * Completes a delivery. The outermost completion on the stack runs, in order, every completion that its own
+   * callback chain caused, so the stack stays flat however many queued messages complete at once.
+   */
+  private complete (cb: () => void): void {
+    if (this.completing) {
+      this.completions.push(cb)
+      return
+    }
+    this.completing = true
+    try {
+      cb()
+      while (this.completionsHead < this.completions.length) {
+        const next = this.completions[this.completionsHead] as () => void
+        this.completions[this.completionsHead++] = undefined
+        next()
+      }
+    } finally {
+      this.completing = false
+      if (this.completionsHead === this.completions.length) {
+        this.completions = []
+        this.completionsHead = 0
+      } else {
+        // A callback threw (Aedes' own code; nothing of ours throws here): the rest must still run.
+        queueMicrotask(() => { this.complete(noop) })
+      }
+    }
+  }
+
   private invoke (handler: BusHandler, packet: AedesPublishPacket): void {
+    this.delivering++
     try {
       const clientId = (packet as { clientId?: string }).clientId
       handler({
@@ -187,6 +262,8 @@ export class Bus {
       })
     } catch (err) {
       this.log.error({ err, topic: packet.topic }, 'bus subscriber threw; message skipped')
+    } finally {
+      this.delivering--
     }
   }
 

@@ -79,10 +79,31 @@ class Walk {
   }
 }
 
+const SHOWN_CHARS = 60
+
 function show (v: unknown): string {
   if (v === undefined) return 'nothing'
-  const text = typeof v === 'bigint' ? String(v) : JSON.stringify(v) ?? typeof v
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text
+  const text = preview(v, SHOWN_CHARS)
+  return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS - 3)}...` : text
+}
+
+/**
+ * JSON text of `v` as far as the first `budget` characters go. Not `JSON.stringify`: a caller's value may nest
+ * a hundred thousand arrays deep (JSON.parse takes it), and stringifying all of it overflows the stack just to
+ * print its first characters.
+ */
+function preview (v: unknown, budget: number): string {
+  if (typeof v === 'bigint') return String(v)
+  if (typeof v !== 'object' || v === null) return JSON.stringify(v) ?? typeof v
+  const entries: Array<[string, unknown]> = Array.isArray(v) ? v.map((x) => ['', x]) : Object.entries(v).map(([k, x]) => [`${JSON.stringify(k)}:`, x])
+  const [open, close] = Array.isArray(v) ? ['[', ']'] : ['{', '}']
+  if (budget <= 1) return entries.length === 0 ? open + close : `${open}...`
+  let text = open
+  for (const [key, x] of entries) {
+    if (text.length > budget) return `${text}...`
+    text += (text === open ? '' : ',') + key + preview(x, budget - text.length - key.length)
+  }
+  return text + close
 }
 
 function isObject (v: unknown): v is Record<string, unknown> {

@@ -1,4 +1,5 @@
 import { ColonyError } from '../errors.js'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js'
 
 /** Wire state names: exactly these strings appear on MQTT and REST. */
 export type WireState = 'initializing' | 'running' | 'paused' | 'stopping' | 'stopped' | 'failed' | 'restarting'
@@ -34,13 +35,20 @@ export type Command = typeof COMMANDS[number]
 /** Most chat content we accept: a chat line, not a file transfer. */
 export const MAX_CHAT_CONTENT = 64 * 1024
 
-/** Parses a JSON payload; throws `wire_invalid_json` (never a SyntaxError) when it is not JSON. */
+/**
+ * Parses a JSON payload; throws `wire_invalid_json` (never a SyntaxError) when it is not JSON, and
+ * `wire_invalid_payload` when it nests deeper than `MAX_JSON_DEPTH` (nothing may walk it).
+ */
 export function parseJson (payload: Buffer | string): unknown {
+  const text = typeof payload === 'string' ? payload : payload.toString('utf8')
+  let value: unknown
   try {
-    return JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8'))
+    value = JSON.parse(text)
   } catch {
     throw new ColonyError('wire_invalid_json')
   }
+  if (jsonNestsDeeperThan(text)) throw new ColonyError('wire_invalid_payload', `payload nests deeper than ${MAX_JSON_DEPTH} levels of arrays and objects`)
+  return value
 }
 
 function requireObject (value: unknown, what: string): Record<string, unknown> {

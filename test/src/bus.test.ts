@@ -284,6 +284,41 @@ for (const [name, setup] of Object.entries(setups)) {
         assert.equal(bus.published, 100)
       })
 
+      it('a burst queued behind a slow subscriber completes without growing the stack (issue 10 item 5)', async () => {
+        // Publishes to an in-process subscriber complete synchronously; queued behind slow ones, each completion
+        // used to send the next queued publish on the same stack until it overflowed.
+        const N = 20_000
+        slowSubscriber(s.aedes, 'slow')
+        const inbox = new Inbox()
+        bus.subscribe('fast/#', inbox.handler)
+        for (let i = 0; i < MAX_INFLIGHT; i++) bus.publish('slow', 'x')
+        for (let n = 0; n < N; n++) bus.publish(`fast/${n % 3}`, String(n))
+        for (let n = 0; n < N; n++) bus.publish(`nobody/${n % 3}`, String(n))
+        assert.ok(bus.backlog >= 2 * N, `backlog ${bus.backlog}`)
+        await bus.drained()
+        assert.equal(bus.published, MAX_INFLIGHT + 2 * N)
+        assert.deepEqual(inbox.messages.map((m) => Number(m.payload.toString())), Array.from({ length: N }, (_, n) => n))
+        assert.equal(s.logs.filter((l) => (l.level as number) >= 50).length, 0, JSON.stringify(s.logs.slice(0, 3)))
+      })
+
+      it('a handler that publishes does not re-enter Aedes; its publishes go out in order after it returns', async () => {
+        const replies = new Inbox()
+        bus.subscribe('reply/#', replies.handler)
+        let repliesInsideHandler = 0
+        let inHandler = false
+        bus.subscribe('ask', (m) => {
+          inHandler = true
+          bus.publish(`reply/${m.payload.toString()}`, m.payload)
+          bus.publish(`reply/${m.payload.toString()}`, m.payload)
+          inHandler = false
+        })
+        bus.subscribe('reply/#', () => { if (inHandler) repliesInsideHandler++ })
+        for (let i = 0; i < 500; i++) bus.publish('ask', String(i))
+        await bus.drained()
+        assert.equal(repliesInsideHandler, 0, 'replies were delivered while the handler that published them was still running')
+        assert.deepEqual(replies.messages.map((m) => Number(m.payload.toString())), Array.from({ length: 1000 }, (_, i) => Math.floor(i / 2)))
+      })
+
       it('publishAsync resolves once the message is delivered', async () => {
         const inbox = new Inbox()
         bus.subscribe('p', inbox.handler)

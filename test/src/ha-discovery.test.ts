@@ -101,6 +101,13 @@ describe('Home Assistant discovery', () => {
       })
     })
 
+    it('refuses a payload nested deeper than 32 levels with a clear error, not a stack overflow (issue 10 item 9)', () => {
+      const deep = JSON.parse(`{"dev":${'['.repeat(100_000)}${']'.repeat(100_000)}}`) as unknown
+      assert.throws(() => expand(deep), { message: 'discovery payload nests deeper than 32 levels' })
+      const nested = JSON.parse(`{"cmps":{"a":{"x":${'['.repeat(29)}${']'.repeat(29)}}}}`) as unknown
+      assert.doesNotThrow(() => expand(nested))
+    })
+
     it('does not mutate its input', () => {
       const input = { dev: { ids: 'x' }, stat_t: 't' }
       const copy = structuredClone(input)

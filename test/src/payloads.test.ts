@@ -26,6 +26,18 @@ describe('wire/payloads', () => {
         throwsCode(() => parseJson(Buffer.from(bad)), 'wire_invalid_json')
       })
     }
+
+    it('refuses JSON nested deeper than 256 levels with wire_invalid_payload; brackets in strings do not count (issue 10 item 9)', () => {
+      const nest = (n: number, open = '[', close = ']'): string => open.repeat(n) + close.repeat(n)
+      throwsCode(() => parseJson(nest(100_000)), 'wire_invalid_payload', /^payload nests deeper than 256 levels of arrays and objects$/)
+      throwsCode(() => parseJson(`{"a":${nest(257)}}`), 'wire_invalid_payload')
+      throwsCode(() => parseJson(`[${'{"a":'.repeat(256)}1${'}'.repeat(256)}]`), 'wire_invalid_payload')
+      assert.deepEqual(parseJson(`{"a":${nest(255)}}`), { a: JSON.parse(nest(255)) })
+      const text = { content: `${'['.repeat(1000)} "quoted \\" [[[ ${'{'.repeat(1000)}` }
+      assert.deepEqual(parseJson(JSON.stringify(text)), text)
+      // Still invalid JSON first: a deep but broken text is wire_invalid_json.
+      throwsCode(() => parseJson('['.repeat(1000)), 'wire_invalid_json')
+    })
   })
 
   describe('parseInboundChat', () => {

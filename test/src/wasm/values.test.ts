@@ -131,6 +131,14 @@ describe('wasm/values', () => {
       assert.deepEqual(fromGuest({ kind: 'list', element: { kind: 's64' } }, new BigInt64Array([-1n, -(2n ** 63n)])), [-1, '-9223372036854775808'])
     })
 
+    it('a mismatched value is shown by its first characters however deep it nests (issue 10 item 9)', () => {
+      const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000)) as unknown
+      refuses(s32, deep, `parameter "p": expected s32 (an integer from -2147483648 to 2147483647), got ${'['.repeat(57)}...`)
+      const wide = Array.from({ length: 100 }, (_, i) => i)
+      refuses({ kind: 'string' }, wide, `parameter "p": expected string, got ${JSON.stringify(wide).slice(0, 57)}...`)
+      refuses({ kind: 'string' }, { a: [1, { b: null }], c: 'x' }, 'parameter "p": expected string, got {"a":[1,{"b":null}],"c":"x"}')
+    })
+
     it('tuples are arrays of exactly their length', () => {
       const t: WitType = { kind: 'tuple', items: [{ kind: 's8' }, { kind: 'string' }] }
       assert.deepEqual(toGuest(t, [-1, 'a'], 'p'), [-1, 'a'])
