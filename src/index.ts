@@ -26,5 +26,6 @@ export {
   type AlertPayload, type ChatPayload, type HealthPayload, type HeartbeatPayload, type Severity, type StatusPayload,
   type WireState,
 } from './wire/payloads.js'
+export { DEFAULT_CHAT_TARGET, routeChat, type ChatRoute } from './wire/mention.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'
