@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { startColony, type TestColony } from '../helpers/runtime.js'
+import { connect } from '../helpers/mqtt.js'
 
 const README = fileURLToPath(new URL('../../../README.md', import.meta.url))
 const run = promisify(execFile)
@@ -69,5 +70,54 @@ describe('README quick start: the mosquitto_sub / mosquitto_pub lines work as wr
     const hello = await seen((topic, payload) => topic === `agents/${e1.id}/chat` && JSON.parse(payload).content === 'hello', 'e1\'s hello')
     assert.equal(JSON.parse(hello.slice(hello.indexOf(' ') + 1)).to, 'me')
     assert.ok(out.split('\n').some((l) => /^agents\/[^/]+\/heartbeat /.test(l)) || out.includes('/status '), 'actors breathing')
+  })
+})
+
+describe('README: the REST actor fields and the chat command table say what the code returns and accepts', () => {
+  let colony: TestColony
+  before(async () => { colony = await startColony() })
+  after(async () => { await colony?.close() })
+
+  const readme = (): string => readFileSync(README, 'utf8')
+  /** The table row of the REST API section for this route. */
+  const row = (route: string): string => readme().split('\n').find((l) => l.startsWith(`| \`${route}\` |`)) ?? ''
+  const fieldsIn = (text: string): string[] => (text.match(/`\[?\{([^}]*)\}/)?.[1] ?? '').split(',').map((f) => f.trim()).sort()
+
+  it('GET /api/actors, ?include=heartbeat and GET /api/actors/:id list exactly the README\'s fields', async () => {
+    const list = await (await fetch(`${colony.rt.urls.http}/api/actors`)).json() as Array<Record<string, unknown>>
+    const documented = fieldsIn(row('GET /api/actors'))
+    assert.ok(documented.length > 5, row('GET /api/actors'))
+    for (const actor of list) assert.deepEqual(Object.keys(actor).sort(), documented, String(actor.name))
+
+    const beats = await (await fetch(`${colony.rt.urls.http}/api/actors?include=heartbeat`)).json() as Array<Record<string, unknown>>
+    const extra = [...row('GET /api/actors').matchAll(/each also has `(\w+)` and `(\w+)`/g)].flatMap((m) => [m[1], m[2]])
+    assert.equal(extra.length, 2)
+    for (const actor of beats) assert.deepEqual(Object.keys(actor).sort(), [...documented, ...extra].sort())
+
+    const one = await (await fetch(`${colony.rt.urls.http}/api/actors/main-actor`)).json() as Record<string, unknown>
+    const plus = [...(/plus (.*?); `404`/.exec(row('GET /api/actors/:id'))?.[1] ?? '').matchAll(/`(\w+)`/g)].map((m) => m[1])
+    assert.deepEqual(Object.keys(one).sort(), [...documented, ...plus].sort())
+
+    const kinds = await (await fetch(`${colony.rt.urls.http}/api/kinds`)).json() as Array<Record<string, unknown>>
+    assert.ok(kinds.length > 0)
+    for (const kind of kinds) assert.deepEqual(Object.keys(kind).sort(), fieldsIn(row('GET /api/kinds')))
+  })
+
+  it('main-actor\'s row lists exactly the commands main-actor accepts', async () => {
+    const line = readme().split('\n').find((l) => l.startsWith('| `main-actor` (`orchestrator`) |')) ?? ''
+    const documented = [...line.split('|')[2]?.matchAll(/`(\w+)[^`]*`/g) ?? []].map((m) => m[1]).sort()
+    // main-actor's answer to an unknown command lists every command it has.
+    const mqtt = await connect(colony.rt.urls.mqtt)
+    let reply: string
+    try {
+      await mqtt.subscribe('agents/main-actor/chat')
+      const res = await fetch(`${colony.rt.urls.http}/api/chat`, { method: 'POST', body: JSON.stringify({ content: 'no-such-command' }) })
+      const { id } = await res.json() as { id: string }
+      reply = (await mqtt.next((m) => m.json?.inReplyTo === id)).json.content
+    } finally {
+      await mqtt.close()
+    }
+    const accepted = (/Commands: ([^(]*) \(/.exec(reply)?.[1] ?? '').split(', ').sort()
+    assert.deepEqual(documented, accepted, reply)
   })
 })
