@@ -1,12 +1,10 @@
-import { messageId, parseInboundChat, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
-
-/** `@name rest`, `@name: rest` or `@name, rest`; the rest keeps its inner whitespace. */
-const MENTION = /^@([A-Za-z0-9_-]{1,64})[,:]?(?:\s+([\s\S]*))?$/
+import { messageId, parseInboundChat, routeChat, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
 
 /**
  * The gateway for `io/chat` (the browser's IO bar): `@name rest` goes to that actor, anything without a
- * mention to main-actor. Every non-empty message gets exactly one reply: the target's, or this actor's when
- * the name is unknown or the message cannot be delivered.
+ * mention to main-actor (see `routeChat`, which `POST /api/chat` shares). Every non-empty message gets exactly one
+ * reply: the target's, or this actor's when the name is unknown or the message cannot be delivered; each reply
+ * names the message it answers (`inReplyTo`: the request's id, or the one given to it here).
  */
 export const ioKind: ActorKind = {
   kind: 'io',
@@ -33,24 +31,25 @@ export const ioKind: ActorKind = {
           ctx.alert('error', `io/chat message refused: ${e.message}`, { code: e.code, topic: m.topic, clientId: m.clientId })
           return
         }
-        const text = chat.content.trim()
-        if (text === '') return
-        const mention = MENTION.exec(text)
-        const target = mention === null ? 'main-actor' : mention[1] as string
-        const content = mention === null ? text : (mention[2] ?? '')
+        // A line the runtime published itself with its target already named was delivered by the door that
+        // published it (the REST bridge's copy of `POST /api/chat`, there for qa-agent and admins to see).
+        if (m.clientId === undefined && chat.to !== undefined) return
+        if (chat.content.trim() === '') return
+        const { target, content } = routeChat(chat.content)
+        const id = chat.id ?? messageId('chat')
         // The sender sees (and reaches) only the actors of their teams; others do not exist for them.
         const sender = m.identity
         const actor = ctx.system.get(target, sender)
         if (actor === undefined) {
           unknown++
           const known = ctx.system.list(sender).map((a) => `@${a.name}`).join(', ')
-          ctx.say(chat.from, `I don't know @${target}. Known agents: ${known}`, chat.id)
+          ctx.say(chat.from, `I don't know @${target}. Known agents: ${known}`, id)
           return
         }
         try {
           ctx.system.deliver(actor.id, {
             type: 'chat',
-            id: chat.id ?? messageId('chat'),
+            id,
             from: chat.from,
             to: actor.name,
             content,
@@ -59,7 +58,7 @@ export const ioKind: ActorKind = {
           }, sender)
           routed++
         } catch (err) {
-          ctx.say(chat.from, `could not deliver to @${actor.name}: ${toColonyError(err).message}`, chat.id)
+          ctx.say(chat.from, `could not deliver to @${actor.name}: ${toColonyError(err).message}`, id)
         }
       },
       heartbeat: () => ({ routed, unknown, rejected }),

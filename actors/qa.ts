@@ -18,7 +18,8 @@ export function findCredentials (text: string): string[] {
 }
 
 /**
- * Quality and policy: reads every chat line (io/chat and agents/+/chat) and every publish the broker refused
+ * Quality and policy: reads every chat line (io/chat, where the REST bridge copies each `POST /api/chat` line, and
+ * agents/+/chat) and every publish the broker refused
  * (`system/violations`). A chat line that carries something like a credential -> `warning`; a client spoofing
  * an actor's heartbeat/status/spawn/alert, or sending an oversized packet -> `error`.
  */

@@ -6,8 +6,8 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests run for real. The kernel's tests need none; later parts of Colony add theirs here
 # (nats-server for the NATS bridge, bubblewrap for capsules, nginx and chromium for the front, openssl for the
-# TLS test certificates).
-PACKAGES=(chromium nats-server nginx openssl)
+# TLS test certificates, mosquitto-clients for the README's mosquitto_sub/mosquitto_pub examples).
+PACKAGES=(chromium mosquitto-clients nats-server nginx openssl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do
@@ -22,7 +22,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-# `npm install`, not `npm ci`: npm 11's ci refuses this lock because @bytecodealliance/jco-node-fs@0.3.2 lists
-# optional platform binaries that were never published (linux-arm64-musl, win32-*), so no lock can contain them.
-# With the lock present, install resolves exactly the locked versions and leaves the lock as it is.
-npm install --no-audit --no-fund
+# `npm ci`: exactly the committed lock, which it never rewrites (it fails instead when package.json and the lock
+# disagree). The lock lists every optional platform binary of @bytecodealliance/jco-node-fs (all are published), so
+# `npm install` on any platform leaves it as committed too; .ci/run checks that the checkout stays clean.
+npm ci --no-audit --no-fund

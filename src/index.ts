@@ -28,6 +28,7 @@ export {
   type WireState,
 } from './wire/payloads.js'
 export { ALERT_CODES } from './wire/alert-codes.js'
+export { DEFAULT_CHAT_TARGET, routeChat, type ChatRoute } from './wire/mention.js'
 export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './wire/json-depth.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'

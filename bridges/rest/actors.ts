@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Router } from '@koa/router'
-import { ColonyError, MAX_CHAT_CONTENT, messageId, type AuthService, type Identity, type SystemApi } from '../../src/index.js'
+import { ColonyError, type AuthService, type Identity, type SystemApi } from '../../src/index.js'
 import { optionalString, readJson, requireObject } from './body.js'
 import { identity } from './authn.js'
 
@@ -12,7 +12,7 @@ function audience (who: Identity): string {
 }
 
 /**
- * The Wactorz actor API: list, get, pause, resume, delete, chat, plus `POST /api/actors` to spawn a
+ * The Wactorz actor API: list, get, pause, resume, delete (chat is chat.ts), plus `POST /api/actors` to spawn a
  * spawnable kind. Each caller sees the actors of their teams (and the system's); the list body is serialized
  * once per registry version and audience, not once per request.
  */
@@ -86,26 +86,6 @@ export function actorRoutes (router: Router, system: SystemApi, auth: AuthServic
 
   router.delete('/api/actors/:id', async (ctx) => {
     ctx.body = await system.remove(ctx.params.id as string, identity(ctx))
-  })
-
-  router.post('/api/chat', async (ctx) => {
-    const who = identity(ctx)
-    const body = requireObject(await readJson(ctx, bodyLimit))
-    const content = body.content
-    if (typeof content !== 'string' || content.trim() === '') {
-      throw new ColonyError('invalid_body', 'content must be a non-empty string', { details: { field: 'content' } })
-    }
-    if (content.length > MAX_CHAT_CONTENT) {
-      throw new ColonyError('invalid_body', `content is longer than ${MAX_CHAT_CONTENT} characters`, { details: { field: 'content' } })
-    }
-    const to = optionalString(body, 'to', 64) ?? 'main-actor'
-    const from = optionalString(body, 'from', 64) ?? (who.kind === 'local' ? 'user' : who.email)
-    const target = system.get(to, who)
-    if (target === undefined) throw notFound(to)
-    const id = messageId('chat')
-    system.deliver(target.id, { type: 'chat', id, from, to: target.name, content, timestampMs: Date.now(), sender: who }, who)
-    ctx.status = 202
-    ctx.body = { id, to: target.name, agentId: target.id, status: 'queued', replyTopic: `agents/${target.id}/chat` }
   })
 }
 

@@ -11,19 +11,20 @@ const PUBLIC: ReadonlyArray<[string, RegExp]> = [
 ]
 
 /**
- * Every request passes here first. Credentials, when given, are always checked (wrong ones are 401 even on a
- * public route); a protected route without credentials is 401 unless loopback development mode is on.
+ * Every request passes here first. A protected route checks the credentials it is given (wrong ones are 401) and
+ * without any is 401 unless loopback development mode is on. A public route reads no credentials at all, so a
+ * stale or wrong key a client sends everywhere (a dashboard, a health probe) cannot break health, login or the page.
  */
 export function authenticate (gate: Gate) {
   return async function authn (ctx: Context, next: Next): Promise<void> {
-    const isPublic = isDashboardPath(ctx.method, ctx.path) || PUBLIC.some(([method, path]) => ctx.method === method && path.test(ctx.path))
-    const headers = ctx.req.headers
-    const given = headers['x-api-key'] !== undefined || headers.authorization !== undefined
-    try {
-      if (given || !isPublic) ctx.state.identity = gate.identifyHeaders(headers)
-    } catch (err) {
-      ctx.set('WWW-Authenticate', 'Bearer realm="colony"')
-      throw err
+    const isPublic = isDashboardPath(ctx.method, ctx.path) || PUBLIC.some(([method, path]) => (ctx.method === method || (method === 'GET' && ctx.method === 'HEAD')) && path.test(ctx.path))
+    if (!isPublic) {
+      try {
+        ctx.state.identity = gate.identifyHeaders(ctx.req.headers)
+      } catch (err) {
+        ctx.set('WWW-Authenticate', 'Bearer realm="colony"')
+        throw err
+      }
     }
     await next()
   }

@@ -2,6 +2,7 @@ import Koa from 'koa'
 import { Router } from '@koa/router'
 import { ProxyTrust, type BridgeDef } from '../../src/index.js'
 import { actorRoutes } from './actors.js'
+import { chatRoutes } from './chat.js'
 import { errorHandler } from './errors.js'
 import { authenticate } from './authn.js'
 import { authRoutes } from './auth.js'
@@ -33,6 +34,7 @@ export const restBridge: BridgeDef = {
     // One router for every family: each extra router costs a middleware layer on every request.
     const router = new Router()
     actorRoutes(router, ctx.system, ctx.auth, limit)
+    chatRoutes(router, ctx.system, ctx.actor, limit)
     authRoutes(router, ctx.auth, limit)
     oauthRoutes(router, ctx.oauth, ctx.config.oauth)
     apiKeyRoutes(router, ctx.auth, limit)

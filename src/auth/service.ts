@@ -10,6 +10,9 @@ import { FailureLimiter } from './ratelimit.js'
 import { API_KEY_PATTERN, hashApiKey, newApiKey, newId, newSlug } from './tokens.js'
 import { personalTeamName, validEmail, validName, validPassword } from './validate.js'
 
+/** Three base64url parts (header.payload.signature). */
+const JWT_SHAPE = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$/
+
 export interface AuthOptions {
   store: Store
   clock: Clock
@@ -167,7 +170,10 @@ export class AuthService {
 
   /** Resolves an API key or a JWT to an Identity; anything else is 401 `unauthorized`. */
   authenticate (credential: string): Identity {
-    return API_KEY_PATTERN.test(credential) ? this.byApiKey(credential) : this.byJwt(credential)
+    if (API_KEY_PATTERN.test(credential)) return this.byApiKey(credential)
+    // Only something shaped like a JWT is read as one; anything else (`X-API-Key: hello`) was meant as a key.
+    if (JWT_SHAPE.test(credential)) return this.byJwt(credential)
+    throw new ColonyError('unauthorized', 'invalid API key')
   }
 
   private byApiKey (key: string): Identity {

@@ -108,6 +108,69 @@ describe('chat: io/chat @mention routing and main-actor commands', () => {
     assert.equal(unknown.body.error.code, 'actor_not_found')
   })
 
+  it('POST /api/chat routes an @mention like io/chat; `to` wins over a mention; an unknown mention is 404', async () => {
+    const url = `${colony.rt.urls.http}/api/chat`
+    const routed = await post(url, { content: '@echo-1   spaced  words ' })
+    assert.equal(routed.status, 202)
+    assert.equal(routed.body.to, 'echo-1')
+    assert.equal(routed.body.agentId, echoId)
+    const reply = await mqtt.next((m) => m.json?.inReplyTo === routed.body.id)
+    assert.equal(reply.topic, `agents/${echoId}/chat`)
+    assert.equal(reply.json.content, 'spaced  words')
+
+    const toMain = await post(url, { content: '@main-actor agents' })
+    assert.equal(toMain.body.to, 'main-actor')
+    assert.match((await mqtt.next((m) => m.json?.inReplyTo === toMain.body.id)).json.content, /echo-1 \(/)
+
+    const both = await post(url, { to: 'echo-1', content: '@main-actor agents' })
+    assert.equal(both.body.to, 'echo-1')
+    assert.equal((await mqtt.next((m) => m.json?.inReplyTo === both.body.id)).json.content, '@main-actor agents')
+
+    const unknown = await post(url, { content: '@nobody hi' })
+    assert.equal(unknown.status, 404)
+    assert.equal(unknown.body.error.code, 'actor_not_found')
+    assert.match(unknown.body.error.message, /"nobody"/)
+  })
+
+  it('a POST /api/chat line also appears on io/chat naming its target, and io-agent does not route it again', async () => {
+    const watcher = await connect(colony.rt.urls.mqtt)
+    try {
+      await watcher.subscribe('io/chat', 'agents/+/chat')
+      const res = await post(`${colony.rt.urls.http}/api/chat`, { content: '@echo-1 once', from: 'rest-user' })
+      const copy = await watcher.next((m) => m.topic === 'io/chat' && m.json?.id === res.body.id)
+      assert.equal(copy.json.to, 'echo-1')
+      assert.equal(copy.json.from, 'rest-user')
+      assert.equal(copy.json.content, '@echo-1 once')
+      await watcher.next((m) => m.json?.inReplyTo === res.body.id)
+      // A later line's reply is a barrier: a second routing of the copy would have answered by then.
+      await watcher.publish('io/chat', { id: 'copy-barrier', from: 'tester', content: '@echo-1 barrier' })
+      await watcher.next((m) => m.json?.inReplyTo === 'copy-barrier')
+      assert.equal(watcher.received.filter((m) => m.topic.endsWith('/chat') && m.json?.inReplyTo === res.body.id).length, 1)
+    } finally {
+      await watcher.close()
+    }
+  })
+
+  it('a credential posted over REST raises the same credential_in_chat alert as on io/chat', async () => {
+    const secret = `col_${'ab12'.repeat(8)}`
+    const from = mqtt.mark
+    const res = await post(`${colony.rt.urls.http}/api/chat`, { content: `@main-actor here is my key ${secret}` })
+    assert.equal(res.status, 202)
+    const alert = await mqtt.next((m) => m.topic === 'agents/qa-agent/alert' && m.json?.code === 'credential_in_chat', { from })
+    assert.equal(alert.json.severity, 'warning')
+    assert.match(alert.json.message, /on io\/chat contains what looks like a Colony API key/)
+    assert.ok(!alert.payload.toString().includes(secret))
+  })
+
+  it('io-agent\'s "unknown @name" reply names the message it answers, with or without a request id', async () => {
+    const withId = await say('@nobody-else hi', 'unknown-with-id')
+    assert.equal(withId.topic, 'agents/io-agent/chat')
+    await mqtt.publish('io/chat', { from: 'no-id-sender', content: '@nobody-else hi' })
+    const withoutId = await mqtt.next((m) => m.topic === 'agents/io-agent/chat' && m.json?.to === 'no-id-sender')
+    assert.equal(typeof withoutId.json.inReplyTo, 'string')
+    assert.match(withoutId.json.content, /don't know @nobody-else/)
+  })
+
   it('chat published by a client on agents/{id}/chat reaches the actor', async () => {
     await mqtt.publish(`agents/${echoId}/chat`, { id: 'direct-1', from: 'tester', content: 'direct' })
     const reply = await mqtt.next((m) => m.json?.inReplyTo === 'direct-1')

@@ -344,4 +344,23 @@ describe('NATS bridge: bad control requests', function () {
     assert.equal(ping.response.id, hostId)
     await assertHealthy(colony)
   })
+
+  it('answers a known verb without its host id (or with something that is no host id) at once, naming what is missing', async () => {
+    // Each would otherwise wait for ask's 2 s timeout: no subscription took these subjects.
+    const MISSING = ['component.scale', 'component.update', 'provider.start', 'provider.stop', 'label.put', 'label.del', 'host.stop']
+    for (const tail of MISSING) {
+      const reply = await ask(wash.nc, `${wash.prefix}.${tail}`, { component_ref: ADDER, component_id: 'adder', count: 1 })
+      assert.equal(reply.success, false, tail)
+      assert.equal(reply.message, `unsupported subject: ${tail} needs the id of the host that acts (${tail}.{hostId})`)
+    }
+    const notAnId = await ask(wash.nc, `${wash.prefix}.component.scale.my-host`, SCALE)
+    assert.equal(notAnId.success, false)
+    assert.match(notAnId.message, /^unsupported subject: component\.scale\.my-host: "my-host" is not a host id/)
+    for (const tail of ['component', 'component.frobnicate', 'link.put.extra', 'claims.get.x', `component.scale.${hostId}.extra`, `host.${hostId}.nope`]) {
+      const reply = await ask(wash.nc, `${wash.prefix}.${tail}`, {})
+      assert.deepEqual({ success: reply.success, message: reply.message }, { success: false, message: 'unsupported subject' }, tail)
+    }
+    assert.equal(colony.rt.system.list().some((a) => a.name === 'adder'), false, 'nothing was scaled')
+    await assertHealthy(colony)
+  })
 })

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { routeOf } from '../../bridges/nats/control/index.js'
+import { routeOf, servedByAHost, unsupportedMessage } from '../../bridges/nats/control/index.js'
 import { BadRequest, count, encodeReply, fail, humanDuration, ok } from '../../bridges/nats/wire.js'
 import { parseServers, redactUrl } from '../../bridges/nats/connection.js'
 
@@ -29,6 +29,22 @@ describe('nats bridge: subjects and replies', () => {
       ['nonsense', undefined],
     ]
     for (const [subject, key] of cases) assert.equal(routeOf(subject.split('.'), HOST), key, subject)
+  })
+
+  it('knows which subjects some host serves (so only the rest get "unsupported subject" from the catch-all)', () => {
+    const ME = `N${'A'.repeat(55)}`
+    const OTHER = `N${'B2'.repeat(27)}C`
+    const served = ['host.ping', 'host.get', `host.get.${OTHER}`, `host.stop.${ME}`, `host.${OTHER}.inv`, `host.nope.${OTHER}`,
+      `component.scale.${OTHER}`, `component.update.${ME}`, `component.delete.${OTHER}`, 'component.auction', 'provider.auction',
+      `provider.start.${OTHER}`, `label.put.${OTHER}`, 'link.put', 'link.list', 'config.put', 'config.get.a.b', 'claims.get', 'registry.put']
+    for (const subject of served) assert.equal(servedByAHost(subject.split('.')), true, subject)
+    const unserved = ['component.scale', 'provider.start', 'label.del', 'host.stop', 'host.inv', 'component.scale.my-host',
+      `host.${OTHER}.nope`, `component.scale.${OTHER}.x`, 'link.put.x', 'claims.get.x', 'registry', 'nonsense', 'component', 'config']
+    for (const subject of unserved) assert.equal(servedByAHost(subject.split('.')), false, subject)
+    assert.equal(unsupportedMessage(['provider', 'start']), 'unsupported subject: provider.start needs the id of the host that acts (provider.start.{hostId})')
+    assert.match(unsupportedMessage(['label', 'put', 'x']), /"x" is not a host id/)
+    assert.equal(unsupportedMessage(['nonsense']), 'unsupported subject')
+    assert.equal(unsupportedMessage(['link', 'put', 'x']), 'unsupported subject')
   })
 
   it('one reply carries CtlResponse and CtlOperationAck; inline replies also spread the payload', () => {

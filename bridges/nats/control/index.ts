@@ -10,7 +10,6 @@ import { providerHandlers } from './providers.js'
 export const CTL_TOPIC = 'system/lattice/ctl'
 
 const QUERIES = new Set(['host.ping', 'host.get', 'host.inventory', 'host.inv', 'link.get', 'config.get', 'claims.get', 'component.auction', 'provider.auction', 'registry.put'])
-const FAMILIES = new Set(['host', 'component', 'provider', 'link', 'config', 'label', 'claims', 'registry', 'evt'])
 
 /**
  * The handler key for a subject's tokens after `{prefix}.v1.{lattice}`, checking that host-scoped subjects name this
@@ -35,6 +34,40 @@ export function routeOf (tokens: string[], hostId: string): string | undefined {
   if (family === 'claims' && n === 2 && verb === 'get') return 'claims.get'
   if (family === 'registry' && n === 2 && verb === 'put') return 'registry.put'
   return undefined
+}
+
+/** A host id on the lattice: an nkey server public key (wasmCloud's and Colony's hosts alike). */
+const HOST_ID = /^N[A-Z2-7]{55}$/
+/** The verbs whose subject ends with the id of the host that acts. */
+const HOST_SCOPED: Readonly<Record<string, readonly string[]>> = {
+  host: ['get', 'stop'], component: ['scale', 'update'], provider: ['start', 'stop'], label: ['put', 'del'],
+}
+
+/**
+ * True when some host's control subscriptions take this subject: the shapes `serveControl` subscribes, with any
+ * host id where this host has its own. Such a request is that host's to answer (or, when no such host is on the
+ * lattice, nobody's, as in wasmCloud); everything else under the prefix is answered `unsupported subject`.
+ */
+export function servedByAHost (tokens: string[]): boolean {
+  const [family = '', verb = '', third = ''] = tokens
+  const n = tokens.length
+  if (family === 'config') return n >= 2
+  if (n === 2) {
+    return family === 'link' || (family === 'host' && (verb === 'ping' || verb === 'get')) ||
+      ((family === 'component' || family === 'provider') && verb === 'auction') ||
+      (family === 'registry' && verb === 'put') || (family === 'claims' && verb === 'get')
+  }
+  if (n === 3 && family === 'host') return HOST_ID.test(third) || (HOST_ID.test(verb) && third === 'inv')
+  if (n === 3 && family in HOST_SCOPED) return HOST_ID.test(third)
+  return false
+}
+
+/** The refusal for a subject no host serves: when it is a host-scoped verb, it says what the subject lacks. */
+export function unsupportedMessage (tokens: string[]): string {
+  const [family = '', verb = '', third] = tokens
+  if (!(HOST_SCOPED[family] ?? []).includes(verb) || tokens.length > 3) return 'unsupported subject'
+  if (third === undefined) return `unsupported subject: ${family}.${verb} needs the id of the host that acts (${family}.${verb}.{hostId})`
+  return `unsupported subject: ${family}.${verb}.${third.slice(0, 64)}: "${third.slice(0, 64)}" is not a host id (N followed by 55 characters)`
 }
 
 /**
@@ -103,10 +136,12 @@ export function serveControl (l: Lattice): { requests: () => number, failures: (
   l.link.subscribe(`${P}.config.>`, dispatch, `${P}.config`)
   l.link.subscribe(`${P}.claims.get`, dispatch, `${P}.claims`)
   l.link.subscribe(`${P}.>`, (msg) => {
-    // Only subjects no other subscription serves (an unknown family); requests only, never events.
-    if (msg.reply === undefined || msg.reply === '' || FAMILIES.has(msg.subject.slice(P.length + 1).split('.')[0] ?? '')) return
+    // Requests only (events are not answered), and only those no host's subscriptions take (see servedByAHost).
+    if (msg.reply === undefined || msg.reply === '') return
+    const tokens = msg.subject.slice(P.length + 1).split('.')
+    if (tokens[0] === 'evt' || servedByAHost(tokens)) return
     requests++
-    answer(msg, undefined, undefined, fail('unsupported subject'))
+    answer(msg, undefined, undefined, fail(unsupportedMessage(tokens)))
   }, `${P}.unsupported`)
 
   return { requests: () => requests, failures: () => failures }

@@ -1,0 +1,53 @@
+// Compiles the TypeScript to dist/ with tsc and records when that build started (dist/.build-stamp).
+//
+// Usage: node scripts/build.mjs [--if-stale]
+//   (no flag)     always build (`npm run build`)
+//   --if-stale    build only when a source `npm start` runs (src/, actors/, bridges/, tsconfig.json) changed
+//                 since the last successful build; `npm start` uses it, so an unchanged checkout starts at once
+//                 instead of paying for a full type-check every time
+//
+// The stamp gets the time the build started, not ended: a file saved while tsc ran is newer and builds again.
+import { spawnSync } from 'node:child_process'
+import { closeSync, openSync, readdirSync, statSync, utimesSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import process from 'node:process'
+import { fileURLToPath } from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const STAMP = join(root, 'dist', '.build-stamp')
+const SOURCES = ['src', 'actors', 'bridges']
+
+function newestSourceMs () {
+  let newest = statSync(join(root, 'tsconfig.json')).mtimeMs
+  for (const dir of SOURCES) {
+    for (const entry of readdirSync(join(root, dir), { recursive: true, withFileTypes: true })) {
+      if (!entry.isFile() || !entry.name.endsWith('.ts')) continue
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
+    }
+  }
+  return newest
+}
+
+function stampMs () {
+  try {
+    return statSync(STAMP).mtimeMs
+  } catch {
+    return -1
+  }
+}
+
+function build () {
+  const startedAt = new Date()
+  const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' })
+  if (tsc.status !== 0) return tsc.status ?? 1
+  closeSync(openSync(STAMP, 'a'))
+  utimesSync(STAMP, startedAt, startedAt)
+  return 0
+}
+
+if (!process.argv.includes('--if-stale')) {
+  process.exitCode = build()
+} else if (stampMs() < newestSourceMs()) {
+  process.stderr.write('colony: building dist/ (sources changed since the last build)\n')
+  process.exitCode = build()
+}
