@@ -1,4 +1,5 @@
 import type { Msg } from '@nats-io/transport-node'
+import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../../src/index.js'
 
 /**
  * What a control handler answers. On the wire it is wasmCloud 1.x's `CtlResponse {success, message, response?}`
@@ -37,8 +38,13 @@ export function bodyOf (msg: Msg): Record<string, unknown> {
   if (msg.data.length === 0) return {}
   let value: unknown
   try {
-    value = JSON.parse(utf8.decode(msg.data))
+    const text = utf8.decode(msg.data)
+    // Refused before parsing, as at the REST and MQTT doors: a walk over the value (labels, annotations, the
+    // config values logged or echoed in events) would overflow the stack.
+    if (jsonNestsDeeperThan(text)) throw new BadRequest(`the request body nests deeper than ${MAX_JSON_DEPTH} levels`)
+    value = JSON.parse(text)
   } catch (err) {
+    if (err instanceof BadRequest) throw err
     throw new BadRequest(`the request body is not valid JSON: ${(err as Error).message}`)
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new BadRequest('the request body must be a JSON object')

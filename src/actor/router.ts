@@ -69,7 +69,13 @@ function onChat (system: ActorSystem, m: BusMessage): void {
 
 function refuse (system: ActorSystem, id: string, err: unknown, what: string, clientId: string | undefined): void {
   const e = toColonyError(err)
-  const severity = e.code === 'actor_protected' || e.code === 'mailbox_full' ? 'warning' : 'error'
+  // A full mailbox raises its own alert once per episode (ActorCell.enqueue); one more per refused message would
+  // turn a flood into as many alerts (and log lines) as messages.
+  if (e.code === 'mailbox_full') {
+    system.log.debug({ actor: id, clientId }, `${what}: mailbox full`)
+    return
+  }
+  const severity = e.code === 'actor_protected' ? 'warning' : 'error'
   // An alert topic is only built from an id that is one safe topic level; anything else is just logged.
   if (isTopicSafeId(id)) system.alert(id, severity, `${what}: ${e.message}`, { code: e.code, source: 'runtime', clientId })
   else system.log.warn({ err: e, clientId }, what)

@@ -107,6 +107,12 @@ describe('a burst on every inbound door (issue 10 item 5)', () => {
       // Which mailboxes overflow first depends on the machine; only the flooded actors may report it.
       const flooded = new Set(['main-actor', 'io-agent', 'qa-agent', componentId])
       assert.ok(full.every((m) => flooded.has(m.json.agentId as string)), [...new Set(full.map((m) => m.json.agentId as string))].join(', '))
+      // One alert per episode (a mailbox refills from half), not one per refused message: a flood must not become
+      // an alert storm of its own.
+      const metrics = await fetch(`${base}/metrics`).then((r) => r.text())
+      const rejected = Number(/^colony_mailbox_rejected_total (\d+)/m.exec(metrics)?.[1])
+      assert.ok(rejected > 0, 'colony_mailbox_rejected_total counted the refusals')
+      assert.ok(full.length < Math.max(20, rejected / 5), `${full.length} mailbox_full alerts for ${rejected} refused messages`)
 
       stopping = true
       run.child.kill('SIGTERM')

@@ -280,6 +280,7 @@ describe('NATS bridge: bad control requests', function () {
     ['component.scale.{host}', 'scale adder please', /not valid JSON/],
     ['component.scale.{host}', new Uint8Array([0xff, 0xfe, 0x7b]), /not valid JSON/],
     ['component.scale.{host}', [SCALE], /must be a JSON object/],
+    ['config.put.deep', `{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /nests deeper than 256 levels/],
     ['component.scale.{host}', { component_id: 'adder', count: 1 }, /component_ref is required/],
     ['component.scale.{host}', { ...SCALE, component_ref: 42 }, /component_ref must be a string/],
     ['component.scale.{host}', { ...SCALE, count: '2' }, /count must be an integer/],
@@ -319,7 +320,7 @@ describe('NATS bridge: bad control requests', function () {
     const from = wash.mark
     for (const [tail, body, expected] of BAD) {
       const subject = `${wash.prefix}.${tail.replace('{host}', hostId)}`
-      const what = `${tail} ${body instanceof Uint8Array ? 'bytes' : JSON.stringify(body)}`
+      const what = `${tail} ${body instanceof Uint8Array ? 'bytes' : JSON.stringify(body).slice(0, 200)}`
       const reply = await ask(wash.nc, subject, body)
       assert.deepEqual({ success: reply.success, accepted: reply.accepted, error: reply.error }, { success: false, accepted: false, error: reply.message }, what)
       assert.match(reply.message, expected, what)
