@@ -2,24 +2,16 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { killAll, runCli, type CliRun } from '../helpers/cli.js'
+import { killAll, startOnDataDir, type CliRun } from '../helpers/cli.js'
 import { as, signup, withKey } from '../helpers/identity.js'
 import { get, request } from '../helpers/http.js'
 import { connect } from '../helpers/mqtt.js'
 
 /** Starts the CLI on `dataDir` with credentials required and resolves once it is ready. */
 async function start (dataDir: string): Promise<CliRun & { http: string, mqtt: string }> {
-  const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir], {
-    COLONY_AUTH_MODE: 'required',
-    COLONY_AUTH_SCRYPT_N: '4096',
-  })
-  const line = await new Promise<string>((resolve, reject) => {
-    run.lines.on('line', (l: string) => { if (l.startsWith('colony ') && l.includes(' ready')) resolve(l) })
-    void run.exited.then(({ code }) => reject(new Error(`colony exited with ${code}: ${run.stderr.join('\n')}`)))
-  })
-  const http = /REST (http:\/\/\S+)\/api/.exec(line)?.[1] ?? ''
-  assert.ok(line.includes(` dashboard ${http}/ `), `the ready line points to the dashboard: ${line}`)
-  return { ...run, http, mqtt: /MQTT (mqtt:\/\/\S+)/.exec(line)?.[1] ?? '' }
+  const run = await startOnDataDir(dataDir)
+  assert.ok(run.readyLine.includes(` dashboard ${run.http}/ `), `the ready line points to the dashboard: ${run.readyLine}`)
+  return run
 }
 
 describe('what the API acknowledged survives kill -9', () => {

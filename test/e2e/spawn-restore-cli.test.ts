@@ -6,22 +6,10 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { killAll, runCli, type CliRun } from '../helpers/cli.js'
+import { killAll, startOnDataDir } from '../helpers/cli.js'
 import { as, signup } from '../helpers/identity.js'
 import { connect } from '../helpers/mqtt.js'
 import { createKey } from '../helpers/teams.js'
-
-async function start (dataDir: string): Promise<CliRun & { http: string, mqtt: string }> {
-  const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir], {
-    COLONY_AUTH_MODE: 'required',
-    COLONY_AUTH_SCRYPT_N: '4096',
-  })
-  const line = await new Promise<string>((resolve, reject) => {
-    run.lines.on('line', (l: string) => { if (l.startsWith('colony ') && l.includes(' ready')) resolve(l) })
-    void run.exited.then(({ code }) => reject(new Error(`colony exited with ${code}: ${run.stderr.join('\n')}`)))
-  })
-  return { ...run, http: /REST (http:\/\/\S+)\/api/.exec(line)?.[1] ?? '', mqtt: /MQTT (mqtt:\/\/\S+)/.exec(line)?.[1] ?? '' }
-}
 
 describe('run-time spawns survive kill -9', () => {
   let dataDir: string
@@ -34,7 +22,7 @@ describe('run-time spawns survive kill -9', () => {
 
   it('REST and MQTT chat spawns acknowledged before the kill are back with id, name, kind, team and state; deleted ones are not', async function () {
     this.timeout(30_000)
-    const first = await start(dataDir)
+    const first = await startOnDataDir(dataDir)
     const alice = await signup(first.http, 'alice')
     const bob = await signup(first.http, 'bob')
     const spawn = async (name: string): Promise<string> => {
@@ -70,7 +58,7 @@ describe('run-time spawns survive kill -9', () => {
     first.child.kill('SIGKILL')
     assert.equal((await first.exited).signal, 'SIGKILL')
 
-    const second = await start(dataDir)
+    const second = await startOnDataDir(dataDir)
     const expected: Array<[string, string, string]> = [[survivor, 'survivor', 'running'], [paused, 'paused-survivor', 'paused'], [chatted, 'chatted', 'running']]
     for (const [id, name, state] of expected) {
       const res = await as(alice.token, 'GET', `${second.http}/api/actors/${id}`)

@@ -69,3 +69,19 @@ export async function startCli (extra: string[] = [], env: NodeJS.ProcessEnv = {
   })
   return { ...run, urls }
 }
+
+/**
+ * Starts the CLI on free ports over an existing data dir in `auth.mode: required` (cheap scrypt), as the kill -9
+ * tests restart it, and resolves once it is ready with its URLs and the ready line.
+ */
+export async function startOnDataDir (dataDir: string): Promise<CliRun & { http: string, mqtt: string, readyLine: string }> {
+  const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir], {
+    COLONY_AUTH_MODE: 'required',
+    COLONY_AUTH_SCRYPT_N: '4096',
+  })
+  const line = await new Promise<string>((resolve, reject) => {
+    run.lines.on('line', (l: string) => { if (l.startsWith('colony ') && l.includes(' ready')) resolve(l) })
+    void run.exited.then(({ code }) => reject(new Error(`colony exited with ${code}: ${run.stderr.join('\n')}`)))
+  })
+  return { ...run, http: /REST (http:\/\/\S+)\/api/.exec(line)?.[1] ?? '', mqtt: /MQTT (mqtt:\/\/\S+)/.exec(line)?.[1] ?? '', readyLine: line }
+}

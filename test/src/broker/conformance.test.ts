@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict'
 import mqttPacket, { type IConnackPacket, type IPublishPacket } from 'mqtt-packet'
-import { startColony, type TestColony } from '../../helpers/runtime.js'
-import { connect, type Recorder } from '../../helpers/mqtt.js'
+import type { Recorder } from '../../helpers/mqtt.js'
 import type { BusMessage } from '../../../src/broker/bus.js'
+import { useColonyBroker } from './fixture.js'
 import { RawClient, rawPublish, rawSubscribe } from './raw-client.js'
 
 /**
@@ -11,39 +11,19 @@ import { RawClient, rawPublish, rawSubscribe } from './raw-client.js'
  * at the end; the README's "MQTT conformance" section lists them.
  */
 describe('broker: MQTT 3.1.1 conformance', () => {
-  let colony: TestColony
-  let url: string
-  let port: number
-  const opened: Array<{ close(): Promise<void> }> = []
-
-  before(async () => {
-    colony = await startColony()
-    url = colony.rt.urls.mqtt
-    port = Number(new URL(url).port)
-  })
-  after(async () => {
-    await colony?.close()
-  })
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((c) => c.close()))
-  })
-
-  async function client (options: Parameters<typeof connect>[1] = {}): Promise<Recorder> {
-    const c = await connect(url, options)
-    opened.push(c)
-    return c
-  }
+  const b = useColonyBroker()
+  const client = b.client
 
   async function raw (options: { clientId: string, clean?: boolean, keepalive?: number, will?: { topic: string, payload: Buffer, qos: 0, retain: false } }): Promise<RawClient> {
-    const { client: c, connack } = await RawClient.connect(port, options)
-    opened.push({ close: () => c.destroy() })
+    const { client: c, connack } = await RawClient.connect(b.port, options)
+    b.opened.push({ close: () => c.destroy() })
     assert.equal(connack.returnCode, 0)
     return c
   }
 
   async function rawOpen (): Promise<RawClient> {
-    const c = await RawClient.open(port)
-    opened.push({ close: () => c.destroy() })
+    const c = await RawClient.open(b.port)
+    b.opened.push({ close: () => c.destroy() })
     return c
   }
 
@@ -58,7 +38,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
   describe('client identifier and session', () => {
     it('[MQTT-3.1.3-6] a zero-byte client id with CleanSession 1 is accepted and given an id by the broker', async () => {
       const c = await raw({ clientId: '', clean: true })
-      const ids = Object.keys((colony.rt.broker.aedes as unknown as { clients: Record<string, unknown> }).clients)
+      const ids = Object.keys((b.colony.rt.broker.aedes as unknown as { clients: Record<string, unknown> }).clients)
       assert.ok(ids.some((id) => id.length > 0 && id.startsWith('aedes_')), `an assigned id among ${ids.join(', ')}`)
       assert.deepEqual(await c.subscribe(1, { topic: 'conf/anon', qos: 0 }), [0])
     })
@@ -74,7 +54,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
       assert.equal(connack.returnCode, 2)
       assert.equal(connack.sessionPresent, false)
       await c.closedWithin(2000)
-      assert.ok(colony.logs.some((l) => l.msg === 'mqtt connection error' && String(l.err).includes('MQTT-3.1.3-8')), 'the refusal is logged')
+      assert.ok(b.colony.logs.some((l) => l.msg === 'mqtt connection error' && String(l.err).includes('MQTT-3.1.3-8')), 'the refusal is logged')
     })
 
     it('[MQTT-3.1.4-2] a second connection with the same client id closes the first', async () => {
@@ -87,11 +67,11 @@ describe('broker: MQTT 3.1.1 conformance', () => {
       const first = await client({ clientId: 'conf-clean', clean: false })
       await first.client.subscribeAsync('conf/clean', { qos: 1 })
       await first.close()
-      const wiped = await RawClient.connect(port, { clientId: 'conf-clean', clean: true })
+      const wiped = await RawClient.connect(b.port, { clientId: 'conf-clean', clean: true })
       assert.equal(wiped.connack.sessionPresent, false)
       await wiped.client.disconnect()
-      const again = await RawClient.connect(port, { clientId: 'conf-clean', clean: false })
-      opened.push({ close: () => again.client.destroy() })
+      const again = await RawClient.connect(b.port, { clientId: 'conf-clean', clean: false })
+      b.opened.push({ close: () => again.client.destroy() })
       assert.equal(again.connack.sessionPresent, false, 'no session was left to resume')
       const pub = await client()
       await pub.client.publishAsync('conf/clean', 'lost', { qos: 1 })
@@ -106,8 +86,8 @@ describe('broker: MQTT 3.1.1 conformance', () => {
       const first = await client({ clientId: 'conf-keep', clean: false })
       await first.client.subscribeAsync('conf/keep', { qos: 1 })
       await first.close()
-      const again = await RawClient.connect(port, { clientId: 'conf-keep', clean: false })
-      opened.push({ close: () => again.client.destroy() })
+      const again = await RawClient.connect(b.port, { clientId: 'conf-keep', clean: false })
+      b.opened.push({ close: () => again.client.destroy() })
       assert.equal(again.connack.sessionPresent, true)
       const pub = await client()
       await pub.client.publishAsync('conf/keep', 'kept', { qos: 1 })
@@ -176,8 +156,8 @@ describe('broker: MQTT 3.1.1 conformance', () => {
 
   describe('subscriptions', () => {
     it('[MQTT-3.3.5-1] overlapping subscriptions: one copy, at the highest QoS of the matching subscriptions', async () => {
-      const sub = await RawClient.connect(port, { clientId: 'conf-overlap' })
-      opened.push({ close: () => sub.client.destroy() })
+      const sub = await RawClient.connect(b.port, { clientId: 'conf-overlap' })
+      b.opened.push({ close: () => sub.client.destroy() })
       await sub.client.subscribe(1, { topic: 'conf/overlap/+', qos: 0 }, { topic: 'conf/overlap/#', qos: 1 })
       const pub = await client()
       await pub.client.publishAsync('conf/overlap/x', 'one', { qos: 1 })
@@ -292,7 +272,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
     /** Violations as qa-agent and the metrics see them. */
     function watchViolations (): { seen: BusMessage[], stop(): void } {
       const seen: BusMessage[] = []
-      const stop = colony.rt.broker.bus.subscribe('system/violations', (m) => seen.push(m))
+      const stop = b.colony.rt.broker.bus.subscribe('system/violations', (m) => seen.push(m))
       return { seen, stop }
     }
 
@@ -309,7 +289,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
         const violations = watchViolations()
         const alerts = await client()
         await alerts.subscribe('agents/qa-agent/alert')
-        const before = colony.rt.broker.stats().violations
+        const before = b.colony.rt.broker.stats().violations
         const clientId = `conf-topic-${n}`
         const c = await raw({ clientId })
         c.sendRaw(t.packet)
@@ -321,8 +301,8 @@ describe('broker: MQTT 3.1.1 conformance', () => {
           const v = violations.seen.map((m) => JSON.parse(m.payload.toString())).find((x) => x.clientId === clientId)
           assert.equal(v?.code, t.code)
           assert.match(v?.reason, t.reason)
-          assert.equal(colony.rt.broker.stats().violations, before + 1)
-          assert.ok(colony.logs.some((l) => (l.violation as { clientId?: string } | undefined)?.clientId === clientId && l.level === 40), 'a warn log line')
+          assert.equal(b.colony.rt.broker.stats().violations, before + 1)
+          assert.ok(b.colony.logs.some((l) => (l.violation as { clientId?: string } | undefined)?.clientId === clientId && l.level === 40), 'a warn log line')
         } finally {
           violations.stop()
         }
@@ -331,7 +311,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
 
     it('a refused topic name is not published, not even to the bus, and the metric counts it', async () => {
       const seen: BusMessage[] = []
-      const stop = colony.rt.broker.bus.subscribe('conf/#', (m) => seen.push(m))
+      const stop = b.colony.rt.broker.bus.subscribe('conf/#', (m) => seen.push(m))
       try {
         const c = await raw({ clientId: 'conf-not-published' })
         c.sendRaw(Buffer.concat([rawPublish(Buffer.from('conf/bad\u0000')), rawPublish(Buffer.from('conf/after-bad'))]))
@@ -340,7 +320,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
         await watcher.subscribe('conf/#')
         await roundTrip(watcher, 'conf/barrier')
         assert.deepEqual(seen.filter((m) => m.topic.startsWith('conf/bad') || m.topic === 'conf/after-bad'), [])
-        const metrics = await (await fetch(`${colony.rt.urls.http}/metrics`)).text()
+        const metrics = await (await fetch(`${b.colony.rt.urls.http}/metrics`)).text()
         assert.ok(Number(/^colony_mqtt_violations_total (\d+)$/m.exec(metrics)?.[1]) >= 1)
       } finally {
         stop()
@@ -365,7 +345,7 @@ describe('broker: MQTT 3.1.1 conformance', () => {
     ] as const) {
       it(`a client PUBLISH on ${topic} is refused: the connection is closed and the violation reported`, async () => {
         const seen: BusMessage[] = []
-        const stop = colony.rt.broker.bus.subscribe('system/violations', (m) => seen.push(m))
+        const stop = b.colony.rt.broker.bus.subscribe('system/violations', (m) => seen.push(m))
         try {
           const c = await raw({ clientId: `conf-departure-${topic.length}` })
           c.send({ cmd: 'publish', topic, payload: Buffer.from('{}'), qos: 0, retain: false, dup: false })

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict'
 import type { IPublishPacket } from 'mqtt-packet'
-import { startColony, type TestColony } from '../../helpers/runtime.js'
-import { connect, type Recorder } from '../../helpers/mqtt.js'
+import { useColonyBroker } from './fixture.js'
 import { RawClient } from './raw-client.js'
 
 /**
@@ -9,32 +8,12 @@ import { RawClient } from './raw-client.js'
  * live, are queued while it is away, and an unacknowledged one is sent again with DUP after a reconnect.
  */
 describe('broker: persistent sessions (clean: false)', () => {
-  let colony: TestColony
-  let url: string
-  let port: number
-  const opened: Array<{ close(): Promise<void> }> = []
-
-  before(async () => {
-    colony = await startColony()
-    url = colony.rt.urls.mqtt
-    port = Number(new URL(url).port)
-  })
-  after(async () => {
-    await colony?.close()
-  })
-  afterEach(async () => {
-    await Promise.all(opened.splice(0).map((c) => c.close()))
-  })
-
-  async function client (options: Parameters<typeof connect>[1] = {}): Promise<Recorder> {
-    const c = await connect(url, options)
-    opened.push(c)
-    return c
-  }
+  const b = useColonyBroker()
+  const client = b.client
 
   async function raw (clientId: string, clean: boolean): Promise<{ client: RawClient, sessionPresent: boolean }> {
-    const { client: c, connack } = await RawClient.connect(port, { clientId, clean })
-    opened.push({ close: () => c.destroy() })
+    const { client: c, connack } = await RawClient.connect(b.port, { clientId, clean })
+    b.opened.push({ close: () => c.destroy() })
     assert.equal(connack.returnCode, 0)
     return { client: c, sessionPresent: connack.sessionPresent }
   }
@@ -139,7 +118,7 @@ describe('broker: persistent sessions (clean: false)', () => {
       const sends: Array<Promise<unknown>> = []
       for (let i = 0; i < n; i++) {
         sends.push(p.client.publishAsync(`order/${k}/${i % 5}`, JSON.stringify({ k, i }), { qos: 1, retain: i % 2 === 0 }))
-        if (i % 10 === 0) colony.rt.broker.bus.publish('order/internal', { k, i })
+        if (i % 10 === 0) b.colony.rt.broker.bus.publish('order/internal', { k, i })
       }
       await Promise.all(sends)
     }))
