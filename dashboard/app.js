@@ -70,7 +70,7 @@ function start (api, credential, actors) {
   })
   table.load(actors)
 
-  const { mqtt, send: sendChat } = chatLink(me, credential)
+  const { mqtt, send: sendChat, streamUp } = chatLink(me, credential)
   const chat = new Chat({
     form: $('chat-form'),
     input: $('chat-input'),
@@ -107,6 +107,7 @@ function start (api, credential, actors) {
   const stream = new Stream(credential, onMessage, (up, code) => {
     $('connection').textContent = up ? 'live' : 'offline'
     $('connection').className = `pill ${up ? 'on' : 'off'}`
+    streamUp(up)
     if (up) reload()
     else if (code === 1008) signOut('The credential was refused or revoked.')
   })
@@ -120,15 +121,20 @@ function start (api, credential, actors) {
 
 /**
  * The chat's MQTT connection (io/chat goes out here): reconnects while the session lives, like the stream (after
- * 1 s, doubling to 15 s); lines sent while it is down wait (a few) and go out once it is back.
+ * 1 s, doubling to 15 s). Lines typed while it or the stream is down wait (a few) and go out once both are up:
+ * the replies come back over the stream, so a line sent before it is back would be answered to no one.
  */
 function chatLink (me, credential) {
   const mqtt = new MqttLite(wsUrl('/mqtt'), { clientId: me, username: me, password: credential })
   const outbox = []
   let retryMs = 1000
+  let streamLive = false
+  const flush = () => {
+    while (streamLive && outbox.length > 0 && mqtt.publish('io/chat', outbox[0])) outbox.shift()
+  }
   const connect = () => mqtt.connect().then(() => {
     retryMs = 1000
-    while (outbox.length > 0 && mqtt.publish('io/chat', outbox[0])) outbox.shift()
+    flush()
   }, (err) => alertLine({ severity: 'warning', message: `chat: ${err.message}` }))
   mqtt.onclose = () => {
     if (session?.mqtt !== mqtt || session.closed) return
@@ -138,12 +144,16 @@ function chatLink (me, credential) {
   connect()
   const send = (message) => {
     const body = JSON.stringify(message)
-    if (mqtt.publish('io/chat', body)) return true
+    if (outbox.length === 0 && streamLive && mqtt.publish('io/chat', body)) return true
     if (outbox.length >= MAX_OUTBOX) return false
     outbox.push(body)
     return true
   }
-  return { mqtt, send }
+  const streamUp = (up) => {
+    streamLive = up
+    flush()
+  }
+  return { mqtt, send, streamUp }
 }
 
 function alertLine (a) {
