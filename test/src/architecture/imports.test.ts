@@ -50,12 +50,12 @@ describe('import graph checker', () => {
     const graph = graphOf({
       'src/a.ts': "import { b } from './b.js'\nimport type { C } from './sub/c.js'\nimport 'node:fs'\nimport x from 'xstate'",
       'src/b.ts': "export { d } from './d.js'\nexport type { E } from './e.js'",
-      'src/sub/c.ts': "const f = await import('../f.js')",
-      'src/d.ts': '', 'src/e.ts': '', 'src/f.ts': '',
+      'src/sub/c.ts': "const f = await import('../f.js')\ntype G = typeof import('../g.js')",
+      'src/d.ts': '', 'src/e.ts': '', 'src/f.ts': '', 'src/g.ts': '',
     })
     assert.deepEqual(graph.get('src/a.ts'), ['src/b.ts', 'src/sub/c.ts'])
     assert.deepEqual(graph.get('src/b.ts'), ['src/d.ts', 'src/e.ts'])
-    assert.deepEqual(graph.get('src/sub/c.ts'), ['src/f.ts'])
+    assert.deepEqual(graph.get('src/sub/c.ts'), ['src/f.ts', 'src/g.ts'])
   })
 
   it('names a circle made only of type imports', () => {
