@@ -23,7 +23,7 @@ export interface RuntimeStatus {
 
 export interface BridgeContext {
   /** The bridge's own actor: publish, alert, log, fail. */
-  readonly actor: ActorContext
+  readonly actor: ActorContext<Services>
   readonly system: SystemApi
   /** Direct bus access for high-volume streams that should not go through a mailbox. */
   readonly bus: Bus
@@ -72,7 +72,7 @@ export interface BridgeServices {
 }
 
 /** Wraps a bridge definition into a protected actor kind: starting the actor attaches the bridge. */
-export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind {
+export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind<Record<string, unknown>, Services> {
   return {
     kind: `bridge:${def.name}`,
     agentType: 'bridge',

@@ -1,6 +1,9 @@
 /**
  * The kernel's public surface: `actors/` and `bridges/` import from here and nowhere else in `src/`.
  */
+import type { ActorContext as KernelActorContext, ActorKind as KernelActorKind } from './actor/types.js'
+import type { Services } from './services.js'
+
 export type { Clock, TimerHandle } from './clock.js'
 export { ManualClock, systemClock } from './clock.js'
 export type { ColonyConfig, Strategy } from './config.js'
@@ -14,9 +17,13 @@ export type { HttpHost, UpgradeHandler } from './http/host.js'
 export { endRaw, type HttpDeadlines } from './http/deadlines.js'
 export { ProxyTrust } from './http/proxy.js'
 export type {
-  ActorBeatInfo, ActorContext, ActorInfo, ActorKind, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
+  ActorBeatInfo, ActorInfo, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
   KindInfo, Liveness, MqttMessage, RequestMessage, SpawnOptions, SupervisorSpec, SystemApi,
 } from './actor/types.js'
+/** An actor's context, with `services` typed as the runtime's (the kernel itself carries them untyped). */
+export type ActorContext = KernelActorContext<Services>
+/** An actor kind whose behaviours see the runtime's `Services` on `ctx.services`. */
+export type ActorKind<Options = Record<string, unknown>> = KernelActorKind<Options, Services>
 export { isRequest } from './actor/types.js'
 export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
 export { canAccess, credentialFrom, type AuthResponse, type AuthService, type Gate, type Identity, type MemberView, type TeamService, type TeamView } from './auth/index.js'

@@ -127,7 +127,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     events.emit('shutdownRequested', reason)
   }
   const stopRouting = routeClientMessages(actors)
-  const stopInvocations = routeInvocations(actors)
+  const stopInvocations = routeInvocations(actors, services.components, services.wasmLimits.callTimeoutMs)
   const bridgeNames: string[] = []
   const closeAll = async (): Promise<void> => {
     state = 'stopping'

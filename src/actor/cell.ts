@@ -7,10 +7,17 @@ import { topics } from '../wire/topics.js'
 import { lifecycleMachine, type LifecycleHooks } from './lifecycle.js'
 import { Mailbox } from './mailbox.js'
 import type { ActorInfo, ActorKind, ActorMessage, ActorStats, Behaviour, ChatMessage } from './types.js'
-import type { CellHost } from './host.js'
-import { createContext, Incarnation, publishChat, type ContextOwner } from './incarnation.js'
+import type { KernelCounters } from './counters.js'
+import { createContext, Incarnation, publishChat, type ContextHost, type ContextOwner } from './incarnation.js'
 
 const LIVE: ReadonlySet<WireState> = new Set(['initializing', 'running', 'paused'])
+
+/** What a cell needs from the system that owns it (declared with the cell: it reports to the host as itself). */
+export interface CellHost extends ContextHost {
+  readonly log: Logger
+  readonly counters: KernelCounters
+  stateChanged(cell: ActorCell, previous: WireState, next: WireState): void
+}
 
 export interface CellSpec {
   id: string

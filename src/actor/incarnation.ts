@@ -1,10 +1,11 @@
-import type { TimerHandle } from '../clock.js'
-import type { Unsubscribe } from '../broker/bus.js'
+import type { Clock, TimerHandle } from '../clock.js'
+import type { ColonyConfig } from '../config.js'
+import type { Bus, Unsubscribe } from '../broker/bus.js'
 import { messageId } from '../ids.js'
 import type { Logger } from '../log.js'
+import type { Severity } from '../wire/payloads.js'
 import { topics } from '../wire/topics.js'
-import type { CellHost } from './host.js'
-import type { ActorContext, ActorKind, ActorMessage, Behaviour } from './types.js'
+import type { ActorContext, ActorKind, ActorMessage, Behaviour, SystemApi } from './types.js'
 
 /** Resources one behaviour instance owns; released when that instance stops, crashes or is replaced. */
 export class Incarnation {
@@ -13,6 +14,20 @@ export class Incarnation {
   behaviour: Behaviour | undefined
   starting: Promise<void> | undefined
   alive = true
+}
+
+/**
+ * What a context needs from the system that runs its actor. Declared here, below the cell, so that the cell and
+ * the context builder both depend on it and neither on the other's host.
+ */
+export interface ContextHost {
+  readonly bus: Bus
+  readonly clock: Clock
+  readonly config: Readonly<ColonyConfig>
+  readonly api: SystemApi
+  /** Handed to every context as they are: the kernel carries the services without knowing their type. */
+  readonly services: unknown
+  alert(subjectId: string, severity: Severity, message: string, extra?: Record<string, unknown>): void
 }
 
 /** What a context needs from the actor it belongs to. */
@@ -27,7 +42,7 @@ export interface ContextOwner {
 }
 
 /** Publishes one chat line from an actor on its `agents/{id}/chat`. */
-export function publishChat (host: CellHost, from: { id: string, name: string }, to: string, content: string, inReplyTo?: string): void {
+export function publishChat (host: ContextHost, from: { id: string, name: string }, to: string, content: string, inReplyTo?: string): void {
   host.bus.publish(topics.chat(from.id), {
     id: messageId('chat'),
     from: from.name,
@@ -42,7 +57,7 @@ export function publishChat (host: CellHost, from: { id: string, name: string },
  * The `ctx` a behaviour instance gets. Subscriptions and timers are tied to its incarnation, so a crashed or
  * replaced instance can neither keep receiving nor schedule work into its successor.
  */
-export function createContext (owner: ContextOwner, host: CellHost, incarnation: Incarnation): ActorContext {
+export function createContext (owner: ContextOwner, host: ContextHost, incarnation: Incarnation): ActorContext {
   return {
     id: owner.id,
     name: owner.name,

@@ -7,13 +7,12 @@ import type { Logger } from '../log.js'
 import type { Bus } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
 import { topics } from '../wire/topics.js'
-import { ActorCell } from './cell.js'
-import { newCounters, type CellHost, type KernelCounters } from './host.js'
+import { ActorCell, type CellHost } from './cell.js'
+import { newCounters, type KernelCounters } from './counters.js'
 import { HeartbeatScheduler } from './scheduler.js'
 import { Supervisor } from './supervisor.js'
 import type { ActorBeatInfo, ActorInfo, ActorKind, ActorMessage, ActorStats, KindInfo, Liveness, SpawnOptions, SupervisorSpec, SystemApi } from './types.js'
 import { canAccess, type Identity } from '../auth/identity.js'
-import type { Services } from '../services.js'
 import type { SavedActor, SpawnMemory } from './spawn-memory.js'
 
 export interface ActorSystemOptions {
@@ -21,7 +20,8 @@ export interface ActorSystemOptions {
   clock: Clock
   log: Logger
   config: Readonly<ColonyConfig>
-  services: Services
+  /** Given to every actor's context as `ctx.services`; the kernel carries them without knowing their type. */
+  services: unknown
   /** Where run-time spawns (`api.spawn`) are saved, so that they come back after a restart. */
   memory?: SpawnMemory
 }
@@ -37,7 +37,7 @@ export class ActorSystem implements CellHost {
   readonly clock: Clock
   readonly log: Logger
   readonly config: Readonly<ColonyConfig>
-  readonly services: Services
+  readonly services: unknown
   readonly memory: SpawnMemory | undefined
   readonly counters: KernelCounters = newCounters()
   /** `removed`: an actor was deleted for good (not stopped by shutdown). */

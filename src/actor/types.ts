@@ -4,7 +4,6 @@ import type { Logger } from '../log.js'
 import type { BusMessage, PublishOptions, SubscribeOptions, Unsubscribe } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
 import type { Identity } from '../auth/identity.js'
-import type { Services } from '../services.js'
 
 /** A chat line delivered to an actor (from `io/chat`, `agents/{id}/chat` or `POST /api/chat`). */
 export interface ChatMessage {
@@ -62,7 +61,12 @@ export interface Behaviour {
   stop?(): void | Promise<void>
 }
 
-export interface ActorKind<Options = Record<string, unknown>> {
+/**
+ * `Services` is the type of `ctx.services`. The kernel passes that bag along without knowing it (it is defined
+ * by the layers above, which own the component registry and links), so here it defaults to `unknown`; the
+ * public `ActorKind` in `src/index.ts` fixes it to the runtime's `Services`.
+ */
+export interface ActorKind<Options = Record<string, unknown>, Services = unknown> {
   /** Registry key used to spawn it, e.g. `echo`. */
   kind: string
   /** `agentType` on the wire, e.g. `orchestrator`. */
@@ -73,11 +77,11 @@ export interface ActorKind<Options = Record<string, unknown>> {
   spawnable?: boolean
   /** One line per chat command this kind understands; `help` prints it. */
   help?: string
-  create(ctx: ActorContext, options: Options): Behaviour
+  create(ctx: ActorContext<Services>, options: Options): Behaviour
 }
 
 /** What an actor's behaviour can do with the world: all of it goes through messages or the registry. */
-export interface ActorContext {
+export interface ActorContext<Services = unknown> {
   readonly id: string
   readonly name: string
   readonly agentType: string
@@ -85,7 +89,7 @@ export interface ActorContext {
   readonly log: Logger
   readonly config: Readonly<ColonyConfig>
   readonly system: SystemApi
-  /** Kernel services (the component registry, wasm limits, links and keyvalue storage). */
+  /** Runtime services (the component registry, wasm limits, links and keyvalue storage; see ActorKind). */
   readonly services: Services
   publish(topic: string, payload: unknown, options?: PublishOptions): void
   /** Messages matching `filter` arrive through the mailbox as `{type: 'mqtt', ...}`. Dropped on stop/restart. */

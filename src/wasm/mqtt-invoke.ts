@@ -5,6 +5,7 @@ import { isValidFilter, parseAgentTopic, RUNTIME_ONLY_CHANNELS } from '../wire/t
 import { parseInvokeRequest } from '../wire/payloads.js'
 import type { Identity } from '../auth/identity.js'
 import { invokeComponent } from './control.js'
+import type { ComponentRegistry } from './registry.js'
 
 /**
  * Invocations over MQTT: a client publishes `{id, function, params, replyTo}` on `agents/{componentId}/invoke`
@@ -12,7 +13,7 @@ import { invokeComponent } from './control.js'
  * `agents/{componentId}/reply`). A non-admin may only ask for replies below `agents/{componentId}/`, which only
  * that component's team can read; nobody may point replies at a reserved topic.
  */
-export function routeInvocations (system: ActorSystem): Unsubscribe {
+export function routeInvocations (system: ActorSystem, components: ComponentRegistry, callTimeoutMs: number): Unsubscribe {
   return system.bus.subscribe('agents/+/invoke', (m) => {
     if (m.clientId === undefined) return
     const componentId = parseAgentTopic(m.topic)?.id ?? ''
@@ -25,9 +26,9 @@ export function routeInvocations (system: ActorSystem): Unsubscribe {
       requestId = envelope.id
       if (envelope.replyTo !== undefined) replyTo = checkReplyTo(envelope.replyTo, componentId, m.identity)
       const request = parseInvokeRequest(m.payload)
-      invokeComponent(system.api, system.services.components, componentId, request.function, request.params, {
+      invokeComponent(system.api, components, componentId, request.function, request.params, {
         ...(m.identity !== undefined && { as: m.identity }),
-        timeoutMs: system.services.wasmLimits.callTimeoutMs,
+        timeoutMs: callTimeoutMs,
       }).then((out) => {
         system.bus.publish(replyTo, { id: request.id, result: out.value, function: out.function, stdout: out.stdout, stderr: out.stderr })
       }, (err: unknown) => {

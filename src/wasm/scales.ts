@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js'
 import type { ScaleRecord, Store } from '../store/index.js'
-import type { InstanceSettings } from './control.js'
+import type { InstanceSettings } from './instance-settings.js'
 import type { ScaleOrigin } from './types.js'
 
 /** A component's remembered scale: what `restoreScales` brings back after a restart. */
