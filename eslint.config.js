@@ -2,10 +2,10 @@
 import js from '@eslint/js'
 import tseslint from 'typescript-eslint'
 
-/** Layers run one way: src/ knows nothing of actors/ and bridges/ (main.ts aside); those two never import each other. */
+/** Layers run one way: src/ knows nothing of actors/ and bridges/ (assembly.ts aside); those two never import each other. */
 const kernelOnly = {
   patterns: [
-    { group: ['**/actors/**', '**/bridges/**'], message: 'src/ must not import actors/ or bridges/ (only src/main.ts assembles them).' },
+    { group: ['**/actors/**', '**/bridges/**'], message: 'src/ must not import actors/ or bridges/ (only src/assembly.ts assembles them).' },
   ],
 }
 const publicKernel = (sibling) => ({
@@ -39,7 +39,7 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
     },
   },
-  { files: ['src/**/*.ts'], ignores: ['src/main.ts'], rules: { 'no-restricted-imports': ['error', kernelOnly] } },
+  { files: ['src/**/*.ts'], ignores: ['src/assembly.ts'], rules: { 'no-restricted-imports': ['error', kernelOnly] } },
   { files: ['src/main.ts'], rules: { 'no-restricted-properties': 'off' } },
   { files: ['actors/**/*.ts'], rules: { 'no-restricted-imports': ['error', publicKernel('bridges')] } },
   { files: ['bridges/**/*.ts'], rules: { 'no-restricted-imports': ['error', publicKernel('actors')] } },

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `colony` command and the composition root: the one file in src/ that knows the actor kinds and bridges,
- * and the only place allowed to end the process.
+ * The `colony` command: parses the command line, starts the runtime assembled in `assembly.ts`, and is the only
+ * place allowed to end the process.
  */
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
@@ -9,34 +9,7 @@ import { parseArgs } from 'node:util'
 import { loadConfig, ruleFor, coerce, type ConfigInput } from './config.js'
 import { isColonyError } from './errors.js'
 import { createRuntime, VERSION, type Runtime } from './runtime.js'
-import { mainKind } from '../actors/main.js'
-import { ioKind } from '../actors/io.js'
-import { monitorKind } from '../actors/monitor.js'
-import { qaKind } from '../actors/qa.js'
-import { haMapKind } from '../actors/ha-map.js'
-import { echoKind } from '../actors/echo.js'
-import { componentKind } from '../actors/component.js'
-import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
-import { restBridge } from '../bridges/rest/index.js'
-import { wsBridge } from '../bridges/ws/index.js'
-import { natsBridge } from '../bridges/nats/index.js'
-import type { ActorKind } from './actor/types.js'
-
-export const KINDS = [
-  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind,
-  keyvalueProviderKind, loggingProviderKind, messagingProviderKind,
-] as ActorKind<never>[]
-export const BOOT = [
-  { kind: 'main', name: 'main-actor' },
-  { kind: 'io', name: 'io-agent' },
-  { kind: 'monitor', name: 'monitor-agent' },
-  { kind: 'qa', name: 'qa-agent' },
-  { kind: 'ha-map', name: 'ha-map-agent' },
-  { kind: 'provider:keyvalue', name: 'keyvalue-provider' },
-  { kind: 'provider:messaging', name: 'messaging-provider' },
-  { kind: 'provider:logging', name: 'logging-provider' },
-]
-export const BRIDGES = [restBridge, wsBridge, natsBridge]
+import { BOOT, BRIDGES, KINDS } from './assembly.js'
 
 const USAGE = `Usage: colony [start] [options]
 

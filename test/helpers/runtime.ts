@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig, type ConfigInput } from '../../src/config.js'
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js'
-import { BOOT, BRIDGES, KINDS } from '../../src/main.js'
+import { BOOT, BRIDGES, KINDS } from '../../src/assembly.js'
 import type { ActorKind } from '../../src/actor/types.js'
 
 export interface TestColony {

@@ -33,6 +33,7 @@ const LAYERS: Layer[] = [
   { name: 'runtime', paths: ['src/runtime.ts'] },
   { name: 'public entry points', paths: ['src/index.ts', 'src/wasm.ts'] },
   { name: 'actors and bridges', paths: ['actors/', 'bridges/'] },
+  { name: 'composition root', paths: ['src/assembly.ts'] },
   { name: 'CLI', paths: ['src/main.ts'] },
 ]
 

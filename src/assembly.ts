@@ -1,0 +1,33 @@
+/**
+ * The composition root: the one module in src/ that knows the actor kinds and bridges. The CLI and the tests
+ * start the runtime with these lists, so no test has to import the CLI (and its process handling).
+ */
+import type { ActorKind } from './actor/types.js'
+import { mainKind } from '../actors/main.js'
+import { ioKind } from '../actors/io.js'
+import { monitorKind } from '../actors/monitor.js'
+import { qaKind } from '../actors/qa.js'
+import { haMapKind } from '../actors/ha-map.js'
+import { echoKind } from '../actors/echo.js'
+import { componentKind } from '../actors/component.js'
+import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
+import { restBridge } from '../bridges/rest/index.js'
+import { wsBridge } from '../bridges/ws/index.js'
+import { natsBridge } from '../bridges/nats/index.js'
+
+export const KINDS = [
+  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind,
+  keyvalueProviderKind, loggingProviderKind, messagingProviderKind,
+] as ActorKind<never>[]
+export const BOOT = [
+  { kind: 'main', name: 'main-actor' },
+  { kind: 'io', name: 'io-agent' },
+  { kind: 'monitor', name: 'monitor-agent' },
+  { kind: 'qa', name: 'qa-agent' },
+  { kind: 'ha-map', name: 'ha-map-agent' },
+  { kind: 'provider:keyvalue', name: 'keyvalue-provider' },
+  { kind: 'provider:messaging', name: 'messaging-provider' },
+  { kind: 'provider:logging', name: 'logging-provider' },
+]
+export const BRIDGES = [restBridge, wsBridge, natsBridge]
+
