@@ -2,6 +2,7 @@ import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { SupervisorSpec } from './types.js'
 import type { ActorCell } from './cell.js'
+import { affectedMembers, RestartBudget } from './restart-policy.js'
 
 export interface SupervisorEvents {
   restarted(cell: ActorCell, reason: string): void
@@ -19,7 +20,7 @@ export interface SupervisorEvents {
  */
 export class Supervisor {
   private readonly members: ActorCell[] = []
-  private restartTimes: number[] = []
+  private readonly budget: RestartBudget
   private queue: Promise<void> = Promise.resolve()
   private closing = false
 
@@ -28,7 +29,9 @@ export class Supervisor {
     private readonly clock: Clock,
     private readonly log: Logger,
     private readonly events: SupervisorEvents,
-  ) {}
+  ) {
+    this.budget = new RestartBudget(spec, clock)
+  }
 
   add (cell: ActorCell): void {
     this.members.push(cell)
@@ -57,11 +60,9 @@ export class Supervisor {
 
   private async handle (cell: ActorCell): Promise<void> {
     if (this.closing || cell.givenUp || cell.state !== 'failed' || !this.members.includes(cell)) return
-    const affected = this.affected(cell)
-    const now = this.clock.now()
-    this.restartTimes = this.restartTimes.filter((t) => t > now - this.spec.restartWindowMs)
+    const affected = affectedMembers(this.spec.strategy, this.members, cell)
     const reason = errorText(cell.lastError)
-    if (this.restartTimes.length >= this.spec.maxRestarts) {
+    if (!this.budget.take()) {
       const why = `${cell.name} crashed (${reason}); more than ${this.spec.maxRestarts} restarts within ` +
         `${this.spec.restartWindowMs} ms, supervisor ${this.spec.id} (${this.spec.strategy}) gave up`
       for (const member of affected) {
@@ -70,27 +71,12 @@ export class Supervisor {
       }
       return
     }
-    this.restartTimes.push(now)
     // The group goes down newest first, then comes back in start order, as an Erlang supervisor does.
     for (const member of [...affected].reverse()) await member.suspend()
     for (const member of affected) {
       if (this.closing) return
       const why = member === cell ? `crashed: ${reason}` : `restarted with ${cell.name} (${this.spec.strategy}): ${reason}`
       if (await member.restartNow()) this.events.restarted(member, why)
-    }
-  }
-
-  /** Members the strategy restarts when `cell` crashes, in start order. Cleanly stopped actors are left alone. */
-  private affected (cell: ActorCell): ActorCell[] {
-    switch (this.spec.strategy) {
-      case 'one_for_one':
-        return [cell]
-      case 'one_for_all':
-        return this.members.filter((m) => m === cell || m.live)
-      case 'rest_for_one': {
-        const index = this.members.indexOf(cell)
-        return this.members.filter((m, i) => m === cell || (i > index && m.live))
-      }
     }
   }
 }
