@@ -3,6 +3,7 @@ import type { ColonyConfig } from '../config.js'
 import type { Logger } from '../log.js'
 import type { Bus } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
+import type { AlertFields } from '../wire/alert-codes.js'
 import type { SystemApi } from './types.js'
 import type { Services } from '../services.js'
 import type { ActorCell } from './cell.js'
@@ -43,5 +44,5 @@ export interface CellHost {
   readonly services: Services
   readonly counters: KernelCounters
   stateChanged(cell: ActorCell, previous: WireState, next: WireState): void
-  alert(subjectId: string, severity: Severity, message: string, extra?: Record<string, unknown>): void
+  alert(subjectId: string, severity: Severity, message: string, extra?: AlertFields): void
 }

@@ -2,6 +2,7 @@ import type { TimerHandle } from '../clock.js'
 import type { Unsubscribe } from '../broker/bus.js'
 import { messageId } from '../ids.js'
 import type { Logger } from '../log.js'
+import { chatPayload } from '../wire/payloads.js'
 import { topics } from '../wire/topics.js'
 import type { CellHost } from './host.js'
 import type { ActorContext, ActorKind, ActorMessage, Behaviour } from './types.js'
@@ -28,14 +29,7 @@ export interface ContextOwner {
 
 /** Publishes one chat line from an actor on its `agents/{id}/chat`. */
 export function publishChat (host: CellHost, from: { id: string, name: string }, to: string, content: string, inReplyTo?: string): void {
-  host.bus.publish(topics.chat(from.id), {
-    id: messageId('chat'),
-    from: from.name,
-    to,
-    content,
-    ...(inReplyTo !== undefined && { inReplyTo }),
-    timestampMs: host.clock.now(),
-  })
+  host.bus.publish(topics.chat(from.id), chatPayload({ id: messageId('chat'), from: from.name, to, content, inReplyTo, timestampMs: host.clock.now() }))
 }
 
 /**
