@@ -1,5 +1,5 @@
 import {
-  ColonyError, isRequest, toColonyError, type ActorKind, type ChatMessage, type RequestMessage,
+  ALERT_CODES, ColonyError, isRequest, toColonyError, topics, type ActorKind, type ChatMessage, type RequestMessage,
 } from '../src/index.js'
 import { finishCall, InstancePool, prepareCall, qualifiedName, witFunction, type InvokeOutcome, type LoadedComponent } from '../src/wasm.js'
 
@@ -81,10 +81,10 @@ export const componentKind: ActorKind<ComponentOptions> = {
         hostCallTimeoutMs: limits.hostCallTimeoutMs,
       }, limits.maxQueuedCalls)
       fresh.on('log', (stream, text, instance) => {
-        ctx.publish(`agents/${ctx.id}/logs`, { agentId: ctx.id, stream, text, instance, timestampMs: ctx.clock.now() })
+        ctx.publish(topics.logs(ctx.id), { agentId: ctx.id, stream, text, instance, timestampMs: ctx.clock.now() })
       })
       fresh.on('lost', (reason, instance) => {
-        ctx.alert('warning', `instance ${instance} of ${ctx.name} was stopped (${reason}); a fresh one replaces it`, { code: 'instance_replaced' })
+        ctx.alert('warning', `instance ${instance} of ${ctx.name} was stopped (${reason}); a fresh one replaces it`, { code: ALERT_CODES.instanceReplaced })
       })
       const old = pool
       await fresh.scaleTo(options.instances)
@@ -102,7 +102,7 @@ export const componentKind: ActorKind<ComponentOptions> = {
       } catch (err) {
         const e = toColonyError(err)
         if (e.code !== 'link_missing') throw e
-        if (waiting === undefined) ctx.alert('warning', e.message, { code: 'link_missing', missing: e.details?.missing })
+        if (waiting === undefined) ctx.alert('warning', e.message, { code: ALERT_CODES.linkMissing, missing: e.details?.missing })
         waiting = e
         await pool?.close()
         pool = undefined

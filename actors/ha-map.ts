@@ -1,4 +1,4 @@
-import { parseJson, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
+import { ALERT_CODES, filters, parseJson, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
 import { entitiesFrom, expand, parseDiscoveryTopic, type HaDevice, type HaEntity } from './ha-discovery.js'
 
 interface Change { action: 'create' | 'update' | 'remove', discovery_topic: string, entity_ids: string[] }
@@ -71,7 +71,7 @@ export const haMapKind: ActorKind = {
       const parsed = entitiesFrom(m.topic, where, config as Record<string, unknown>)
       const growth = parsed.entities.length - (previous?.entities.length ?? 0)
       if (entityCount + growth > maxEntities) {
-        if (!limitAlerted) ctx.alert('warning', `Home Assistant map is full (${maxEntities} entities); new discovery configs are ignored`, { code: 'ha_map_full' })
+        if (!limitAlerted) ctx.alert('warning', `Home Assistant map is full (${maxEntities} entities); new discovery configs are ignored`, { code: ALERT_CODES.haMapFull })
         limitAlerted = true
         return
       }
@@ -82,7 +82,7 @@ export const haMapKind: ActorKind = {
 
     return {
       start () {
-        ctx.subscribe(`${discoveryPrefix}/#`, { retained: true })
+        ctx.subscribe(filters.haDiscovery(discoveryPrefix), { retained: true })
       },
       receive (message) {
         if (message.type === 'publish-map') {

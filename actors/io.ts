@@ -1,4 +1,4 @@
-import { messageId, parseInboundChat, routeChat, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
+import { deliverChat, messageId, parseInboundChat, routeChat, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
 
 /**
  * The gateway for `io/chat` (the browser's IO bar): `@name rest` goes to that actor, anything without a
@@ -10,7 +10,7 @@ export const ioKind: ActorKind = {
   kind: 'io',
   agentType: 'gateway',
   protected: true,
-  help: 'help — this text\nPublish {"from": "you", "content": "@agent text"} on io/chat; without a mention it goes to main-actor.',
+  help: `help — this text\nPublish {"from": "you", "content": "@agent text"} on ${topics.ioChat}; without a mention it goes to main-actor.`,
   create (ctx) {
     let routed = 0
     let unknown = 0
@@ -28,7 +28,7 @@ export const ioKind: ActorKind = {
         } catch (err) {
           rejected++
           const e = toColonyError(err)
-          ctx.alert('error', `io/chat message refused: ${e.message}`, { code: e.code, topic: m.topic, clientId: m.clientId })
+          ctx.alert('error', `${topics.ioChat} message refused: ${e.message}`, { code: e.code, topic: m.topic, clientId: m.clientId })
           return
         }
         // A line the runtime published itself with its target already named was delivered by the door that
@@ -47,15 +47,7 @@ export const ioKind: ActorKind = {
           return
         }
         try {
-          ctx.system.deliver(actor.id, {
-            type: 'chat',
-            id,
-            from: chat.from,
-            to: actor.name,
-            content,
-            timestampMs: ctx.clock.now(),
-            ...(sender !== undefined && { sender }),
-          }, sender)
+          deliverChat(ctx.system, actor, { id, from: chat.from, content, timestampMs: ctx.clock.now() }, sender)
           routed++
         } catch (err) {
           ctx.say(chat.from, `could not deliver to @${actor.name}: ${toColonyError(err).message}`, id)

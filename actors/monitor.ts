@@ -1,4 +1,4 @@
-import { topics, type ActorKind } from '../src/index.js'
+import { ALERT_CODES, topics, type ActorKind } from '../src/index.js'
 
 type Level = 'warning' | 'critical'
 const WATCHED = new Set(['initializing', 'running', 'paused'])
@@ -29,15 +29,15 @@ export const monitorKind: ActorKind = {
           episodes.set(info.id, 'critical')
           stillLive.add(info.id)
           ctx.alert('critical', `Agent ${info.name} has not sent a heartbeat in ${Math.round(silentMs / 1000)}s`,
-            { subject: info.id, code: 'heartbeat_missing', silentMs })
+            { subject: info.id, code: ALERT_CODES.heartbeatMissing, silentMs })
         } else if (silentMs >= staleWarningMs && level === undefined) {
           episodes.set(info.id, 'warning')
           stillLive.add(info.id)
           ctx.alert('warning', `Agent ${info.name} has not sent a heartbeat in ${Math.round(silentMs / 1000)}s`,
-            { subject: info.id, code: 'heartbeat_missing', silentMs })
+            { subject: info.id, code: ALERT_CODES.heartbeatMissing, silentMs })
         } else if (silentMs < staleWarningMs && level !== undefined) {
           episodes.delete(info.id)
-          ctx.alert('info', `Agent ${info.name} is sending heartbeats again`, { subject: info.id, code: 'heartbeat_resumed' })
+          ctx.alert('info', `Agent ${info.name} is sending heartbeats again`, { subject: info.id, code: ALERT_CODES.heartbeatResumed })
         }
       }
       // Actors that stopped, failed or were deleted end their episode silently.

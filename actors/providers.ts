@@ -1,5 +1,5 @@
 import {
-  ColonyError, compileFilter, isRequest, parseAgentTopic, type ActorContext, type ActorKind, type Behaviour, type MqttMessage,
+  ColonyError, compileFilter, isRequest, isRuntimeTopic, topics, type ActorContext, type ActorKind, type Behaviour, type MqttMessage,
   type RequestMessage,
 } from '../src/index.js'
 
@@ -77,11 +77,11 @@ export const loggingProviderKind: ActorKind = {
   kind: 'provider:logging',
   agentType: 'provider',
   protected: true,
-  help: 'help — this text\nServes wasi:logging/logging: lines appear on agents/{component}/logs.',
+  help: `help — this text\nServes wasi:logging/logging: lines appear on ${topics.logs('{component}')}.`,
   create (ctx) {
     return provider(ctx, {
       log: (c) => {
-        ctx.publish(`agents/${c.source}/logs`, {
+        ctx.publish(topics.logs(c.source), {
           agentId: c.source,
           stream: 'log',
           level: text(c.args[0], 'level', 32),
@@ -96,9 +96,7 @@ export const loggingProviderKind: ActorKind = {
 
 /** Topics a component may not publish on through the messaging provider (the runtime's own). */
 function checkTopic (topic: string): string {
-  const agent = parseAgentTopic(topic)
-  if (topic === '' || /[+#\0]/.test(topic) || topic.startsWith('$') || topic.startsWith('system/') ||
-      (agent !== undefined && ['spawn', 'heartbeat', 'status', 'alert'].includes(agent.channel))) {
+  if (topic === '' || /[+#\0]/.test(topic) || isRuntimeTopic(topic)) {
     throw new ColonyError('publish_refused', `a component may not publish on "${topic.slice(0, 80)}"`)
   }
   return topic

@@ -1,4 +1,4 @@
-import { parseJson, parseAgentTopic, topics, type ActorKind, type MqttMessage } from '../src/index.js'
+import { ALERT_CODES, filters, parseJson, parseAgentTopic, topics, type ActorKind, type ErrorCode, type MqttMessage } from '../src/index.js'
 
 /** What a leaked credential looks like. Only the kind is ever reported, never the matched text. */
 const CREDENTIALS: ReadonlyArray<[string, RegExp]> = [
@@ -43,13 +43,12 @@ export const qaKind: ActorKind = {
       const kinds = findCredentials(content)
       if (kinds.length === 0) return
       credentialFindings++
-      const where = m.topic === topics.ioChat ? 'io/chat' : m.topic
-      ctx.alert('warning', `a chat message on ${where} contains what looks like a ${kinds.join(' and a ')}; ` +
-        'treat it as leaked and rotate it', { code: 'credential_in_chat', topic: m.topic, kinds })
+      ctx.alert('warning', `a chat message on ${m.topic} contains what looks like a ${kinds.join(' and a ')}; ` +
+        'treat it as leaked and rotate it', { code: ALERT_CODES.credentialInChat, topic: m.topic, kinds })
     }
 
     const onViolation = (m: MqttMessage): void => {
-      let v: { code?: string, clientId?: string, topic?: string, reason?: string, targetId?: string }
+      let v: { code?: ErrorCode, clientId?: string, topic?: string, reason?: string, targetId?: string }
       try {
         v = parseJson(m.payload) as typeof v
       } catch {
@@ -61,7 +60,7 @@ export const qaKind: ActorKind = {
         ? `client ${v.clientId ?? '?'} tried to publish on ${v.topic} (spoofing ${v.targetId})`
         : `client ${v.clientId ?? '?'} was refused: ${v.reason ?? v.code ?? 'policy violation'}`
       ctx.alert('error', `${what}; the connection was closed`, {
-        code: spoof ? 'spoofing' : (v.code ?? 'policy_violation'),
+        code: spoof ? ALERT_CODES.spoofing : (v.code ?? ALERT_CODES.policyViolation),
         clientId: v.clientId,
         topic: v.topic,
         targetId: v.targetId,
@@ -71,7 +70,7 @@ export const qaKind: ActorKind = {
     return {
       start () {
         ctx.subscribe(topics.ioChat)
-        ctx.subscribe('agents/+/chat')
+        ctx.subscribe(filters.chat)
         ctx.subscribe(topics.systemViolations)
       },
       receive (message) {

@@ -1,5 +1,5 @@
 import { canAccess, type Identity } from './auth/identity.js'
-import { parseAgentTopic, topics } from './wire/topics.js'
+import { agentLevelOf, filters, isAgentsTopic, isLatticeTopic, isSystemTopic, parseAgentTopic, topics } from './wire/topics.js'
 
 /** Where an identity may publish, which filters it may subscribe to, and which messages it may receive. */
 export interface Acl {
@@ -15,18 +15,6 @@ export interface Acl {
   view(who: Identity, topic: string, payload: Buffer | string): Buffer | undefined
 }
 
-/**
- * The MQTT and `/ws` ACL. Platform admins (and the local identity of loopback development mode) may do anything
- * the runtime does not reserve. Everyone else:
- * - publishes `io/chat`, chat, commands and invocations to actors of their teams (and to system actors, which are
- *   protected), and Home Assistant discovery under its prefix;
- * - subscribes below `agents/`, `system/` and the discovery prefix;
- * - receives an actor's topics (and its `system/spawn` announcement) only when the actor is a system actor or
- *   belongs to one of their teams; never `system/violations` (other clients' addresses) nor `system/lattice/#`
- *   (the lattice spans every team's components and links); `system/health` lists only the stale actors they can see.
- */
-const LATTICE_PREFIX = 'system/lattice/'
-
 /** The `agentId` of a spawn announcement ('' when it is not one). */
 function announcedId (payload: Buffer | string | undefined): string {
   if (payload === undefined) return ''
@@ -38,6 +26,16 @@ function announcedId (payload: Buffer | string | undefined): string {
   }
 }
 
+/**
+ * The MQTT and `/ws` ACL. Platform admins (and the local identity of loopback development mode) may do anything
+ * the runtime does not reserve. Everyone else:
+ * - publishes `io/chat`, chat, commands and invocations to actors of their teams (and to system actors, which are
+ *   protected), and Home Assistant discovery under its prefix;
+ * - subscribes below `agents/`, `system/` and the discovery prefix;
+ * - receives an actor's topics (and its `system/spawn` announcement) only when the actor is a system actor or
+ *   belongs to one of their teams; never `system/violations` (other clients' addresses) nor `system/lattice/#`
+ *   (the lattice spans every team's components and links); `system/health` lists only the stale actors they can see.
+ */
 export function createAcl (actors: { teamOf(id: string): string | null | undefined }, discoveryPrefix: string): Acl {
   const ha = `${discoveryPrefix}/`
   return {
@@ -50,11 +48,11 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
         if (canAccess(who, team)) return undefined
         return `${agent.id} belongs to a team ${who.email} is not in`
       }
-      return `${who.email} may publish only on io/chat, agents/{id}/commands, agents/{id}/chat and ${ha}#`
+      return `${who.email} may publish only on ${topics.ioChat}, ${topics.commands('{id}')}, ${topics.chat('{id}')} and ${filters.haDiscovery(discoveryPrefix)}`
     },
     subscribe (who, filter) {
       if (who.isAdmin) return true
-      return filter.startsWith('agents/') || filter.startsWith('system/') || filter.startsWith(ha)
+      return isAgentsTopic(filter) || isSystemTopic(filter) || filter.startsWith(ha)
     },
     view (who, topic, payload) {
       if (who.isAdmin || topic !== topics.systemHealth) return undefined
@@ -73,14 +71,14 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
     },
     forward (who, topic, payload) {
       if (who.isAdmin) return true
-      if (topic === topics.systemViolations || topic.startsWith(LATTICE_PREFIX)) return false
+      if (topic === topics.systemViolations || isLatticeTopic(topic)) return false
       if (topic === topics.systemSpawn) {
         const team = actors.teamOf(announcedId(payload))
         return team !== undefined && canAccess(who, team)
       }
       // Everything below agents/{id}/ (replies, logs, any depth) belongs to that actor's team.
-      if (!topic.startsWith('agents/')) return true
-      const id = topic.split('/')[1] ?? ''
+      const id = agentLevelOf(topic)
+      if (id === undefined) return true
       const team = actors.teamOf(id)
       return team !== undefined && canAccess(who, team)
     },

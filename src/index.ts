@@ -30,12 +30,13 @@ export { canAccess, credentialFrom, type AuthResponse, type AuthService, type Ga
 export type { Acl } from './acl.js'
 export type { ApiKey, Member, Role, Team, User } from './store/index.js'
 export {
-  COMMANDS, MAX_CHAT_CONTENT, SEVERITIES, parseInboundChat, parseJson,
+  COMMANDS, MAX_CHAT_CONTENT, SEVERITIES, chatPayload, parseInboundChat, parseJson,
   type AlertPayload, type ChatPayload, type HealthPayload, type HeartbeatPayload, type Severity, type StatusPayload,
   type WireState,
 } from './wire/payloads.js'
-export { ALERT_CODES } from './wire/alert-codes.js'
+export { ALERT_CODES, type AlertCode, type AlertFields } from './wire/alert-codes.js'
+export { deliverChat, type ChatLine } from './actor/chat.js'
 export { DEFAULT_CHAT_TARGET, routeChat, type ChatRoute } from './wire/mention.js'
-export { compileFilter, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
+export { compileFilter, filters, isRuntimeTopic, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './wire/json-depth.js'
 export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'

@@ -1,4 +1,4 @@
-import { isValidFilter } from './wire/topics.js'
+import { isAgentsTopic, isSystemTopic, isValidFilter } from './wire/topics.js'
 
 /**
  * MQTT topic <-> NATS subject rules (config `nats.bridge`), e.g. `sensors/# <-> sensors.>`. Wildcards correspond
@@ -19,7 +19,7 @@ export interface BridgeRule {
 
 const ARROWS: Array<[string, Direction]> = [['<->', 'both'], ['->', 'mqtt-to-nats'], ['<-', 'nats-to-mqtt']]
 /** MQTT topics the runtime owns: nothing from outside may be published there through a rule. */
-const RESERVED_MQTT = /^(\$|system\/|agents\/|[+#])/
+const reservedMqtt = (filter: string): boolean => /^[$+#]/.test(filter) || isSystemTopic(filter) || isAgentsTopic(filter)
 /** NATS subjects a rule may not feed: the control interface, JetStream's API and reply inboxes. */
 const RESERVED_NATS = /^(\$|_INBOX\.|wasmbus\.|[*>])/
 const NATS_TOKEN = /^[^\s.*>]+$/
@@ -49,7 +49,7 @@ function compileRule (mqtt: string, nats: string, direction: Direction): BridgeR
   if (mWild.join(',') !== nWild.join(',')) {
     throw new Error(`${where}: both sides need the same wildcards in the same order (+ with *, # with >)`)
   }
-  if (direction !== 'mqtt-to-nats' && RESERVED_MQTT.test(mqtt)) {
+  if (direction !== 'mqtt-to-nats' && reservedMqtt(mqtt)) {
     throw new Error(`${where}: messages from NATS may not be published on $, system/ or agents/ topics (the runtime owns them)`)
   }
   if (direction !== 'nats-to-mqtt' && RESERVED_NATS.test(nats)) {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ActorContext } from '../../src/index.js'
+import { topics, type ActorContext } from '../../src/index.js'
 import type { NatsLink } from './connection.js'
 
 export interface CloudEvent {
@@ -11,9 +11,6 @@ export interface CloudEvent {
   datacontenttype: 'application/json'
   data: Record<string, unknown>
 }
-
-/** The MQTT topic every lattice event is mirrored on (this host's and, as they arrive, the other hosts'). */
-export const eventTopic = (name: string): string => `system/lattice/events/${name}`
 
 /** Event data fields that must not leave NATS: a config's values (the NATS account is trusted, MQTT users may not be). */
 const PRIVATE_FIELDS = ['entries']
@@ -84,6 +81,6 @@ export class EventPublisher {
       data = { ...data }
       for (const f of PRIVATE_FIELDS) delete data[f]
     }
-    this.actor.publish(eventTopic(name), { ...event, data, timestampMs: this.now() })
+    this.actor.publish(topics.latticeEvent(name), { ...event, data, timestampMs: this.now() })
   }
 }

@@ -1,4 +1,4 @@
-import { parseAgentTopic, type BridgeRule, type Unsubscribe } from '../../src/index.js'
+import { isRuntimeTopic, type BridgeRule, type Unsubscribe } from '../../src/index.js'
 import type { Lattice } from './lattice.js'
 
 /** The header on every message the bridge forwards into NATS: which host did (and so must not take it back). */
@@ -52,7 +52,5 @@ export function forwardRules (l: Lattice, rules: BridgeRule[]): { stop: Unsubscr
 
 /** Never from outside: `$` topics, `system/`, and the runtime-owned channels of actors. */
 function publishable (topic: string): boolean {
-  if (topic === '' || topic.startsWith('$') || topic.startsWith('system/') || /[+#\0]/.test(topic)) return false
-  const agent = parseAgentTopic(topic)
-  return agent === undefined || !['spawn', 'heartbeat', 'status', 'alert'].includes(agent.channel)
+  return topic !== '' && !/[+#\0]/.test(topic) && !isRuntimeTopic(topic)
 }

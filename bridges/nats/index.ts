@@ -1,4 +1,4 @@
-import { parseBridgeRules, parseLabels, type BridgeDef } from '../../src/index.js'
+import { ALERT_CODES, parseBridgeRules, parseLabels, type BridgeDef } from '../../src/index.js'
 import { NatsLink, redactUrl } from './connection.js'
 import { serveControl } from './control/index.js'
 import { EventPublisher } from './events.js'
@@ -36,7 +36,7 @@ export const natsBridge: BridgeDef = {
 
     const link: NatsLink = new NatsLink(config, `colony ${friendlyName} (${key.id})`, ctx.log, {
       connected: (nc, server) => {
-        if (unreachableSince !== undefined) ctx.actor.alert('info', `NATS reachable again at ${server}`, { code: 'nats_connected' })
+        if (unreachableSince !== undefined) ctx.actor.alert('info', `NATS reachable again at ${server}`, { code: ALERT_CODES.natsConnected })
         unreachableSince = undefined
         ctx.log.info({ server, hostId: key.id, lattice: config.lattice }, 'joined the lattice')
         if (!connectedOnce) {
@@ -51,16 +51,16 @@ export const natsBridge: BridgeDef = {
         })
       },
       disconnected: (server) => {
-        ctx.actor.alert('warning', `lost the NATS connection to ${server}; reconnecting`, { code: 'nats_disconnected' })
+        ctx.actor.alert('warning', `lost the NATS connection to ${server}; reconnecting`, { code: ALERT_CODES.natsDisconnected })
       },
       reconnected: (server) => {
-        ctx.actor.alert('info', `reconnected to NATS at ${server}`, { code: 'nats_connected' })
+        ctx.actor.alert('info', `reconnected to NATS at ${server}`, { code: ALERT_CODES.natsConnected })
         events.emit('host_heartbeat', { ...host.inventory() })
       },
       unreachable: (error, attempt, retryMs) => {
         if (unreachableSince === undefined) {
           unreachableSince = ctx.clock.now()
-          ctx.actor.alert('warning', `NATS at ${redactUrl(config.url)} is unreachable (${error.message}); retrying with backoff`, { code: 'nats_unreachable' })
+          ctx.actor.alert('warning', `NATS at ${redactUrl(config.url)} is unreachable (${error.message}); retrying with backoff`, { code: ALERT_CODES.natsUnreachable })
         }
         ctx.log.warn({ attempt, retryMs, error: error.message }, 'NATS unreachable')
       },

@@ -1,4 +1,4 @@
-import { parseJson, type Unsubscribe } from '../../src/index.js'
+import { filters, parseAgentTopic, parseJson, type Unsubscribe } from '../../src/index.js'
 import type { ComponentScaled, ComponentScaleFailed, ChangeOrigin, Link, LinkKey } from '../../src/wasm.js'
 import type { Lattice } from './lattice.js'
 import { forgetProvider as forgetSavedProvider } from './saved-providers.js'
@@ -59,8 +59,8 @@ export function announceLifecycle (l: Lattice): Unsubscribe {
   /** Name, type, kind and last state per actor (read from the registry once): a deleted actor's cleared status no longer finds it there. */
   const known = new Map<string, { name: string, agentType: string, kind: string, state: string }>()
   const TERMINAL = new Set(['stopped', 'failed', 'deleted'])
-  const unsubscribe = l.ctx.bus.subscribe('agents/+/status', (m) => {
-    const actorId = m.topic.slice(7, -7)
+  const unsubscribe = l.ctx.bus.subscribe(filters.status, (m) => {
+    const actorId = parseAgentTopic(m.topic)?.id ?? ''
     let who = known.get(actorId)
     const before = who?.state
     if (who === undefined) {

@@ -1,5 +1,5 @@
 import type { Router } from '@koa/router'
-import { ColonyError, MAX_CHAT_CONTENT, messageId, routeChat, topics, type ActorContext, type SystemApi } from '../../src/index.js'
+import { chatPayload, ColonyError, deliverChat, MAX_CHAT_CONTENT, messageId, routeChat, topics, type ActorContext, type SystemApi } from '../../src/index.js'
 import { optionalString, readJson, requireObject } from './body.js'
 import { identity } from './authn.js'
 
@@ -29,8 +29,8 @@ export function chatRoutes (router: Router, system: SystemApi, publisher: ActorC
     if (target === undefined) throw new ColonyError('actor_not_found', `no actor with id or name "${route.target.slice(0, 80)}"`)
     const id = messageId('chat')
     const timestampMs = publisher.clock.now()
-    system.deliver(target.id, { type: 'chat', id, from, to: target.name, content: route.content, timestampMs, sender: who }, who)
-    publisher.publish(topics.ioChat, { id, from, to: target.name, content, timestampMs })
+    deliverChat(system, target, { id, from, content: route.content, timestampMs }, who)
+    publisher.publish(topics.ioChat, chatPayload({ id, from, to: target.name, content, timestampMs }))
     ctx.status = 202
     ctx.body = { id, to: target.name, agentId: target.id, status: 'queued', replyTopic: topics.chat(target.id) }
   })

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream'
 import { WebSocket } from 'ws'
+import { topics } from '../../src/index.js'
 import { textFrame } from './frame.js'
 import { FrameRing } from './ring.js'
 
@@ -100,7 +101,7 @@ export class StreamClient {
     this.socket.cork()
     try {
       if (this.unreported > 0) {
-        this.socket.write(textFrame(JSON.stringify({ topic: '$colony/ws/dropped', payload: { dropped: this.unreported, totalDropped: this.dropped, timestampMs: now } })))
+        this.socket.write(textFrame(JSON.stringify({ topic: topics.wsDropped, payload: { dropped: this.unreported, totalDropped: this.dropped, timestampMs: now } })))
         this.unreported = 0
       }
       // Whole pre-built frames straight to the socket (see textFrame); ws's own frames (close, ping, pong)

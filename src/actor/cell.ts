@@ -4,6 +4,7 @@ import { ColonyError } from '../errors.js'
 import type { Logger } from '../log.js'
 import type { WireState } from '../wire/payloads.js'
 import { topics } from '../wire/topics.js'
+import { ALERT_CODES } from '../wire/alert-codes.js'
 import { lifecycleMachine, type LifecycleHooks } from './lifecycle.js'
 import { Mailbox } from './mailbox.js'
 import type { ActorInfo, ActorKind, ActorMessage, ActorStats, Behaviour, ChatMessage } from './types.js'
@@ -206,7 +207,7 @@ export class ActorCell implements ContextOwner {
         this.mailboxAlerted = true
         this.host.alert(this.id, 'warning',
           `mailbox of ${this.name} is full (${this.mailbox.capacity} messages); new messages are rejected until it drains`,
-          { code: 'mailbox_full', source: this.name })
+          { code: ALERT_CODES.mailboxFull, source: this.name })
       }
       return false
     }

@@ -3,7 +3,8 @@ import type { ColonyConfig } from '../config.js'
 import type { Bus, Unsubscribe } from '../broker/bus.js'
 import { messageId } from '../ids.js'
 import type { Logger } from '../log.js'
-import type { Severity } from '../wire/payloads.js'
+import { chatPayload, type Severity } from '../wire/payloads.js'
+import type { AlertFields } from '../wire/alert-codes.js'
 import { topics } from '../wire/topics.js'
 import type { ActorContext, ActorKind, ActorMessage, Behaviour, SystemApi } from './types.js'
 
@@ -27,7 +28,7 @@ export interface ContextHost {
   readonly api: SystemApi
   /** Handed to every context as they are: the kernel carries the services without knowing their type. */
   readonly services: unknown
-  alert(subjectId: string, severity: Severity, message: string, extra?: Record<string, unknown>): void
+  alert(subjectId: string, severity: Severity, message: string, extra?: AlertFields): void
 }
 
 /** What a context needs from the actor it belongs to. */
@@ -43,14 +44,7 @@ export interface ContextOwner {
 
 /** Publishes one chat line from an actor on its `agents/{id}/chat`. */
 export function publishChat (host: ContextHost, from: { id: string, name: string }, to: string, content: string, inReplyTo?: string): void {
-  host.bus.publish(topics.chat(from.id), {
-    id: messageId('chat'),
-    from: from.name,
-    to,
-    content,
-    ...(inReplyTo !== undefined && { inReplyTo }),
-    timestampMs: host.clock.now(),
-  })
+  host.bus.publish(topics.chat(from.id), chatPayload({ id: messageId('chat'), from: from.name, to, content, inReplyTo, timestampMs: host.clock.now() }))
 }
 
 /**

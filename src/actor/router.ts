@@ -2,9 +2,10 @@ import { ColonyError, toColonyError } from '../errors.js'
 import { isTopicSafeId, messageId } from '../ids.js'
 import type { Unsubscribe, BusMessage } from '../broker/bus.js'
 import { parseCommand, parseInboundChat, type Command } from '../wire/payloads.js'
-import { parseAgentTopic } from '../wire/topics.js'
+import { filters, parseAgentTopic } from '../wire/topics.js'
 import type { Identity } from '../auth/identity.js'
 import type { ActorSystem } from './system.js'
+import { deliverChat } from './chat.js'
 
 /**
  * Carries what MQTT clients publish on `agents/{id}/commands` and `agents/{id}/chat` to the actors. Only
@@ -13,10 +14,10 @@ import type { ActorSystem } from './system.js'
  * topic owner's `agents/{id}/alert` and logged; nothing is thrown back into the broker.
  */
 export function routeClientMessages (system: ActorSystem): Unsubscribe {
-  const offCommands = system.bus.subscribe('agents/+/commands', (m) => {
+  const offCommands = system.bus.subscribe(filters.commands, (m) => {
     if (m.clientId !== undefined) void onCommand(system, m)
   })
-  const offChat = system.bus.subscribe('agents/+/chat', (m) => {
+  const offChat = system.bus.subscribe(filters.chat, (m) => {
     if (m.clientId !== undefined) onChat(system, m)
   })
   return () => {
@@ -53,15 +54,7 @@ function onChat (system: ActorSystem, m: BusMessage): void {
     const chat = parseInboundChat(m.payload)
     const actor = system.api.get(id, m.identity)
     if (actor === undefined) throw new ColonyError('actor_not_found', `no actor with id "${id.slice(0, 64)}"`)
-    system.api.deliver(actor.id, {
-      type: 'chat',
-      id: chat.id ?? messageId('chat'),
-      from: chat.from,
-      to: actor.name,
-      content: chat.content,
-      timestampMs: system.clock.now(),
-      ...(m.identity !== undefined && { sender: m.identity }),
-    }, m.identity)
+    deliverChat(system.api, actor, { id: chat.id ?? messageId('chat'), from: chat.from, content: chat.content, timestampMs: system.clock.now() }, m.identity)
   } catch (err) {
     refuse(system, id, err, 'chat message refused', m.clientId)
   }

@@ -7,6 +7,7 @@ import type { Logger } from '../log.js'
 import type { Bus } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
 import { topics } from '../wire/topics.js'
+import { ALERT_CODES, type AlertFields } from '../wire/alert-codes.js'
 import { ActorCell, type CellHost } from './cell.js'
 import { newCounters, type KernelCounters } from './counters.js'
 import { HeartbeatScheduler } from './scheduler.js'
@@ -83,11 +84,11 @@ export class ActorSystem implements CellHost {
     this.supervisors.set(spec.id, new Supervisor(spec, this.clock, this.log.child({ supervisor: spec.id }), {
       restarted: (cell, why) => {
         this.counters.restarts++
-        this.alert(cell.id, 'info', `${cell.name} restarted by supervisor ${spec.id}: ${why}`, { code: 'actor_restarted', restarts: cell.restarts })
+        this.alert(cell.id, 'info', `${cell.name} restarted by supervisor ${spec.id}: ${why}`, { code: ALERT_CODES.actorRestarted, restarts: cell.restarts })
       },
       gaveUp: (cell, why) => {
         this.counters.giveUps++
-        this.alert(cell.id, 'critical', why, { code: 'supervisor_gave_up' })
+        this.alert(cell.id, 'critical', why, { code: ALERT_CODES.supervisorGaveUp })
       },
     }))
   }
@@ -186,7 +187,7 @@ export class ActorSystem implements CellHost {
     if (next === 'stopped') this.scheduler.remove(cell)
   }
 
-  alert (subjectId: string, severity: Severity, message: string, extra: Record<string, unknown> = {}): void {
+  alert (subjectId: string, severity: Severity, message: string, extra: AlertFields = {}): void {
     this.counters.alerts[severity]++
     this.log[SEVERITY_LOG[severity]]({ subject: subjectId, severity, ...extra }, `alert: ${message}`)
     this.bus.publish(topics.alert(subjectId), { ...extra, agentId: subjectId, severity, message, timestampMs: this.clock.now() })

@@ -3,6 +3,7 @@ import type { ColonyConfig, Strategy } from '../config.js'
 import type { Logger } from '../log.js'
 import type { BusMessage, PublishOptions, SubscribeOptions, Unsubscribe } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
+import type { AlertCode } from '../wire/alert-codes.js'
 import type { Identity } from '../auth/identity.js'
 
 /** A chat line delivered to an actor (from `io/chat`, `agents/{id}/chat` or `POST /api/chat`). */
@@ -108,7 +109,7 @@ export interface ActorContext<Services = unknown> {
 export interface AlertExtra {
   /** The actor the alert is about, when it is not the raiser. */
   subject?: string
-  code?: string
+  code?: AlertCode
   [key: string]: unknown
 }
 

@@ -2,7 +2,7 @@ import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } fr
 import { ColonyError, isColonyError, type ErrorCode } from '../errors.js'
 import type { Acl } from '../acl.js'
 import type { Identity } from '../auth/identity.js'
-import { parseAgentTopic, RUNTIME_ONLY_CHANNELS } from '../wire/topics.js'
+import { isSystemTopic, parseAgentTopic, RUNTIME_ONLY_CHANNELS, SYSTEM_PREFIX } from '../wire/topics.js'
 import { PublishOrder } from './publish-order.js'
 
 /** A publish or subscribe the broker refused, reported on `system/violations` and read by qa-agent. */
@@ -182,14 +182,14 @@ function checkPublish (packet: PublishPacket, maxBytes: number): Refusal | undef
   if (size > maxBytes) {
     return { code: 'wire_payload_too_large', message: `payload of ${size} bytes exceeds the limit of ${maxBytes} bytes` }
   }
-  if (topic.startsWith('system/')) {
-    return { code: 'publish_refused', message: 'system/ topics are published by the runtime only' }
+  if (isSystemTopic(topic)) {
+    return { code: 'publish_refused', message: `${SYSTEM_PREFIX} topics are published by the runtime only` }
   }
   const agent = parseAgentTopic(topic)
   if (agent !== undefined && RUNTIME_ONLY_CHANNELS.has(agent.channel)) {
     return {
       code: 'publish_refused',
-      message: `agents/${agent.id}/${agent.channel} is published by the actor itself; a client publishing it is spoofing`,
+      message: `${topic} is published by the actor itself; a client publishing it is spoofing`,
       targetId: agent.id,
     }
   }

@@ -1,6 +1,7 @@
 import type { Clock } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { RetainedRow } from '../store/index.js'
+import { isAgentsTopic, isSystemTopic } from '../wire/topics.js'
 
 /** Where retained messages are kept: the store's table and its transactions. */
 export interface RetainedStorage {
@@ -14,7 +15,7 @@ export interface RetainedStorage {
  * `$`-topics are the broker's.
  */
 export function isDurableTopic (topic: string): boolean {
-  return !topic.startsWith('agents/') && !topic.startsWith('system/') && !topic.startsWith('$')
+  return !isAgentsTopic(topic) && !isSystemTopic(topic) && !topic.startsWith('$')
 }
 
 interface Pending { row: RetainedRow, done: (err?: Error) => void }

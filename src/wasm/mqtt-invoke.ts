@@ -1,7 +1,7 @@
 import { ColonyError, toColonyError } from '../errors.js'
 import type { Unsubscribe } from '../broker/bus.js'
 import type { ActorSystem } from '../actor/system.js'
-import { isValidFilter, parseAgentTopic, RUNTIME_ONLY_CHANNELS } from '../wire/topics.js'
+import { agentPrefix, filters, isRuntimeTopic, isValidFilter, parseAgentTopic, topics } from '../wire/topics.js'
 import { parseInvokeRequest } from '../wire/payloads.js'
 import type { Identity } from '../auth/identity.js'
 import { invokeComponent } from './control.js'
@@ -14,11 +14,11 @@ import type { ComponentRegistry } from './registry.js'
  * that component's team can read; nobody may point replies at a reserved topic.
  */
 export function routeInvocations (system: ActorSystem, components: ComponentRegistry, callTimeoutMs: number): Unsubscribe {
-  return system.bus.subscribe('agents/+/invoke', (m) => {
+  return system.bus.subscribe(filters.invoke, (m) => {
     if (m.clientId === undefined) return
     const componentId = parseAgentTopic(m.topic)?.id ?? ''
     let requestId: string | undefined
-    let replyTo = `agents/${componentId}/reply`
+    let replyTo = topics.reply(componentId)
     try {
       // The correlation id and reply topic are read first, so that any later refusal can still be answered.
       // A refused replyTo is answered on the default reply topic.
@@ -58,13 +58,12 @@ function peek (payload: Buffer): { id: string | undefined, replyTo: string | und
 }
 
 function checkReplyTo (topic: string, componentId: string, who: Identity | undefined): string {
-  const agent = parseAgentTopic(topic)
-  const reserved = topic.startsWith('$') || topic.startsWith('system/') || (agent !== undefined && RUNTIME_ONLY_CHANNELS.has(agent.channel))
-  if (!isValidFilter(topic) || /[+#]/.test(topic) || reserved) {
+  if (!isValidFilter(topic) || /[+#]/.test(topic) || isRuntimeTopic(topic)) {
     throw new ColonyError('wire_invalid_payload', `replyTo "${topic.slice(0, 80)}" is not a topic replies may be published on`)
   }
-  if (who !== undefined && !who.isAdmin && !topic.startsWith(`agents/${componentId}/`)) {
-    throw new ColonyError('wire_invalid_payload', `replyTo must be below agents/${componentId}/ (only this component's team can read it)`)
+  const own = agentPrefix(componentId)
+  if (who !== undefined && !who.isAdmin && !topic.startsWith(own)) {
+    throw new ColonyError('wire_invalid_payload', `replyTo must be below ${own} (only this component's team can read it)`)
   }
   return topic
 }

@@ -1,4 +1,5 @@
 import { ColonyError } from '../errors.js'
+import type { AlertCode } from './alert-codes.js'
 import { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './json-depth.js'
 
 /** Wire state names: exactly these strings appear on MQTT and REST. */
@@ -22,11 +23,27 @@ export interface AlertPayload {
   timestampMs: number
   /** Who raised it when that is not the actor itself (e.g. `monitor-agent`). */
   source?: string
-  /** A stable code from the error table when the alert reports one. */
-  code?: string
+  /** A stable code: one of `ALERT_CODES`, or the error table's when the alert reports an error. */
+  code?: AlertCode
   [extra: string]: unknown
 }
 export interface ChatPayload { id: string, from: string, to: string, content: string, timestampMs: number, inReplyTo?: string }
+
+/**
+ * An outbound chat line, in its wire field order: a reply or `ctx.say` on `agents/{id}/chat`, or the REST door's
+ * copy of a `POST /api/chat` line on `io/chat`.
+ */
+export function chatPayload (line: { id: string, from: string, to: string, content: string, inReplyTo?: string | undefined, timestampMs: number }): ChatPayload {
+  return {
+    id: line.id,
+    from: line.from,
+    to: line.to,
+    content: line.content,
+    ...(line.inReplyTo !== undefined && { inReplyTo: line.inReplyTo }),
+    timestampMs: line.timestampMs,
+  }
+}
+
 export interface HealthPayload { agentCount: number, staleAgents: string[], timestampMs: number }
 
 export const COMMANDS = ['pause', 'resume', 'stop', 'delete'] as const

@@ -4,6 +4,11 @@
  */
 export type AgentChannel = 'spawn' | 'heartbeat' | 'status' | 'alert' | 'chat' | 'commands'
 
+const AGENTS = 'agents/'
+/** What the runtime alone publishes below (named in refusals). */
+export const SYSTEM_PREFIX = 'system/'
+const LATTICE = 'system/lattice/'
+
 export const topics = {
   spawn: (id: string) => `agents/${id}/spawn`,
   heartbeat: (id: string) => `agents/${id}/heartbeat`,
@@ -11,24 +16,70 @@ export const topics = {
   alert: (id: string) => `agents/${id}/alert`,
   chat: (id: string) => `agents/${id}/chat`,
   commands: (id: string) => `agents/${id}/commands`,
+  /** Invocation requests to a component. */
+  invoke: (id: string) => `agents/${id}/invoke`,
+  /** Where a component's invocation replies go when the request names no `replyTo`. */
+  reply: (id: string) => `agents/${id}/reply`,
+  /** A component's guest output (stdout, stderr, `wasi:logging`). */
+  logs: (id: string) => `agents/${id}/logs`,
   systemHealth: 'system/health',
   systemSpawn: 'system/spawn',
   /** Publishes the broker refused (spoofing, oversized, reserved topics); read by qa-agent. */
   systemViolations: 'system/violations',
   /** The latest Home Assistant device map, retained. */
   systemHaMap: 'system/ha-map',
+  /** Each NATS control command this host handled (queries are not shown). */
+  latticeCtl: 'system/lattice/ctl',
+  /** Every lattice event, this host's and (as they arrive) the other hosts'. */
+  latticeEvent: (name: string) => `system/lattice/events/${name}`,
   ioChat: 'io/chat',
+  /** Not MQTT: the `/ws` stream's own frame telling a slow client how many messages it lost. */
+  wsDropped: '$colony/ws/dropped',
 } as const
+
+/** Filters over one channel of every actor, and over a Home Assistant discovery prefix. */
+export const filters = {
+  commands: 'agents/+/commands',
+  chat: 'agents/+/chat',
+  invoke: 'agents/+/invoke',
+  status: 'agents/+/status',
+  haDiscovery: (prefix: string) => `${prefix}/#`,
+} as const
+
+/** Everything below `agents/{id}/`, any depth (replies, logs): that actor's topics. */
+export const agentPrefix = (id: string): string => `${AGENTS}${id}/`
+
+/** Below `agents/`: an actor's topic (or a filter over actors' topics). */
+export const isAgentsTopic = (topic: string): boolean => topic.startsWith(AGENTS)
+/** Below `system/`: published by the runtime only. */
+export const isSystemTopic = (topic: string): boolean => topic.startsWith(SYSTEM_PREFIX)
+/** Below `system/lattice/`: spans every team's components and links. */
+export const isLatticeTopic = (topic: string): boolean => topic.startsWith(LATTICE)
+
+/** The `{id}` level of any topic below `agents/` ('' when it is empty); undefined for other topics. */
+export function agentLevelOf (topic: string): string | undefined {
+  return isAgentsTopic(topic) ? topic.split('/')[1] ?? '' : undefined
+}
 
 /** Channels only the runtime itself may publish: a client doing so is spoofing an actor. */
 export const RUNTIME_ONLY_CHANNELS: ReadonlySet<string> = new Set(['spawn', 'heartbeat', 'status', 'alert'])
+
+/**
+ * Topics only the runtime (or the broker) publishes: `$`-topics, `system/` and the runtime-only channels of actors.
+ * Neither a client's invocation reply, nor a component, nor a message from NATS may be published there.
+ */
+export function isRuntimeTopic (topic: string): boolean {
+  if (topic.startsWith('$') || isSystemTopic(topic)) return true
+  const agent = parseAgentTopic(topic)
+  return agent !== undefined && RUNTIME_ONLY_CHANNELS.has(agent.channel)
+}
 
 export interface AgentTopic { id: string, channel: string }
 
 /** `agents/{id}/{channel}` -> `{id, channel}`; anything else -> undefined. */
 export function parseAgentTopic (topic: string): AgentTopic | undefined {
-  if (!topic.startsWith('agents/')) return undefined
-  const rest = topic.slice(7)
+  if (!isAgentsTopic(topic)) return undefined
+  const rest = topic.slice(AGENTS.length)
   const slash = rest.indexOf('/')
   if (slash <= 0 || slash === rest.length - 1 || rest.indexOf('/', slash + 1) !== -1) return undefined
   return { id: rest.slice(0, slash), channel: rest.slice(slash + 1) }

@@ -1,13 +1,11 @@
 import type { Msg } from '@nats-io/transport-node'
+import { topics } from '../../../src/index.js'
 import type { Handler, Lattice } from '../lattice.js'
 import { BadRequest, bodyOf, encodeReply, fail, type Reply } from '../wire.js'
 import { componentHandlers } from './components.js'
 import { hostHandlers } from './host.js'
 import { linkHandlers } from './links.js'
 import { providerHandlers } from './providers.js'
-
-/** The MQTT topic where every control command this host handled is shown (queries are not). */
-export const CTL_TOPIC = 'system/lattice/ctl'
 
 const QUERIES = new Set(['host.ping', 'host.get', 'host.inventory', 'host.inv', 'link.get', 'config.get', 'claims.get', 'component.auction', 'provider.auction', 'registry.put'])
 
@@ -88,7 +86,7 @@ export function serveControl (l: Lattice): { requests: () => number, failures: (
     if (!reply.success) failures++
     if (msg.reply !== undefined && msg.reply !== '') msg.respond(encodeReply(reply))
     if (key !== undefined && !QUERIES.has(key)) {
-      l.ctx.actor.publish(CTL_TOPIC, {
+      l.ctx.actor.publish(topics.latticeCtl, {
         hostId: id,
         lattice: l.host.lattice,
         subject: msg.subject,
