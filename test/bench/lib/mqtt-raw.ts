@@ -1,5 +1,6 @@
 import { connect, type Socket } from 'node:net'
 import { withTimeout } from './proc.js'
+import { remainingLength } from '../../helpers/mqtt-bytes.js'
 
 /**
  * Hand-encoded MQTT 3.1.1 for the fan-in benchmark. The publishers write pre-built PUBLISH packets and the
@@ -11,17 +12,6 @@ export const PUBLISH = 3
 export const PUBACK = 4
 const CONNACK = 2
 const SUBACK = 9
-
-function remainingLength (n: number): Buffer {
-  const bytes: number[] = []
-  do {
-    let b = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    bytes.push(b)
-  } while (n > 0)
-  return Buffer.from(bytes)
-}
 
 function str (s: string): Buffer {
   const b = Buffer.from(s, 'utf8')

@@ -1,5 +1,6 @@
 import { connect as tcpConnect, type Socket } from 'node:net'
 import mqttPacket, { type IConnackPacket, type IConnectPacket, type Packet } from 'mqtt-packet'
+import { remainingLength } from '../../helpers/mqtt-bytes.js'
 
 /**
  * A bare MQTT client on a TCP socket for tests that need what mqtt.js hides or does for you: withholding
@@ -125,13 +126,3 @@ function u16 (n: number): Buffer {
   return b
 }
 
-function remainingLength (n: number): Buffer {
-  const bytes: number[] = []
-  do {
-    let b = n % 128
-    n = Math.floor(n / 128)
-    if (n > 0) b |= 0x80
-    bytes.push(b)
-  } while (n > 0)
-  return Buffer.from(bytes)
-}
