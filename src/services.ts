@@ -19,6 +19,6 @@ export interface Services {
   components: ComponentRegistry
   wasmLimits: WasmLimits
   links: LinkService
-  /** The keyvalue provider's data. */
-  store: Pick<Store, 'kv'>
+  /** The keyvalue provider's data; providers started over NATS (the NATS bridge's). */
+  store: Pick<Store, 'kv' | 'startedProviders'>
 }

@@ -10,6 +10,7 @@ import { announceLifecycle } from './lifecycle.js'
 import { savedProviders } from './saved-providers.js'
 import { startProvider } from './control/providers.js'
 import { catchUp, replicateEvents } from './replicate.js'
+import { hostHeartbeat } from './heartbeat.js'
 
 /**
  * The NATS bridge: this Colony becomes a host of a wasmCloud-style lattice. It answers the control interface
@@ -89,8 +90,9 @@ export const natsBridge: BridgeDef = {
     const replication = replicateEvents(lattice)
     const control = serveControl(lattice)
     const forwarding = forwardRules(lattice, parseBridgeRules(config.bridge))
-    const heartbeat = setInterval(() => { if (link.connected) events.emit('host_heartbeat', { ...host.inventory() }) }, config.heartbeatIntervalMs)
-    heartbeat.unref()
+    const heartbeat = hostHeartbeat(ctx.clock, config.heartbeatIntervalMs, () => {
+      if (link.connected) events.emit('host_heartbeat', { ...host.inventory() })
+    })
     link.start()
 
     const unregister = [
@@ -121,7 +123,7 @@ export const natsBridge: BridgeDef = {
     return async () => {
       if (stopped) return
       stopped = true
-      clearInterval(heartbeat)
+      heartbeat.stop()
       for (const off of unregister) off()
       forwarding.stop()
       stopLifecycle()

@@ -1,33 +1,30 @@
 import type { BridgeContext } from '../../src/index.js'
 
 /**
- * Providers started over NATS (`provider.start`) are acknowledged state: kept in the keyvalue store (a scope no
- * component can have: components' scopes are their ids) and started again when the bridge starts, before the
- * saved component scales are restored, so links to them resolve. `provider.stop` or deleting the actor forgets one.
+ * Providers started over NATS (`provider.start`) are acknowledged state: kept in the store's started_providers
+ * table (like component scales) and started again when the bridge starts, before the saved component scales are
+ * restored, so links to them resolve. `provider.stop` or deleting the actor forgets one.
  */
-const SCOPE = '$colony'
-const BUCKET = 'nats-providers'
-
 export interface SavedProvider { id: string, ref: string, annotations: Record<string, string> }
 
 export function rememberProvider (ctx: BridgeContext, p: SavedProvider): void {
-  ctx.services.store.kv.set(SCOPE, BUCKET, p.id, Buffer.from(JSON.stringify({ ref: p.ref, annotations: p.annotations })))
+  ctx.services.store.startedProviders.put({ id: p.id, ref: p.ref, annotations: JSON.stringify(p.annotations), origin: 'nats', startedAtMs: ctx.clock.now() })
 }
 
 export function forgetProvider (ctx: BridgeContext, id: string): void {
-  ctx.services.store.kv.remove(SCOPE, BUCKET, id)
+  ctx.services.store.startedProviders.remove(id)
 }
 
 export function savedProviders (ctx: BridgeContext): SavedProvider[] {
   const out: SavedProvider[] = []
-  for (const id of ctx.services.store.kv.keys(SCOPE, BUCKET)) {
-    const raw = ctx.services.store.kv.get(SCOPE, BUCKET, id)
+  for (const row of ctx.services.store.startedProviders.all()) {
     try {
-      const { ref, annotations } = JSON.parse(raw?.toString('utf8') ?? '') as { ref: string, annotations: Record<string, string> }
-      out.push({ id, ref, annotations })
+      const annotations = JSON.parse(row.annotations) as unknown
+      if (typeof annotations !== 'object' || annotations === null || Array.isArray(annotations)) throw new Error('annotations are not an object')
+      out.push({ id: row.id, ref: row.ref, annotations: annotations as Record<string, string> })
     } catch (err) {
-      ctx.log.warn({ err, provider: id }, 'a saved provider could not be read; forgotten')
-      forgetProvider(ctx, id)
+      ctx.log.warn({ err, provider: row.id }, 'a saved provider could not be read; forgotten')
+      forgetProvider(ctx, row.id)
     }
   }
   return out

@@ -7,6 +7,7 @@ import { Links } from './links.js'
 import { KeyValues } from './kv.js'
 import { RetainedMessages } from './retained.js'
 import { SpawnedActors } from './actors.js'
+import { StartedProviders } from './providers.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -16,6 +17,7 @@ export type { ComponentRecord, Revision, ScaleRecord } from './components.js'
 export type { Link } from './links.js'
 export type { RetainedRow } from './retained.js'
 export type { SpawnedActorRecord, SpawnedState } from './actors.js'
+export type { StartedProviderRecord } from './providers.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -27,6 +29,7 @@ export class Store {
   readonly kv: KeyValues
   readonly retained: RetainedMessages
   readonly spawnedActors: SpawnedActors
+  readonly startedProviders: StartedProviders
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -37,6 +40,7 @@ export class Store {
     this.kv = new KeyValues(db)
     this.retained = new RetainedMessages(db)
     this.spawnedActors = new SpawnedActors(db)
+    this.startedProviders = new StartedProviders(db)
   }
 
   static open (options: StoreOptions): Store {

@@ -165,4 +165,34 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX spawned_actors_team ON spawned_actors (team_id);
     `,
   },
+  {
+    version: 6,
+    name: 'started providers',
+    sql: `
+      -- Providers started at run time (over NATS: provider.start), started again at start-up before the component
+      -- scales that link to them; provider.stop or deleting the provider's actor removes its row. id is the
+      -- provider's actor name, annotations a JSON object of strings, origin who started it.
+      CREATE TABLE started_providers (
+        id          TEXT PRIMARY KEY,
+        ref         TEXT NOT NULL,
+        annotations TEXT NOT NULL,
+        origin      TEXT NOT NULL,
+        started_at  INTEGER NOT NULL
+      );
+
+      -- Until this version they were kept in the keyvalue table under a scope no component can have; an upgraded
+      -- data dir keeps them. A value that cannot be read was forgotten at start-up before, so it is dropped here.
+      INSERT INTO started_providers (id, ref, annotations, origin, started_at)
+        SELECT key,
+               json_extract(CAST(value AS TEXT), '$.ref'),
+               CASE json_type(CAST(value AS TEXT), '$.annotations') WHEN 'object' THEN json_extract(CAST(value AS TEXT), '$.annotations') ELSE '{}' END,
+               'nats',
+               CAST(strftime('%s', 'now') AS INTEGER) * 1000
+        FROM kv
+        WHERE scope = '$colony' AND bucket = 'nats-providers'
+          AND json_valid(CAST(value AS TEXT)) AND json_type(CAST(value AS TEXT), '$.ref') = 'text'
+        ORDER BY key;
+      DELETE FROM kv WHERE scope = '$colony' AND bucket = 'nats-providers';
+    `,
+  },
 ]
