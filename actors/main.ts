@@ -89,6 +89,7 @@ export const mainKind: ActorKind<Record<string, unknown>, MainDeps> = {
   agentType: 'orchestrator',
   protected: true,
   help: HELP,
+  deps: ({ services }) => ({ components: services.components }),
   create (ctx) {
     return {
       chat (message: ChatMessage) {

@@ -76,7 +76,20 @@ export interface KindRuntime<Services = unknown> {
  * `Options` come with each spawn (and are saved with a user's spawn); `Deps` is what the kind takes from the
  * runtime, the same for every actor of the kind (xstate's `input` is the model for both).
  */
-export interface ActorKind<Options = Record<string, unknown>, Services = unknown, Deps = undefined> {
+export type ActorKind<Options = Record<string, unknown>, Services = unknown, Deps = undefined> =
+  ActorKindBase<Options, Deps> & DepsPicker<Services, Deps>
+
+/**
+ * Picks the settings and services a kind uses; its actors see only that, as `ctx.deps`. A kind without it gets
+ * `undefined`: never the config (which holds secrets) nor the runtime's services. Required as soon as a kind
+ * declares a `Deps`, so a kind cannot forget to fill what its actors read. Called for every behaviour instance
+ * (start and each restart).
+ */
+type DepsPicker<Services, Deps> = [Deps] extends [undefined]
+  ? { deps?(runtime: KindRuntime<Services>): Deps }
+  : { deps(runtime: KindRuntime<Services>): Deps }
+
+interface ActorKindBase<Options, Deps> {
   /** Registry key used to spawn it, e.g. `echo`. */
   kind: string
   /** `agentType` on the wire, e.g. `orchestrator`. */
@@ -87,12 +100,6 @@ export interface ActorKind<Options = Record<string, unknown>, Services = unknown
   spawnable?: boolean
   /** One line per chat command this kind understands; `help` prints it. */
   help?: string
-  /**
-   * Picks the settings and services this kind uses; its actors see only that, as `ctx.deps`. A kind without it
-   * gets `undefined`: never the config (which holds secrets) nor the runtime's services. Called for every
-   * behaviour instance (start and each restart).
-   */
-  deps?(runtime: KindRuntime<Services>): Deps
   create(ctx: ActorContext<Deps>, options: Options): Behaviour
 }
 
