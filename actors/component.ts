@@ -1,5 +1,5 @@
 import {
-  ALERT_CODES, ColonyError, isRequest, toColonyError, topics, type ActorKind, type ChatMessage, type RequestMessage,
+  ALERT_CODES, ColonyError, isRequest, toColonyError, topics, type ActorKind, type ChatMessage, type RequestMessage, type Services,
 } from '../src/index.js'
 import { finishCall, InstancePool, prepareCall, qualifiedName, witFunction, type InvokeOutcome, type LoadedComponent } from '../src/wasm.js'
 
@@ -27,12 +27,13 @@ const HELP = [
  * `agents/{id}/logs`; a call that times out or breaks the memory budget costs that instance (replaced), raises a
  * warning and never the actor. Imports other than WASI are served by linked providers.
  */
-export const componentKind: ActorKind<ComponentOptions> = {
+export const componentKind: ActorKind<ComponentOptions, Pick<Services, 'components' | 'links' | 'wasmLimits'>> = {
   kind: 'component',
   agentType: 'component',
   help: HELP,
+  deps: ({ services }) => ({ components: services.components, links: services.links, wasmLimits: services.wasmLimits }),
   create (ctx, options) {
-    const limits = ctx.services.wasmLimits
+    const limits = ctx.deps.wasmLimits
     let loaded: LoadedComponent | undefined
     let pool: InstancePool | undefined
     let reloading: Promise<void> | undefined
@@ -45,20 +46,20 @@ export const componentKind: ActorKind<ComponentOptions> = {
     const onLinks = (sourceId: string): void => {
       let record
       try {
-        record = loaded?.record ?? ctx.services.components.visible(undefined, options.componentId)
+        record = loaded?.record ?? ctx.deps.components.visible(undefined, options.componentId)
       } catch {
         return // deleted from the registry: the actor is being removed
       }
-      if (!ctx.services.links.sourcesOf(record).has(sourceId)) return
+      if (!ctx.deps.links.sourcesOf(record).has(sourceId)) return
       linksChanged = true
       // A component waiting for its links starts as soon as they are there, not on the next call.
       if (waiting !== undefined) ctx.schedule(0, { type: 'links-changed' })
     }
 
     const load = async (): Promise<void> => {
-      const next = await ctx.services.components.load(options.componentId, options.version)
+      const next = await ctx.deps.components.load(options.componentId, options.version)
       linksChanged = false
-      const plan = ctx.services.links.plan(next.record, next.metadata.imports)
+      const plan = ctx.deps.links.plan(next.record, next.metadata.imports)
       if (plan.missing.length > 0) {
         throw new ColonyError('link_missing', `${next.record.name} imports ${plan.missing.join(', ')} but no link serves ` +
           `${plan.missing.length === 1 ? 'it' : 'them'}; link a provider first (PUT /v1/links)`, { details: { missing: plan.missing } })
@@ -73,7 +74,7 @@ export const componentKind: ActorKind<ComponentOptions> = {
       const fresh = new InstancePool(next.compiled, {
         env: options.env ?? {},
         args: options.args ?? [next.record.name],
-        preopens: options.filesystem === true ? { '/': await ctx.services.components.filesDir(options.componentId) } : {},
+        preopens: options.filesystem === true ? { '/': await ctx.deps.components.filesDir(options.componentId) } : {},
         linked: [...plan.linked.keys()],
         hostCall,
         memoryLimitBytes: limits.memoryLimitBytes,
@@ -112,7 +113,7 @@ export const componentKind: ActorKind<ComponentOptions> = {
 
     /** A new version was uploaded, or links changed, since the instances started: switch before this call. */
     const current = async (): Promise<LoadedComponent> => {
-      const latest = options.version ?? ctx.services.components.latestVersion(options.componentId)
+      const latest = options.version ?? ctx.deps.components.latestVersion(options.componentId)
       if ((loaded !== undefined && latest !== undefined && latest !== loaded.revision.version) || linksChanged) {
         reloading ??= tryLoad().finally(() => { reloading = undefined })
       }
@@ -142,7 +143,7 @@ export const componentKind: ActorKind<ComponentOptions> = {
 
     return {
       async start () {
-        ctx.services.links.on('changed', onLinks)
+        ctx.deps.links.on('changed', onLinks)
         await tryLoad()
       },
       receive (message) {
@@ -205,7 +206,7 @@ export const componentKind: ActorKind<ComponentOptions> = {
         errors,
       }),
       async stop () {
-        ctx.services.links.off('changed', onLinks)
+        ctx.deps.links.off('changed', onLinks)
         await pool?.close()
         pool = undefined
       },

@@ -1,4 +1,4 @@
-import { ALERT_CODES, filters, parseJson, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
+import { ALERT_CODES, filters, type ColonyConfig, parseJson, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
 import { entitiesFrom, expand, parseDiscoveryTopic, type HaDevice, type HaEntity } from './ha-discovery.js'
 
 interface Change { action: 'create' | 'update' | 'remove', discovery_topic: string, entity_ids: string[] }
@@ -8,13 +8,14 @@ interface Change { action: 'create' | 'update' | 'remove', discovery_topic: stri
  * on `system/ha-map` in the Wactorz seed's shape; the REST bridge serves the latest one at `GET /ha-map`.
  * Retained discovery configs are replayed on start, so a restart rebuilds the same map.
  */
-export const haMapKind: ActorKind = {
+export const haMapKind: ActorKind<Record<string, unknown>, ColonyConfig['haMap']> = {
   kind: 'ha-map',
   agentType: 'home-assistant',
   protected: true,
   help: 'help — this text\nsummary — how many devices and entities are mapped',
+  deps: ({ config }) => config.haMap,
   create (ctx) {
-    const { discoveryPrefix, debounceMs, maxEntities } = ctx.config.haMap
+    const { discoveryPrefix, debounceMs, maxEntities } = ctx.deps
     /** discovery topic -> the entities it declared, and their device */
     const configs = new Map<string, { entities: HaEntity[], device: HaDevice }>()
     let entityCount = 0

@@ -1,4 +1,4 @@
-import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type Identity, type SystemApi } from '../src/index.js'
+import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type Identity, type Services, type SystemApi } from '../src/index.js'
 import { scaleComponent } from '../src/wasm.js'
 
 const HELP = [
@@ -12,7 +12,10 @@ const HELP = [
 ].join('\n')
 
 /** `as`: who sent the command; they see and steer only what their teams own. */
-type Handler = (api: SystemApi, args: string[], ctx: ActorContext, as: Identity | undefined) => string | Promise<string>
+/** The main actor scales components (`scale`): it needs the component registry, nothing else of the runtime. */
+type MainDeps = Pick<Services, 'components'>
+
+type Handler = (api: SystemApi, args: string[], ctx: ActorContext<MainDeps>, as: Identity | undefined) => string | Promise<string>
 
 const COMMANDS: Record<string, Handler> = {
   help: () => `main-actor understands:\n${HELP}`,
@@ -41,8 +44,8 @@ const COMMANDS: Record<string, Handler> = {
     const n = Number(count)
     if (component === undefined || count === undefined || !Number.isInteger(n)) return 'usage: scale <component> <n>'
     try {
-      const record = ctx.services.components.find(as, component)
-      const info = await scaleComponent(api, ctx.services.components, record.id, n, { ...(as !== undefined && { as }) })
+      const record = ctx.deps.components.find(as, component)
+      const info = await scaleComponent(api, ctx.deps.components, record.id, n, { ...(as !== undefined && { as }) })
       return info === undefined ? `${record.name} stopped (0 instances)` : `${info.name} runs ${n} instance${n === 1 ? '' : 's'}`
     } catch (err) {
       return `cannot scale ${component}: ${toColonyError(err).message}`
@@ -81,11 +84,12 @@ function unknownAgent (api: SystemApi, name: string, as: Identity | undefined): 
 }
 
 /** The orchestrator: a small command language over chat for looking at and steering the actor system. */
-export const mainKind: ActorKind = {
+export const mainKind: ActorKind<Record<string, unknown>, MainDeps> = {
   kind: 'main',
   agentType: 'orchestrator',
   protected: true,
   help: HELP,
+  deps: ({ services }) => ({ components: services.components }),
   create (ctx) {
     return {
       chat (message: ChatMessage) {

@@ -1,4 +1,4 @@
-import { ALERT_CODES, topics, type ActorKind } from '../src/index.js'
+import { ALERT_CODES, topics, type ActorKind, type ColonyConfig } from '../src/index.js'
 
 type Level = 'warning' | 'critical'
 const WATCHED = new Set(['initializing', 'running', 'paused'])
@@ -8,13 +8,14 @@ const WATCHED = new Set(['initializing', 'running', 'paused'])
  * actor: silent for `staleWarningMs` -> one `warning`, for `staleCriticalMs` -> one `critical`, beating again
  * -> one `info`. Alerts go on the silent actor's own alert topic (`source: monitor-agent`), once per episode.
  */
-export const monitorKind: ActorKind = {
+export const monitorKind: ActorKind<Record<string, unknown>, ColonyConfig['monitor']> = {
   kind: 'monitor',
   agentType: 'monitor',
   protected: true,
   help: 'help — this text\nhealth — agent count and the actors that stopped beating',
+  deps: ({ config }) => config.monitor,
   create (ctx) {
-    const { staleWarningMs, staleCriticalMs } = ctx.config.monitor
+    const { staleWarningMs, staleCriticalMs } = ctx.deps
     const episodes = new Map<string, Level>()
     let lastStale: string[] = []
 

@@ -1,6 +1,6 @@
 import {
   ColonyError, compileFilter, isRequest, isRuntimeTopic, topics, type ActorContext, type ActorKind, type Behaviour, type MqttMessage,
-  type RequestMessage,
+  type RequestMessage, type Services,
 } from '../src/index.js'
 
 /** What a component actor asks its linked provider: one guest import call. */
@@ -16,7 +16,7 @@ interface HostCall extends RequestMessage {
 type Handler = (call: HostCall) => unknown
 
 /** A provider is an actor that answers `host-call` requests; this wraps the bookkeeping they share. */
-function provider (ctx: ActorContext, handlers: Record<string, Handler>, extra: Partial<Behaviour> = {}): Behaviour {
+function provider (ctx: ActorContext<unknown>, handlers: Record<string, Handler>, extra: Partial<Behaviour> = {}): Behaviour {
   let calls = 0
   let errors = 0
   return {
@@ -50,13 +50,15 @@ const text = (value: unknown, what: string, max = 1024): string => {
  * `wasi:keyvalue/store` backed by SQLite. Each component has its own key space (the scope is the calling
  * component's id), so two components never see each other's buckets; values survive restarts of everything.
  */
-export const keyvalueProviderKind: ActorKind = {
+export const keyvalueProviderKind: ActorKind<Record<string, unknown>, Services['store']> = {
   kind: 'provider:keyvalue',
   agentType: 'provider',
   protected: true,
   help: 'help — this text\nServes wasi:keyvalue/store (SQLite) to linked components.',
+  // Only the key-value table: `services.store` is the whole store (accounts, keys) behind a narrow type.
+  deps: ({ services }) => ({ kv: services.store.kv }),
   create (ctx) {
-    const kv = ctx.services.store.kv
+    const kv = ctx.deps.kv
     return provider(ctx, {
       open: (c) => { text(c.args[0], 'bucket identifier', 256) },
       get: (c) => kv.get(c.source, text(c.args[0], 'bucket', 256), text(c.args[1], 'key')),
@@ -107,13 +109,14 @@ function checkTopic (topic: string): string {
  * (MQTT 3.1.1 has no reply-to). A link's target config `subscriptions` (comma-separated topic filters) makes the
  * provider deliver matching messages to the component's `wasmcloud:messaging/handler.handle-message`.
  */
-export const messagingProviderKind: ActorKind = {
+export const messagingProviderKind: ActorKind<Record<string, unknown>, Services['links']> = {
   kind: 'provider:messaging',
   agentType: 'provider',
   protected: true,
   help: 'help — this text\nServes wasmcloud:messaging/consumer over MQTT; link target config "subscriptions" feeds handle-message.',
+  deps: ({ services }) => services.links,
   create (ctx) {
-    const links = ctx.services.links
+    const links = ctx.deps
     /** filter -> the components subscribed to it, and the subscription */
     const subscriptions = new Map<string, { components: Set<string>, off: () => void, matches: (topic: string) => boolean }>()
     let delivered = 0

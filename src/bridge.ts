@@ -23,7 +23,7 @@ export interface RuntimeStatus {
 
 export interface BridgeContext {
   /** The bridge's own actor: publish, alert, log, fail. */
-  readonly actor: ActorContext<Services>
+  readonly actor: ActorContext
   readonly system: SystemApi
   /** Direct bus access for high-volume streams that should not go through a mailbox. */
   readonly bus: Bus
@@ -58,6 +58,7 @@ export interface BridgeDef {
 }
 
 export interface BridgeServices {
+  config: Readonly<ColonyConfig>
   bus: Bus
   http: HttpHost
   metrics: Metrics
@@ -89,7 +90,7 @@ export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind
             bus: services.bus,
             http: services.http,
             metrics: services.metrics,
-            config: ctx.config,
+            config: services.config,
             clock: ctx.clock,
             log: ctx.log,
             status: services.status,

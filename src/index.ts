@@ -18,13 +18,14 @@ export { endRaw, type HttpDeadlines } from './http/deadlines.js'
 export { ProxyTrust } from './http/proxy.js'
 export type {
   ActorBeatInfo, ActorInfo, ActorMessage, ActorStats, AlertExtra, Behaviour, ChatMessage, CustomMessage,
-  KindInfo, Liveness, MqttMessage, RequestMessage, SpawnOptions, SupervisorSpec, SystemApi,
+  KindInfo, KindRuntime, Liveness, MqttMessage, RequestMessage, SpawnOptions, SupervisorSpec, SystemApi,
 } from './actor/types.js'
-/** An actor's context, with `services` typed as the runtime's (the kernel itself carries them untyped). */
-export type ActorContext = KernelActorContext<Services>
-/** An actor kind whose behaviours see the runtime's `Services` on `ctx.services`. */
-export type ActorKind<Options = Record<string, unknown>> = KernelActorKind<Options, Services>
+/** An actor's context; `Deps` is what its kind picked with `deps` (nothing, by default). */
+export type ActorContext<Deps = undefined> = KernelActorContext<Deps>
+/** An actor kind whose `deps` picks from the runtime's config and `Services`; its actors see only that, as `ctx.deps`. */
+export type ActorKind<Options = Record<string, unknown>, Deps = undefined> = KernelActorKind<Options, Services, Deps>
 export { isRequest } from './actor/types.js'
+export type { Services, WasmLimits } from './services.js'
 export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
 export { canAccess, credentialFrom, type AuthResponse, type AuthService, type Gate, type Identity, type MemberView, type TeamService, type TeamView } from './auth/index.js'
 export type { Acl } from './acl.js'

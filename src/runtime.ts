@@ -158,7 +158,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
     }
     for (const def of options.bridges ?? []) {
-      actors.registerKind(bridgeKind(def, { bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, services, requestShutdown }))
+      actors.registerKind(bridgeKind(def, { config, bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, services, requestShutdown }))
       const info = await actors.spawn(`bridge:${def.name}`, { id: def.name, name: def.name, supervisor: 'system' })
       if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
       bridgeNames.push(def.name)

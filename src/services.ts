@@ -12,7 +12,7 @@ export interface WasmLimits {
 }
 
 /**
- * Kernel services actor kinds may use through `ctx.services` (component, provider and worker actors). Bridges get
+ * Kernel services actor kinds may pick with their `deps` (component, provider and main actors). Bridges get
  * the same objects through their context.
  */
 export interface Services {

@@ -26,7 +26,7 @@ export interface ContextHost {
   readonly clock: Clock
   readonly config: Readonly<ColonyConfig>
   readonly api: SystemApi
-  /** Handed to every context as they are: the kernel carries the services without knowing their type. */
+  /** Offered to each kind's `deps`: the kernel carries the services without knowing their type. */
   readonly services: unknown
   alert(subjectId: string, severity: Severity, message: string, extra?: AlertFields): void
 }
@@ -58,9 +58,9 @@ export function createContext (owner: ContextOwner, host: ContextHost, incarnati
     agentType: owner.kind.agentType,
     clock: host.clock,
     log: owner.log,
-    config: host.config,
     system: host.api,
-    services: host.services,
+    // Only the slice the kind asks for reaches the context: never the whole config, whose secrets a user's actor must not hold.
+    deps: owner.kind.deps?.({ config: host.config, services: host.services }),
     publish: (topic, payload, options) => host.bus.publish(topic, payload, options),
     subscribe: (filter, options) => {
       if (!incarnation.alive) return () => undefined

@@ -21,7 +21,7 @@ export interface ActorSystemOptions {
   clock: Clock
   log: Logger
   config: Readonly<ColonyConfig>
-  /** Given to every actor's context as `ctx.services`; the kernel carries them without knowing their type. */
+  /** Offered to each kind's `deps` (see ActorKind); the kernel carries them without knowing their type. */
   services: unknown
   /** Where run-time spawns (`api.spawn`) are saved, so that they come back after a restart. */
   memory?: SpawnMemory

@@ -63,11 +63,33 @@ export interface Behaviour {
 }
 
 /**
- * `Services` is the type of `ctx.services`. The kernel passes that bag along without knowing it (it is defined
- * by the layers above, which own the component registry and links), so here it defaults to `unknown`; the
- * public `ActorKind` in `src/index.ts` fixes it to the runtime's `Services`.
+ * What a kind's `deps` picks from. `Services` is defined by the layers above (which own the component registry
+ * and links), so the kernel carries it without knowing it; the public `ActorKind` in `src/index.ts` fixes it to
+ * the runtime's `Services`.
  */
-export interface ActorKind<Options = Record<string, unknown>, Services = unknown> {
+export interface KindRuntime<Services = unknown> {
+  readonly config: Readonly<ColonyConfig>
+  readonly services: Services
+}
+
+/**
+ * `Options` come with each spawn (and are saved with a user's spawn); `Deps` is what the kind takes from the
+ * runtime, the same for every actor of the kind (xstate's `input` is the model for both).
+ */
+export type ActorKind<Options = Record<string, unknown>, Services = unknown, Deps = undefined> =
+  ActorKindBase<Options, Deps> & DepsPicker<Services, Deps>
+
+/**
+ * Picks the settings and services a kind uses; its actors see only that, as `ctx.deps`. A kind without it gets
+ * `undefined`: never the config (which holds secrets) nor the runtime's services. Required as soon as a kind
+ * declares a `Deps`, so a kind cannot forget to fill what its actors read. Called for every behaviour instance
+ * (start and each restart).
+ */
+type DepsPicker<Services, Deps> = [Deps] extends [undefined]
+  ? { deps?(runtime: KindRuntime<Services>): Deps }
+  : { deps(runtime: KindRuntime<Services>): Deps }
+
+interface ActorKindBase<Options, Deps> {
   /** Registry key used to spawn it, e.g. `echo`. */
   kind: string
   /** `agentType` on the wire, e.g. `orchestrator`. */
@@ -78,20 +100,19 @@ export interface ActorKind<Options = Record<string, unknown>, Services = unknown
   spawnable?: boolean
   /** One line per chat command this kind understands; `help` prints it. */
   help?: string
-  create(ctx: ActorContext<Services>, options: Options): Behaviour
+  create(ctx: ActorContext<Deps>, options: Options): Behaviour
 }
 
 /** What an actor's behaviour can do with the world: all of it goes through messages or the registry. */
-export interface ActorContext<Services = unknown> {
+export interface ActorContext<Deps = undefined> {
   readonly id: string
   readonly name: string
   readonly agentType: string
   readonly clock: Clock
   readonly log: Logger
-  readonly config: Readonly<ColonyConfig>
   readonly system: SystemApi
-  /** Runtime services (the component registry, wasm limits, links and keyvalue storage; see ActorKind). */
-  readonly services: Services
+  /** What the kind's `deps` picked from the runtime's config and services (see ActorKind). */
+  readonly deps: Deps
   publish(topic: string, payload: unknown, options?: PublishOptions): void
   /** Messages matching `filter` arrive through the mailbox as `{type: 'mqtt', ...}`. Dropped on stop/restart. */
   subscribe(filter: string, options?: SubscribeOptions): Unsubscribe
