@@ -50,7 +50,7 @@ const text = (value: unknown, what: string, max = 1024): string => {
  * `wasi:keyvalue/store` backed by SQLite. Each component has its own key space (the scope is the calling
  * component's id), so two components never see each other's buckets; values survive restarts of everything.
  */
-export const keyvalueProviderKind: ActorKind<Record<string, unknown>, Services['store']> = {
+export const keyvalueProviderKind: ActorKind<Record<string, unknown>, Pick<Services['store'], 'kv'>> = {
   kind: 'provider:keyvalue',
   agentType: 'provider',
   protected: true,
