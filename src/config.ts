@@ -24,7 +24,8 @@ export const KERNEL_SETTINGS = [
 /**
  * Every setting Colony reads, one property per section. The kernel's sections are listed here; a bridge or actor
  * kind adds its own section's type next to its declaration (`declare module` on `src/index.js`), so each setting
- * is declared once, by its owner.
+ * is declared once, by its owner. The runtime reads two settings it does not own, by name: `ws.path` (to print the
+ * stream's URL) and `haMap.discoveryPrefix` (the ACL guards discovery topics).
  */
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type -- merged with the sections bridges and kinds declare
 export interface ColonyConfig extends ConfigOf<typeof KERNEL_SETTINGS> {}
