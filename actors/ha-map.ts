@@ -1,5 +1,18 @@
-import { ALERT_CODES, filters, type ColonyConfig, parseJson, toColonyError, topics, type ActorKind, type MqttMessage } from '../src/index.js'
+import {
+  ALERT_CODES, filters, int, parseJson, section, text, toColonyError, topics, type ActorKind, type MqttMessage, type SettingsOf,
+} from '../src/index.js'
 import { entitiesFrom, expand, parseDiscoveryTopic, type HaDevice, type HaEntity } from './ha-discovery.js'
+
+/** The map's settings. The discovery prefix is also the one the ACL guards (the runtime reads it there too). */
+export const haMapSettings = section('haMap', {
+  discoveryPrefix: text('homeassistant', { pattern: /^[A-Za-z0-9_-]+$/, hint: 'one MQTT topic level' }),
+  debounceMs: int(100, { min: 0, max: 60_000 }),
+  maxEntities: int(10_000, { min: 1, max: 10_000_000 }),
+})
+type HaMapSettings = SettingsOf<typeof haMapSettings>
+declare module '../src/index.js' {
+  interface ColonyConfig { haMap: HaMapSettings }
+}
 
 interface Change { action: 'create' | 'update' | 'remove', discovery_topic: string, entity_ids: string[] }
 
@@ -8,8 +21,9 @@ interface Change { action: 'create' | 'update' | 'remove', discovery_topic: stri
  * on `system/ha-map` in the Wactorz seed's shape; the REST bridge serves the latest one at `GET /ha-map`.
  * Retained discovery configs are replayed on start, so a restart rebuilds the same map.
  */
-export const haMapKind: ActorKind<Record<string, unknown>, ColonyConfig['haMap']> = {
+export const haMapKind: ActorKind<Record<string, unknown>, HaMapSettings> = {
   kind: 'ha-map',
+  settings: haMapSettings,
   agentType: 'home-assistant',
   protected: true,
   help: 'help — this text\nsummary — how many devices and entities are mapped',

@@ -1,4 +1,18 @@
-import { ALERT_CODES, topics, type ActorKind, type ColonyConfig } from '../src/index.js'
+import { ALERT_CODES, ms, section, topics, type ActorKind, type SettingsOf } from '../src/index.js'
+
+/** The monitor's settings: how long a silent actor goes before a warning, then a critical alert. */
+export const monitorSettings = section('monitor', {
+  staleWarningMs: ms(60_000, 1),
+  staleCriticalMs: ms(120_000, 1),
+}, (monitor, problems) => {
+  if (typeof monitor.staleWarningMs === 'number' && typeof monitor.staleCriticalMs === 'number' && monitor.staleCriticalMs <= monitor.staleWarningMs) {
+    problems.push('monitor.staleCriticalMs must be greater than monitor.staleWarningMs')
+  }
+})
+type MonitorSettings = SettingsOf<typeof monitorSettings>
+declare module '../src/index.js' {
+  interface ColonyConfig { monitor: MonitorSettings }
+}
 
 type Level = 'warning' | 'critical'
 const WATCHED = new Set(['initializing', 'running', 'paused'])
@@ -8,8 +22,9 @@ const WATCHED = new Set(['initializing', 'running', 'paused'])
  * actor: silent for `staleWarningMs` -> one `warning`, for `staleCriticalMs` -> one `critical`, beating again
  * -> one `info`. Alerts go on the silent actor's own alert topic (`source: monitor-agent`), once per episode.
  */
-export const monitorKind: ActorKind<Record<string, unknown>, ColonyConfig['monitor']> = {
+export const monitorKind: ActorKind<Record<string, unknown>, MonitorSettings> = {
   kind: 'monitor',
+  settings: monitorSettings,
   agentType: 'monitor',
   protected: true,
   help: 'help — this text\nhealth — agent count and the actors that stopped beating',

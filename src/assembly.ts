@@ -3,6 +3,9 @@
  * start the runtime with these lists, so no test has to import the CLI (and its process handling).
  */
 import type { ActorKind } from './actor/types.js'
+import type { BridgeDef } from './bridge.js'
+import { KERNEL_SETTINGS, loadConfig as loadSections, type ColonyConfig, type LoadOptions } from './config.js'
+import type { Section } from './settings.js'
 import { mainKind } from '../actors/main.js'
 import { ioKind } from '../actors/io.js'
 import { monitorKind } from '../actors/monitor.js'
@@ -29,5 +32,17 @@ export const BOOT = [
   { kind: 'provider:messaging', name: 'messaging-provider' },
   { kind: 'provider:logging', name: 'logging-provider' },
 ]
-export const BRIDGES = [restBridge, wsBridge, natsBridge]
+export const BRIDGES: BridgeDef[] = [restBridge, wsBridge, natsBridge]
 
+
+/** Every config section: the kernel's, then those of the actor kinds and bridges above (each declared by its owner). */
+export const SETTINGS: readonly Section[] = [
+  ...KERNEL_SETTINGS,
+  ...KINDS.flatMap((k) => k.settings ?? []),
+  ...BRIDGES.flatMap((b) => b.settings ?? []),
+]
+
+/** Loads and validates Colony's whole configuration (every problem at once; see `src/config.ts`). */
+export function loadConfig (options: LoadOptions = {}): Readonly<ColonyConfig> {
+  return loadSections(SETTINGS, options)
+}

@@ -11,6 +11,7 @@ import type { AuthService } from './auth/service.js'
 import type { OAuthService } from './auth/oauth.js'
 import type { TeamService } from './auth/teams.js'
 import type { Services } from './services.js'
+import type { Section } from './settings.js'
 
 export interface RuntimeStatus {
   state: 'starting' | 'running' | 'stopping' | 'stopped'
@@ -21,59 +22,67 @@ export interface RuntimeStatus {
   mqttClients: number
 }
 
-export interface BridgeContext {
-  /** The bridge's own actor: publish, alert, log, fail. */
+/** What every bridge has, whatever it picked: its own actor (publish, alert, log, fail) and heartbeat stats. */
+export interface BridgeSelf {
   readonly actor: ActorContext
   readonly system: SystemApi
-  /** Direct bus access for high-volume streams that should not go through a mailbox. */
-  readonly bus: Bus
-  readonly http: HttpHost
-  readonly metrics: Metrics
-  readonly config: Readonly<ColonyConfig>
   readonly clock: Clock
   readonly log: Logger
-  /** Who a request is: every door asks the same gate. */
-  readonly gate: Gate
-  readonly auth: AuthService
-  readonly teams: TeamService
-  /** OAuth login (providers, CSRF state, linked accounts). */
-  readonly oauth: OAuthService
-  readonly acl: Acl
-  readonly services: Services
-  status(): RuntimeStatus
   /** Extra fields for the bridge actor's heartbeat (clients, requests, drops). */
   setStats(stats: () => Record<string, unknown>): void
-  /** Asks the process to shut down gracefully (the CLI closes the runtime and exits 0). */
-  requestShutdown(reason: string): void
 }
+
+/**
+ * A bridge's context: its own actor, and exactly what its `deps` picked (its config slice and the few services
+ * it uses), never the whole config nor every service.
+ */
+export type BridgeContext<Deps extends object = object> = BridgeSelf & Deps
 
 export type StopBridge = () => Promise<void>
 
-/** A bridge is an actor (agentType `bridge`, protected) that carries Colony into another protocol. */
-export interface BridgeDef {
-  /** Actor name and id, e.g. `rest-bridge`. */
-  name: string
-  /** Attaches to the runtime; the returned function detaches and must be safe to call twice. */
-  start(ctx: BridgeContext): Promise<StopBridge>
+/** What a bridge's `deps` picks from. Only `deps` sees all of it (secrets of other parts included). */
+export interface BridgeRuntime {
+  readonly config: Readonly<ColonyConfig>
+  readonly services: BridgeServices
 }
 
-export interface BridgeServices {
-  config: Readonly<ColonyConfig>
+/** The runtime's services, for bridges to pick from: the kernel's doors and the services actor kinds also get. */
+export interface BridgeServices extends Services {
+  /** Direct bus access for high-volume streams that should not go through a mailbox. */
   bus: Bus
   http: HttpHost
   metrics: Metrics
   status: () => RuntimeStatus
+  /** Who a request is: every door asks the same gate. */
   gate: Gate
   auth: AuthService
   teams: TeamService
+  /** OAuth login (providers, CSRF state, linked accounts). */
   oauth: OAuthService
   acl: Acl
-  services: Services
+  /** Asks the process to shut down gracefully (the CLI closes the runtime and exits 0). */
   requestShutdown: (reason: string) => void
 }
 
+/** A bridge is an actor (agentType `bridge`, protected) that carries Colony into another protocol. */
+export interface BridgeDef<Deps extends object = object> {
+  /** Actor name and id, e.g. `rest-bridge`. */
+  name: string
+  /** The config section this bridge owns (its schema and defaults); the assembly hands it to the loader. */
+  settings?: Section
+  /** Picks the bridge's config slice and services; called on every start of the bridge's actor. */
+  deps(runtime: BridgeRuntime): Deps
+  /** Attaches to the runtime; the returned function detaches and must be safe to call twice. */
+  start(ctx: BridgeContext<Deps>): Promise<StopBridge>
+}
+
+/** Declares a bridge, inferring `Deps` from its `deps`. */
+export function defineBridge<Deps extends object> (def: BridgeDef<Deps>): BridgeDef<Deps> {
+  return def
+}
+
 /** Wraps a bridge definition into a protected actor kind: starting the actor attaches the bridge. */
-export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind<Record<string, unknown>, Services> {
+export function bridgeKind (def: BridgeDef, runtime: BridgeRuntime): ActorKind<Record<string, unknown>, Services> {
   return {
     kind: `bridge:${def.name}`,
     agentType: 'bridge',
@@ -84,25 +93,8 @@ export function bridgeKind (def: BridgeDef, services: BridgeServices): ActorKind
       let stats: (() => Record<string, unknown>) | undefined
       return {
         async start () {
-          stop = await def.start({
-            actor: ctx,
-            system: ctx.system,
-            bus: services.bus,
-            http: services.http,
-            metrics: services.metrics,
-            config: services.config,
-            clock: ctx.clock,
-            log: ctx.log,
-            status: services.status,
-            gate: services.gate,
-            auth: services.auth,
-            teams: services.teams,
-            oauth: services.oauth,
-            acl: services.acl,
-            services: services.services,
-            requestShutdown: services.requestShutdown,
-            setStats: (fn) => { stats = fn },
-          })
+          const self: BridgeSelf = { actor: ctx, system: ctx.system, clock: ctx.clock, log: ctx.log, setStats: (fn) => { stats = fn } }
+          stop = await def.start({ ...def.deps(runtime), ...self })
         },
         heartbeat: () => stats?.() ?? {},
         async stop () {

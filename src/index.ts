@@ -26,7 +26,7 @@ export type ActorContext<Deps = undefined> = KernelActorContext<Deps>
 export type ActorKind<Options = Record<string, unknown>, Deps = undefined> = KernelActorKind<Options, Services, Deps>
 export { isRequest } from './actor/types.js'
 export type { Services, WasmLimits } from './services.js'
-export type { BridgeContext, BridgeDef, RuntimeStatus, StopBridge } from './bridge.js'
+export { defineBridge, type BridgeContext, type BridgeDef, type BridgeRuntime, type BridgeSelf, type BridgeServices, type RuntimeStatus, type StopBridge } from './bridge.js'
 export { canAccess, credentialFrom, type AuthResponse, type AuthService, type Gate, type Identity, type MemberView, type TeamService, type TeamView } from './auth/index.js'
 export type { Acl } from './acl.js'
 export type { ApiKey, Member, Role, Team, User } from './store/index.js'
@@ -40,4 +40,8 @@ export { deliverChat, type ChatLine } from './actor/chat.js'
 export { DEFAULT_CHAT_TARGET, routeChat, type ChatRoute } from './wire/mention.js'
 export { compileFilter, filters, isRuntimeTopic, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './wire/json-depth.js'
-export { isValidSubject, parseBridgeRules, parseLabels, type BridgeRule, type Direction } from './topic-map.js'
+export {
+  bool, host, int, ms, oneOf, port, section, show, text, urlPath,
+  type ConfigInput, type ConfigOf, type Rule, type Section, type SectionCheck, type SettingsOf,
+} from './settings.js'
+export { isAgentsTopic, isSystemTopic } from './wire/topics.js'

@@ -6,10 +6,10 @@
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
-import { loadConfig, ruleFor, coerce, type ConfigInput } from './config.js'
+import { ruleFor, coerce, type ConfigInput } from './config.js'
 import { isColonyError } from './errors.js'
 import { createRuntime, VERSION, type Runtime } from './runtime.js'
-import { BOOT, BRIDGES, KINDS } from './assembly.js'
+import { BOOT, BRIDGES, KINDS, SETTINGS, loadConfig } from './assembly.js'
 
 const USAGE = `Usage: colony [start] [options]
 
@@ -81,7 +81,7 @@ async function main (argv: string[]): Promise<number> {
     const raw = (parsed.values as Record<string, string | undefined>)[flag]
     if (raw === undefined) continue
     for (const [section, key] of targets) {
-      const rule = ruleFor(section, key)
+      const rule = ruleFor(SETTINGS, section, key)
       ;(overrides[section] ??= {})[key] = rule === undefined ? raw : coerce(raw, rule)
     }
   }

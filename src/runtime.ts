@@ -18,7 +18,7 @@ import { routeClientMessages } from './actor/router.js'
 import { SpawnMemory } from './actor/spawn-memory.js'
 import { restoreSpawned } from './actor/restore.js'
 import type { ActorKind, SystemApi } from './actor/types.js'
-import { bridgeKind, type BridgeDef, type RuntimeStatus } from './bridge.js'
+import { bridgeKind, type BridgeDef, type BridgeRuntime, type RuntimeStatus } from './bridge.js'
 import { registerKernelMetrics } from './kernel-metrics.js'
 import { join } from 'node:path'
 import type { Services } from './services.js'
@@ -157,8 +157,13 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       const info = await actors.spawn(boot.kind, { id: boot.name, name: boot.name, supervisor: 'system', ...(boot.options !== undefined && { options: boot.options }) })
       if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
     }
+    // Each bridge's deps pick their slice from this; the bridge itself sees only what was picked.
+    const bridgeRuntime: BridgeRuntime = {
+      config,
+      services: { ...services, bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, requestShutdown },
+    }
     for (const def of options.bridges ?? []) {
-      actors.registerKind(bridgeKind(def, { config, bus: broker.bus, http, metrics, status, gate: identity.gate, auth: identity.auth, teams: identity.teams, oauth: identity.oauth, acl, services, requestShutdown }))
+      actors.registerKind(bridgeKind(def, bridgeRuntime))
       const info = await actors.spawn(`bridge:${def.name}`, { id: def.name, name: def.name, supervisor: 'system' })
       if (info.state !== 'running') throw new Error(`bridge ${def.name} failed to start`)
       bridgeNames.push(def.name)

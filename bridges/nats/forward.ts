@@ -1,4 +1,5 @@
-import { isRuntimeTopic, type BridgeRule, type Unsubscribe } from '../../src/index.js'
+import { isRuntimeTopic, type Unsubscribe } from '../../src/index.js'
+import type { BridgeRule } from './topic-map.js'
 import type { Lattice } from './lattice.js'
 
 /** The header on every message the bridge forwards into NATS: which host did (and so must not take it back). */

@@ -1,6 +1,6 @@
 import { arch, platform } from 'node:os'
 import type { ComponentScaled, ScaleOrigin } from '../../src/wasm.js'
-import type { BridgeContext } from '../../src/index.js'
+import type { NatsContext } from './deps.js'
 import { humanDuration } from './wire.js'
 
 /** What wasmCloud calls a component on a host (`ComponentDescription`). */
@@ -50,7 +50,7 @@ export class LatticeHost {
   private readonly forgotten = new Map<string, ScaleOrigin>()
   private readonly startedAtMs: number
 
-  constructor (private readonly ctx: BridgeContext, readonly id: string, readonly lattice: string, readonly friendlyName: string,
+  constructor (private readonly ctx: NatsContext, readonly id: string, readonly lattice: string, readonly friendlyName: string,
     configured: Record<string, string>) {
     this.startedAtMs = ctx.clock.now()
     this.labels = {

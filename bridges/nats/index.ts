@@ -1,4 +1,7 @@
-import { ALERT_CODES, parseBridgeRules, parseLabels, type BridgeDef } from '../../src/index.js'
+import { ALERT_CODES, defineBridge } from '../../src/index.js'
+import { parseBridgeRules, parseLabels } from './topic-map.js'
+import { natsSettings } from './settings.js'
+import { natsDeps } from './deps.js'
 import { NatsLink, redactUrl } from './connection.js'
 import { serveControl } from './control/index.js'
 import { EventPublisher } from './events.js'
@@ -18,8 +21,10 @@ import { hostHeartbeat } from './heartbeat.js'
  * between hosts, mirrors control commands and lattice events on MQTT, and forwards MQTT <-> NATS by rules.
  * Without `nats.url` it is off.
  */
-export const natsBridge: BridgeDef = {
+export const natsBridge = defineBridge({
   name: 'nats-bridge',
+  settings: natsSettings,
+  deps: natsDeps,
   async start (ctx) {
     const config = ctx.config.nats
     if (config.url === '') {
@@ -132,4 +137,4 @@ export const natsBridge: BridgeDef = {
       await link.stop()
     }
   },
-}
+})

@@ -1,4 +1,5 @@
-import type { BridgeContext, Identity } from '../../src/index.js'
+import type { Identity } from '../../src/index.js'
+import type { NatsContext } from './deps.js'
 import type { NatsLink } from './connection.js'
 import type { EventPublisher } from './events.js'
 import type { LatticeHost } from './host.js'
@@ -6,7 +7,7 @@ import type { Reply } from './wire.js'
 
 /** What every control handler works with. */
 export interface Lattice {
-  readonly ctx: BridgeContext
+  readonly ctx: NatsContext
   readonly host: LatticeHost
   readonly events: EventPublisher
   readonly link: NatsLink

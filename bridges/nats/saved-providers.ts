@@ -1,4 +1,4 @@
-import type { BridgeContext } from '../../src/index.js'
+import type { NatsContext } from './deps.js'
 
 /**
  * Providers started over NATS (`provider.start`) are acknowledged state: kept in the store's started_providers
@@ -7,15 +7,15 @@ import type { BridgeContext } from '../../src/index.js'
  */
 export interface SavedProvider { id: string, ref: string, annotations: Record<string, string> }
 
-export function rememberProvider (ctx: BridgeContext, p: SavedProvider): void {
+export function rememberProvider (ctx: NatsContext, p: SavedProvider): void {
   ctx.services.store.startedProviders.put({ id: p.id, ref: p.ref, annotations: JSON.stringify(p.annotations), origin: 'nats', startedAtMs: ctx.clock.now() })
 }
 
-export function forgetProvider (ctx: BridgeContext, id: string): void {
+export function forgetProvider (ctx: NatsContext, id: string): void {
   ctx.services.store.startedProviders.remove(id)
 }
 
-export function savedProviders (ctx: BridgeContext): SavedProvider[] {
+export function savedProviders (ctx: NatsContext): SavedProvider[] {
   const out: SavedProvider[] = []
   for (const row of ctx.services.store.startedProviders.all()) {
     try {

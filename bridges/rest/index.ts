@@ -1,6 +1,7 @@
 import Koa from 'koa'
 import { Router } from '@koa/router'
-import { ProxyTrust, type BridgeDef } from '../../src/index.js'
+import { ProxyTrust, defineBridge } from '../../src/index.js'
+import { restDeps } from './deps.js'
 import { actorRoutes } from './actors.js'
 import { chatRoutes } from './chat.js'
 import { errorHandler } from './errors.js'
@@ -19,8 +20,9 @@ import { dashboard } from './dashboard.js'
  * Wactorz routes live under `/api` (plus `/ha-map` and `/metrics`), Wrenn's identity routes under `/v1`. Every
  * request is authenticated first (see authn.ts for the public routes).
  */
-export const restBridge: BridgeDef = {
+export const restBridge = defineBridge({
   name: 'rest-bridge',
+  deps: restDeps,
   async start (ctx) {
     const app = new Koa({ proxy: ctx.config.http.trustProxy })
     if (ctx.config.http.trustProxy) app.use(forwardedOnlyFrom(new ProxyTrust(true, ctx.config.http.proxyAddresses)))
@@ -60,7 +62,7 @@ export const restBridge: BridgeDef = {
       stopSystem()
     }
   },
-}
+})
 
 /**
  * With http.trustProxy Koa believes X-Forwarded-For/-Host/-Proto (ctx.ip, ctx.host, ctx.protocol): only a peer in

@@ -1,13 +1,14 @@
 import type { Router } from '@koa/router'
 import type { Context } from 'koa'
-import { ColonyError, type BridgeContext } from '../../src/index.js'
+import { ColonyError } from '../../src/index.js'
+import type { RestContext } from './deps.js'
 
 /** The CSRF state cookie: only the OAuth routes ever see it. */
 const COOKIE = 'colony_oauth_state'
 const COOKIE_PATH = '/v1/auth/oauth'
 
-type OAuth = BridgeContext['oauth']
-type OAuthConfig = BridgeContext['config']['oauth']
+type OAuth = RestContext['oauth']
+type OAuthConfig = RestContext['config']['oauth']
 
 /**
  * Wrenn's OAuth login: `GET /v1/auth/oauth/{provider}` sends the browser to the provider with a fresh state (and

@@ -1,9 +1,9 @@
 import type { Router } from '@koa/router'
-import type { BridgeContext } from '../../src/index.js'
+import type { RestContext } from './deps.js'
 import { topics } from '../../src/index.js'
 
 /** Health, Prometheus metrics and the Home Assistant map (kept from `system/ha-map`). */
-export function systemRoutes (router: Router, ctx: BridgeContext): () => void {
+export function systemRoutes (router: Router, ctx: Pick<RestContext, 'bus' | 'metrics' | 'status'>): () => void {
   let haMap: Buffer | undefined
   const stop = ctx.bus.subscribe(topics.systemHaMap, (m) => {
     haMap = m.payload.length === 0 ? undefined : m.payload

@@ -1,6 +1,7 @@
 import { WebSocketServer } from 'ws'
 import type { Duplex } from 'node:stream'
-import { ALERT_CODES, ColonyError, compileFilter, endRaw, toColonyError, type BridgeDef, type Identity, type Unsubscribe } from '../../src/index.js'
+import { ALERT_CODES, ColonyError, compileFilter, defineBridge, endRaw, toColonyError, type Identity, type Unsubscribe } from '../../src/index.js'
+import { wsSettings } from './settings.js'
 import { EAGER_FLUSH_FRAMES, StreamClient } from './client.js'
 import { frameFor, textFrame } from './frame.js'
 import { topicFilters } from './filters.js'
@@ -13,8 +14,19 @@ const PING_INTERVAL_MS = 30_000
  * One bus subscription serves every client (taken while at least one is connected); each message is
  * serialized once, queued per client and flushed in batches every `ws.flushIntervalMs`.
  */
-export const wsBridge: BridgeDef = {
+export const wsBridge = defineBridge({
   name: 'ws-bridge',
+  settings: wsSettings,
+  // Its own section and the doors it serves through; identity as two functions, so no secret comes along.
+  deps: ({ config, services }) => ({
+    config: { ws: config.ws },
+    bus: services.bus,
+    http: services.http,
+    metrics: services.metrics,
+    acl: services.acl,
+    gate: { identifyHeaders: services.gate.identifyHeaders.bind(services.gate) },
+    auth: { events: services.auth.events },
+  }),
   async start (ctx) {
     const { path, flushIntervalMs, maxQueuedMessages, maxQueuedBytes, slowClientTimeoutMs, overflow } = ctx.config.ws
     const wss = new WebSocketServer({
@@ -185,7 +197,7 @@ export const wsBridge: BridgeDef = {
       await new Promise<void>((resolve) => wss.close(() => resolve()))
     }
   },
-}
+})
 
 /** Answers a refused upgrade with the error's status and JSON body, before any WebSocket exists. */
 function refuse (socket: Duplex, err: ColonyError): void {

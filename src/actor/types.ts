@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from '../clock.js'
 import type { ColonyConfig, Strategy } from '../config.js'
+import type { Section } from '../settings.js'
 import type { Logger } from '../log.js'
 import type { BusMessage, PublishOptions, SubscribeOptions, Unsubscribe } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
@@ -100,6 +101,8 @@ interface ActorKindBase<Options, Deps> {
   spawnable?: boolean
   /** One line per chat command this kind understands; `help` prints it. */
   help?: string
+  /** The config section this kind owns (its schema and defaults); the assembly hands it to the loader. */
+  settings?: Section
   create(ctx: ActorContext<Deps>, options: Options): Behaviour
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { post } from '../helpers/http.js'
 import { KINDS } from '../../src/assembly.js'
+import { reachableStrings, secretsOf } from '../helpers/reachable.js'
 import type { ActorContext, ActorKind } from '../../src/actor/types.js'
 
 const SECRETS = {
@@ -10,32 +11,7 @@ const SECRETS = {
   jwtSecret: 'jwt-secret-that-is-long-enough-9b3f6c21',
 }
 
-/** Every string reachable from `root` through own properties (enumerable or not, symbols too), Maps and Sets. */
-function reachableStrings (root: unknown): string[] {
-  const strings: string[] = []
-  const seen = new Set<unknown>()
-  const stack: unknown[] = [root]
-  while (stack.length > 0) {
-    const value = stack.pop()
-    if (typeof value === 'string') { strings.push(value); continue }
-    if ((typeof value !== 'object' && typeof value !== 'function') || value === null || seen.has(value)) continue
-    seen.add(value)
-    if (value instanceof Map) for (const [k, v] of value) stack.push(k, v)
-    if (value instanceof Set) for (const v of value) stack.push(v)
-    for (const key of Reflect.ownKeys(value)) {
-      if (typeof key === 'string') strings.push(key)
-      // Data properties only: a getter could compute anything, and what the context holds is what matters.
-      const descriptor = Object.getOwnPropertyDescriptor(value, key)
-      if (descriptor !== undefined && 'value' in descriptor) stack.push(descriptor.value)
-    }
-  }
-  return strings
-}
-
-function secretsIn (root: unknown): string[] {
-  const strings = reachableStrings(root)
-  return Object.values(SECRETS).filter((secret) => strings.some((s) => s.includes(secret)))
-}
+const secretsIn = (root: unknown): string[] => secretsOf(root, SECRETS)
 
 /** The contexts spies were created with, by actor name. */
 const contexts = new Map<string, ActorContext<unknown>>()

@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig, type ConfigInput } from '../../src/config.js'
+import type { ConfigInput } from '../../src/config.js'
 import { createRuntime, type Runtime, type RuntimeOptions } from '../../src/runtime.js'
-import { BOOT, BRIDGES, KINDS } from '../../src/assembly.js'
+import { BOOT, BRIDGES, KINDS, loadConfig } from '../../src/assembly.js'
 import type { ActorKind } from '../../src/actor/types.js'
 
 export interface TestColony {

@@ -1,6 +1,6 @@
 import { createIdentity } from '../../src/auth/index.js'
 import { createAcl } from '../../src/acl.js'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/assembly.js'
 import assert from 'node:assert/strict'
 import { Aedes } from 'aedes'
 import { Broker } from '../../src/broker/broker.js'

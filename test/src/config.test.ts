@@ -2,7 +2,8 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { envName, isLoopback, loadConfig, readDefaults, type ConfigInput, type LoadOptions } from '../../src/config.js'
+import { envName, isLoopback, readDefaults, type ConfigInput, type LoadOptions } from '../../src/config.js'
+import { loadConfig } from '../../src/assembly.js'
 import { ColonyError } from '../../src/errors.js'
 
 /** Runs loadConfig expecting failure; returns the problems of the one config_invalid error. */

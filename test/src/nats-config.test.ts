@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { createServer, createUser } from '@nats-io/nkeys'
-import { loadConfig } from '../../src/config.js'
+import { loadConfig } from '../../src/assembly.js'
 import { ColonyError } from '../../src/errors.js'
 
 const seedOf = (pair: { getSeed(): Uint8Array }): string => new TextDecoder().decode(pair.getSeed())

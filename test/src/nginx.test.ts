@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { ColonyError } from '../../src/errors.js'
-import { loadConfig, readDefaults } from '../../src/config.js'
+import { readDefaults } from '../../src/config.js'
+import { loadConfig } from '../../src/assembly.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const SCRIPT = join(ROOT, 'scripts', 'render-nginx.mjs')

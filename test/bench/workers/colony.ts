@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { loadConfig } from '../../../src/config.js'
+import { loadConfig } from '../../../src/assembly.js'
 import { createRuntime } from '../../../src/runtime.js'
 import { BOOT, BRIDGES, KINDS } from '../../../src/assembly.js'
 import { invokeComponent } from '../../../src/wasm.js'

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { ManualClock } from '../../../src/clock.js'
-import { loadConfig } from '../../../src/config.js'
+import { loadConfig } from '../../../src/assembly.js'
 import { createContext, Incarnation, type ContextHost, type ContextOwner } from '../../../src/actor/incarnation.js'
 import type { ActorKind, KindRuntime, SystemApi } from '../../../src/actor/types.js'
 import type { Logger } from '../../../src/log.js'

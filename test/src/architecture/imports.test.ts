@@ -15,7 +15,13 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 const LAYERS: Layer[] = [
   { name: 'foundation', paths: ['src/errors.ts', 'src/ids.ts', 'src/clock.ts', 'src/log.ts', 'src/metrics.ts'] },
   { name: 'wire', paths: ['src/wire/'] },
-  { name: 'config', paths: ['src/config.ts', 'src/topic-map.ts'] },
+  {
+    name: 'config',
+    paths: [
+      'src/settings.ts', 'src/http/settings.ts', 'src/broker/settings.ts', 'src/store/settings.ts', 'src/auth/settings.ts',
+      'src/actor/settings.ts', 'src/wasm/settings.ts', 'src/log-settings.ts', 'src/config.ts',
+    ],
+  },
   { name: 'store', paths: ['src/store/'] },
   { name: 'identity', paths: ['src/auth/'] },
   { name: 'acl and http', paths: ['src/acl.ts', 'src/http/'] },

@@ -1,4 +1,4 @@
-import { isAgentsTopic, isSystemTopic, isValidFilter } from './wire/topics.js'
+import { isAgentsTopic, isSystemTopic, isValidFilter } from '../../src/index.js'
 
 /**
  * MQTT topic <-> NATS subject rules (config `nats.bridge`), e.g. `sensors/# <-> sensors.>`. Wildcards correspond

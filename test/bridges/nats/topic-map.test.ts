@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { isValidSubject, parseBridgeRules, parseLabels } from '../../src/topic-map.js'
+import { isValidSubject, parseBridgeRules, parseLabels } from '../../../bridges/nats/topic-map.js'
 
 describe('topic-map: MQTT <-> NATS rules', () => {
   it('parses the three directions, several rules, and spaces around them', () => {
