@@ -12,7 +12,7 @@
 //   --check    write nothing; exit 1 listing the fixtures whose committed .wasm differs from a fresh build
 //
 // The output depends only on the sources and the wasm-tools version, so upgrading jco-transpile may require a
-// rebuild (test/src/fixtures.test.ts fails until the committed binaries match).
+// rebuild (test/fixtures/components.test.ts fails until the committed binaries match).
 import { Buffer } from 'node:buffer'
 import { existsSync } from 'node:fs'
 import { readdir, readFile, writeFile } from 'node:fs/promises'

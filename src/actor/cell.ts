@@ -7,6 +7,7 @@ import { topics } from '../wire/topics.js'
 import { ALERT_CODES } from '../wire/alert-codes.js'
 import { lifecycleMachine, type LifecycleHooks } from './lifecycle.js'
 import { Mailbox } from './mailbox.js'
+import { Drain } from './drain.js'
 import type { ActorInfo, ActorKind, ActorMessage, ActorStats, Behaviour, ChatMessage } from './types.js'
 import type { KernelCounters } from './counters.js'
 import { createContext, Incarnation, publishChat, type ContextHost, type ContextOwner } from './incarnation.js'
@@ -43,6 +44,7 @@ export class ActorCell implements ContextOwner {
   readonly team: string | null
   readonly createdAtMs: number
   readonly mailbox: Mailbox<ActorMessage>
+  private readonly drain: Drain<ActorMessage>
   readonly log: Logger
   state: WireState = 'initializing'
   restarts = 0
@@ -55,9 +57,6 @@ export class ActorCell implements ContextOwner {
   givenUp = false
   private machine: Actor<typeof lifecycleMachine> | undefined
   private incarnation: Incarnation | undefined
-  private draining = false
-  private drainScheduled = false
-  private mailboxAlerted = false
   private waiters: Array<{ ready: () => boolean, resolve: (info: ActorInfo) => void }> = []
   /** Between SUSPEND and START: the old instance is released, the new one not created yet. */
   private down = false
@@ -71,6 +70,22 @@ export class ActorCell implements ContextOwner {
     this.createdAtMs = host.clock.now()
     this.mailbox = new Mailbox(host.config.actors.mailboxCapacity)
     this.log = host.log.child({ actor: spec.name })
+    this.drain = new Drain(this.mailbox, {
+      ready: () => this.state === 'running' && this.behaviour !== undefined,
+      handle: (message) => this.handle(message),
+      processed: () => {
+        this.messagesProcessed++
+        this.host.counters.messagesProcessed++
+      },
+      crashed: (err, message) => this.crash(err, message),
+      refused: (firstOfEpisode) => {
+        this.host.counters.mailboxRejected++
+        if (!firstOfEpisode) return
+        this.host.alert(this.id, 'warning',
+          `mailbox of ${this.name} is full (${this.mailbox.capacity} messages); new messages are rejected until it drains`,
+          { code: ALERT_CODES.mailboxFull, source: this.name })
+      },
+    }, { schedule: (run) => { queueMicrotask(run) }, yieldToLoop: () => yieldToLoop() })
   }
 
   get protected (): boolean {
@@ -201,59 +216,12 @@ export class ActorCell implements ContextOwner {
 
   /** Returns false (and raises one alert per episode) when the mailbox is full. */
   enqueue (message: ActorMessage): boolean {
-    if (!this.mailbox.push(message)) {
-      this.host.counters.mailboxRejected++
-      if (!this.mailboxAlerted) {
-        this.mailboxAlerted = true
-        this.host.alert(this.id, 'warning',
-          `mailbox of ${this.name} is full (${this.mailbox.capacity} messages); new messages are rejected until it drains`,
-          { code: ALERT_CODES.mailboxFull, source: this.name })
-      }
-      return false
-    }
-    this.scheduleDrain()
-    return true
+    return this.drain.offer(message)
   }
 
-  private scheduleDrain (): void {
-    if (this.drainScheduled || this.draining || this.state !== 'running') return
-    this.drainScheduled = true
-    queueMicrotask(() => {
-      this.drainScheduled = false
-      void this.drain()
-    })
-  }
-
-  private async drain (): Promise<void> {
-    if (this.draining) return
-    this.draining = true
-    let batch = 0
-    try {
-      while (this.state === 'running' && this.mailbox.size > 0) {
-        const behaviour = this.behaviour
-        if (behaviour === undefined) break
-        const message = this.mailbox.shift() as ActorMessage
-        try {
-          const pending = this.handle(behaviour, message)
-          if (pending !== undefined) await pending
-          this.messagesProcessed++
-          this.host.counters.messagesProcessed++
-        } catch (err) {
-          this.crash(err, message)
-          return
-        }
-        if (this.mailboxAlerted && this.mailbox.size <= this.mailbox.capacity / 2) this.mailboxAlerted = false
-        if (++batch >= 128) {
-          batch = 0
-          await yieldToLoop()
-        }
-      }
-    } finally {
-      this.draining = false
-    }
-  }
-
-  private handle (behaviour: Behaviour, message: ActorMessage): Promise<void> | undefined {
+  /** Runs only while the drain says ready, so the behaviour is there. */
+  private handle (message: ActorMessage): Promise<void> | undefined {
+    const behaviour = this.behaviour as Behaviour
     if (message.type === 'chat') {
       const chat = message as ChatMessage
       if (behaviour.chat === undefined) {
@@ -387,7 +355,7 @@ export class ActorCell implements ContextOwner {
       // Release the crashed instance's subscriptions and timers now; a restart creates new ones.
       void this.stopBehaviour()
     }
-    if (next === 'running') this.scheduleDrain()
+    if (next === 'running') this.drain.kick()
     this.host.stateChanged(this, previous, next)
     this.notify()
   }

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import {
   compileFilter, isValidFilter, matchesFilter, parseAgentTopic, RUNTIME_ONLY_CHANNELS, topics,
-} from '../../src/wire/topics.js'
+} from '../../../src/wire/topics.js'
 
 describe('wire/topics', () => {
   describe('builders', () => {

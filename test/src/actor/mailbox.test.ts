@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { Mailbox } from '../../src/actor/mailbox.js'
+import { Mailbox } from '../../../src/actor/mailbox.js'
 
 function drain<T> (box: Mailbox<T>): T[] {
   const out: T[] = []

@@ -1,12 +1,12 @@
-import { createIdentity } from '../../src/auth/index.js'
-import { createAcl } from '../../src/acl.js'
-import { loadConfig } from '../../src/assembly.js'
+import { createIdentity } from '../../../src/auth/index.js'
+import { createAcl } from '../../../src/acl.js'
+import { loadConfig } from '../../../src/assembly.js'
 import assert from 'node:assert/strict'
 import { Aedes } from 'aedes'
-import { Broker } from '../../src/broker/broker.js'
-import { Bus, type BusMessage } from '../../src/broker/bus.js'
-import { ManualClock } from '../../src/clock.js'
-import { createLogger } from '../../src/log.js'
+import { Broker } from '../../../src/broker/broker.js'
+import { Bus, type BusMessage } from '../../../src/broker/bus.js'
+import { ManualClock } from '../../../src/clock.js'
+import { createLogger } from '../../../src/log.js'
 
 /** Collects what a bus handler receives; `until` resolves once the collected list satisfies a condition. */
 class Inbox {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { topicFilters } from '../../bridges/ws/filters.js'
-import { isColonyError } from '../../src/errors.js'
+import { topicFilters } from '../../../bridges/ws/filters.js'
+import { isColonyError } from '../../../src/errors.js'
 
 function refusal (url: string): string {
   try {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { DEFAULT_CHAT_TARGET, routeChat } from '../../src/index.js'
+import { DEFAULT_CHAT_TARGET, routeChat } from '../../../src/index.js'
 
 describe('wire/mention: routeChat, the @mention reading io/chat and POST /api/chat share', () => {
   it('@name rest, @name: rest and @name, rest go to name with rest, inner whitespace kept', () => {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
-import { routeOf, servedByAHost, unsupportedMessage } from '../../bridges/nats/control/index.js'
-import { BadRequest, count, encodeReply, fail, humanDuration, ok } from '../../bridges/nats/wire.js'
-import { parseServers, redactUrl } from '../../bridges/nats/connection.js'
+import { routeOf, servedByAHost, unsupportedMessage } from '../../../bridges/nats/control/index.js'
+import { BadRequest, count, encodeReply, fail, humanDuration, ok } from '../../../bridges/nats/wire.js'
+import { parseServers, redactUrl } from '../../../bridges/nats/connection.js'
 
 const HOST = 'NAHOST'
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import mqttPacket from 'mqtt-packet'
-import { PacketSizeGuard } from '../../src/broker/guard.js'
-import { ColonyError } from '../../src/errors.js'
+import { PacketSizeGuard } from '../../../src/broker/guard.js'
+import { ColonyError } from '../../../src/errors.js'
 
 interface Result {
   /** The chunks checked before the one that failed, concatenated. */

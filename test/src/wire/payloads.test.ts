@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { ColonyError, type ErrorCode } from '../../src/errors.js'
-import { COMMANDS, MAX_CHAT_CONTENT, parseCommand, parseInboundChat, parseJson } from '../../src/wire/payloads.js'
+import { ColonyError, type ErrorCode } from '../../../src/errors.js'
+import { COMMANDS, MAX_CHAT_CONTENT, parseCommand, parseInboundChat, parseJson } from '../../../src/wire/payloads.js'
 
 const buf = (value: unknown): Buffer => Buffer.from(typeof value === 'string' ? value : JSON.stringify(value))
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
-import { ManualClock, type Clock, type TimerHandle } from '../../src/clock.js'
-import { HeartbeatScheduler, type Beater } from '../../src/actor/scheduler.js'
+import { ManualClock, type Clock, type TimerHandle } from '../../../src/clock.js'
+import { HeartbeatScheduler, type Beater } from '../../../src/actor/scheduler.js'
 
 /** Records when it beat; while `saturated`, refuses like a cell does when the bus is full. */
 class Probe implements Beater {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { createServer, connect, type Server, type Socket } from 'node:net'
 import { WebSocket, WebSocketServer, createWebSocketStream } from 'ws'
-import { coalesceSocketWrites as coalesceWrites, coalesceWebSocketWrites } from '../../src/broker/coalesce.js'
+import { coalesceSocketWrites as coalesceWrites, coalesceWebSocketWrites } from '../../../src/broker/coalesce.js'
 
 /** A connected pair on loopback: `server` is the side under test, `client` reads what it sends. */
 async function pair (): Promise<{ server: Socket, client: Socket, listener: Server }> {

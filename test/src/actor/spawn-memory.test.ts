@@ -2,9 +2,9 @@ import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ManualClock } from '../../src/clock.js'
-import { Store } from '../../src/store/index.js'
-import { SpawnMemory } from '../../src/actor/spawn-memory.js'
+import { ManualClock } from '../../../src/clock.js'
+import { Store } from '../../../src/store/index.js'
+import { SpawnMemory } from '../../../src/actor/spawn-memory.js'
 
 describe('SpawnMemory (run-time spawns in SQLite)', () => {
   let dir: string
