@@ -2,23 +2,16 @@ import type { Context, Next } from 'koa'
 import { ColonyError, type Gate, type Identity } from '../../src/index.js'
 import { isDashboardPath } from './dashboard.js'
 
-/** Routes anyone may call: health, signup, login and the OAuth flow (the seed marks them unauthenticated), and the dashboard's files. */
-const PUBLIC: ReadonlyArray<[string, RegExp]> = [
-  ['GET', /^\/api\/health$/],
-  ['POST', /^\/v1\/auth\/signup$/],
-  ['POST', /^\/v1\/auth\/login$/],
-  ['GET', /^\/v1\/auth\/oauth\/[^/]+(\/callback)?$/],
-]
-
 /**
- * Every request passes here first. A protected route checks the credentials it is given (wrong ones are 401) and
+ * Every request passes here first, before routing (an unknown route without credentials is a 401, not a 404).
+ * Which routes are public is declared with each route (`public: true`: health, signup, login, the OAuth flow, the
+ * OpenAPI document); the dashboard's files are public too. A protected route checks the credentials it is given (wrong ones are 401) and
  * without any is 401 unless loopback development mode is on. A public route reads no credentials at all, so a
  * stale or wrong key a client sends everywhere (a dashboard, a health probe) cannot break health, login or the page.
  */
-export function authenticate (gate: Gate) {
+export function authenticate (gate: Gate, publicRoute: (method: string, path: string) => boolean) {
   return async function authn (ctx: Context, next: Next): Promise<void> {
-    const isPublic = isDashboardPath(ctx.method, ctx.path) || PUBLIC.some(([method, path]) => (ctx.method === method || (method === 'GET' && ctx.method === 'HEAD')) && path.test(ctx.path))
-    if (!isPublic) {
+    if (!isDashboardPath(ctx.method, ctx.path) && !publicRoute(ctx.method, ctx.path)) {
       try {
         ctx.state.identity = gate.identifyHeaders(ctx.req.headers)
       } catch (err) {

@@ -44,14 +44,6 @@ export function requireObject (body: unknown): Record<string, unknown> {
   return body as Record<string, unknown>
 }
 
-export function optionalString (body: Record<string, unknown>, field: string, max = 256): string | undefined {
-  const value = body[field]
-  if (value === undefined || value === null) return undefined
-  if (typeof value !== 'string') throw new ColonyError('invalid_body', `${field} must be a string`, { details: { field } })
-  if (value.length > max) throw new ColonyError('invalid_body', `${field} is longer than ${max} characters`, { details: { field } })
-  return value
-}
-
 /** A JSON object body that may be left out entirely (no Content-Length, no chunks): then `{}`. */
 export async function readOptionalObject (ctx: Context, limit: number): Promise<Record<string, unknown>> {
   const headers = ctx.req.headers

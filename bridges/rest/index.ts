@@ -2,23 +2,25 @@ import Koa from 'koa'
 import { Router } from '@koa/router'
 import { ProxyTrust, defineBridge } from '../../src/index.js'
 import { restDeps } from './deps.js'
-import { actorRoutes } from './actors.js'
-import { chatRoutes } from './chat.js'
 import { errorHandler } from './errors.js'
 import { authenticate } from './authn.js'
-import { authRoutes } from './auth.js'
-import { oauthRoutes } from './oauth.js'
-import { apiKeyRoutes } from './api-keys.js'
-import { teamRoutes } from './teams.js'
-import { componentRoutes } from './components.js'
-import { linkRoutes } from './links.js'
-import { systemRoutes } from './system.js'
 import { dashboard } from './dashboard.js'
+import { RouteTable } from './route-table.js'
+import * as actors from './actors.js'
+import * as chat from './chat.js'
+import * as auth from './auth.js'
+import * as oauth from './oauth.js'
+import * as apiKeys from './api-keys.js'
+import * as teams from './teams.js'
+import * as components from './components.js'
+import * as links from './links.js'
+import * as system from './system.js'
+import * as openapi from './openapi.js'
 
 /**
- * The REST bridge: a Koa app with one router per API family, mounted as the HTTP server's request handler.
- * Wactorz routes live under `/api` (plus `/ha-map` and `/metrics`), Wrenn's identity routes under `/v1`. Every
- * request is authenticated first (see authn.ts for the public routes).
+ * The REST bridge: a Koa app serving every API family's declared routes, mounted as the HTTP server's request
+ * handler. Wactorz routes live under `/api` (plus `/ha-map` and `/metrics`), Wrenn's and Golem's under `/v1`, the
+ * OpenAPI document at `/openapi.json`. Every request is authenticated first (see authn.ts).
  */
 export const restBridge = defineBridge({
   name: 'rest-bridge',
@@ -29,29 +31,33 @@ export const restBridge = defineBridge({
     app.silent = true
     app.on('error', (err: unknown) => ctx.log.debug({ err }, 'koa error'))
     const stats = { requests: 0 }
-    const limit = ctx.config.http.bodyLimitBytes
-    app.use(errorHandler(ctx.log, stats))
-    app.use(authenticate(ctx.gate))
-    app.use(dashboard())
-    // One router for every family: each extra router costs a middleware layer on every request.
-    const router = new Router()
-    actorRoutes(router, ctx.system, ctx.auth, limit)
-    chatRoutes(router, ctx.system, ctx.actor, limit)
-    authRoutes(router, ctx.auth, limit)
-    oauthRoutes(router, ctx.oauth, ctx.config.oauth)
-    apiKeyRoutes(router, ctx.auth, limit)
-    teamRoutes(router, ctx.teams, ctx.auth, limit)
-    componentRoutes(router, {
+    // Every family declares its routes on one table: the router, the public-route test and the OpenAPI document
+    // are all made from those declarations.
+    const table = new RouteTable()
+    const stops: Array<() => void> = []
+    table.register(actors, { system: ctx.system, auth: ctx.auth })
+    table.register(chat, { system: ctx.system, publisher: ctx.actor })
+    table.register(auth, { auth: ctx.auth })
+    table.register(oauth, { oauth: ctx.oauth, config: ctx.config.oauth })
+    table.register(apiKeys, { auth: ctx.auth })
+    table.register(teams, { teams: ctx.teams, auth: ctx.auth })
+    table.register(components, {
       system: ctx.system,
       components: ctx.services.components,
       links: ctx.services.links,
       auth: ctx.auth,
-      bodyLimit: limit,
       maxComponentBytes: ctx.config.wasm.maxComponentBytes,
       callTimeoutMs: ctx.config.wasm.callTimeoutMs,
     })
-    linkRoutes(router, ctx.system, ctx.services.components, ctx.services.links, limit)
-    const stopSystem = systemRoutes(router, ctx)
+    table.register(links, { system: ctx.system, components: ctx.services.components, links: ctx.services.links })
+    table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
+    table.register(openapi, { table, version: ctx.status().version })
+    app.use(errorHandler(ctx.log, stats))
+    app.use(authenticate(ctx.gate, (method, path) => table.isPublic(method, path)))
+    app.use(dashboard())
+    // One router for every family: each extra router costs a middleware layer on every request.
+    const router = new Router()
+    table.mount(router, ctx.config.http.bodyLimitBytes)
     app.use(router.routes())
     app.use(router.allowedMethods())
     ctx.setStats(() => ({ requests: stats.requests }))
@@ -59,7 +65,7 @@ export const restBridge = defineBridge({
     const unmount = ctx.http.setHandler((req, res) => { void handle(req, res) })
     return async () => {
       unmount()
-      stopSystem()
+      for (const stop of stops.splice(0)) stop()
     }
   },
 })

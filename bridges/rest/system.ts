@@ -1,35 +1,78 @@
-import type { Router } from '@koa/router'
-import type { RestContext } from './deps.js'
-import { topics } from '../../src/index.js'
+import { Type } from '@sinclair/typebox'
+import { topics, type Bus, type Metrics, type RuntimeStatus } from '../../src/index.js'
+import type { Routes } from './route.js'
+
+export const name = 'System'
+
+export interface SystemDeps {
+  bus: Bus
+  metrics: Metrics
+  status: () => RuntimeStatus
+  /** Called with the function that stops what `register` started (the ha-map subscription). */
+  onStop: (stop: () => void) => void
+}
+
+const Health = Type.Object({
+  status: Type.String({ description: '"ok" while running, else the runtime state' }),
+  state: Type.String(),
+  version: Type.String(),
+  startedAtMs: Type.Number(),
+  uptimeMs: Type.Number(),
+  actors: Type.Integer(),
+  mqttClients: Type.Integer(),
+})
 
 /** Health, Prometheus metrics and the Home Assistant map (kept from `system/ha-map`). */
-export function systemRoutes (router: Router, ctx: Pick<RestContext, 'bus' | 'metrics' | 'status'>): () => void {
+export function register (routes: Routes, { bus, metrics, status, onStop }: SystemDeps): void {
   let haMap: Buffer | undefined
-  const stop = ctx.bus.subscribe(topics.systemHaMap, (m) => {
+  onStop(bus.subscribe(topics.systemHaMap, (m) => {
     haMap = m.payload.length === 0 ? undefined : m.payload
-  }, { retained: true })
+  }, { retained: true }))
 
-  router.get('/api/health', (c) => {
-    const status = ctx.status()
-    c.status = status.state === 'running' ? 200 : 503
-    c.body = { status: status.state === 'running' ? 'ok' : status.state, ...status }
+  routes.route({
+    method: 'GET',
+    path: '/api/health',
+    public: true,
+    summary: 'Liveness and a few counters; 503 while starting or stopping',
+    responses: { 200: { description: 'Running', schema: Health }, 503: { description: 'Starting or stopping', schema: Health } },
+    errors: [],
+    handle (ctx) {
+      const now = status()
+      ctx.status = now.state === 'running' ? 200 : 503
+      ctx.body = { status: now.state === 'running' ? 'ok' : now.state, ...now }
+    },
   })
 
-  router.get('/metrics', (c) => {
-    c.type = 'text/plain; version=0.0.4; charset=utf-8'
-    c.body = ctx.metrics.render()
+  routes.route({
+    method: 'GET',
+    path: '/metrics',
+    summary: 'Prometheus metrics',
+    responses: { 200: { description: 'The text exposition format', type: 'text/plain; version=0.0.4' } },
+    errors: [],
+    handle (ctx) {
+      ctx.type = 'text/plain; version=0.0.4; charset=utf-8'
+      ctx.body = metrics.render()
+    },
   })
 
-  router.get('/ha-map', (c) => {
-    if (haMap === undefined) {
-      c.status = 404
-      // The seed's exact body for this case (a string, unlike every other error).
-      c.body = { error: 'Home Assistant map snapshot not available' }
-      return
-    }
-    c.type = 'application/json'
-    c.body = haMap
+  routes.route({
+    method: 'GET',
+    path: '/ha-map',
+    summary: 'The Home Assistant device map ha-map-agent last published',
+    responses: {
+      200: { description: 'The map', schema: Type.Object({}) },
+      404: { description: 'No map yet (the seed\'s body: `error` is a string here)', schema: Type.Object({ error: Type.String() }) },
+    },
+    errors: [],
+    handle (ctx) {
+      if (haMap === undefined) {
+        ctx.status = 404
+        // The seed's exact body for this case (a string, unlike every other error).
+        ctx.body = { error: 'Home Assistant map snapshot not available' }
+        return
+      }
+      ctx.type = 'application/json'
+      ctx.body = haMap
+    },
   })
-
-  return stop
 }

@@ -1,0 +1,117 @@
+import type { Router } from '@koa/router'
+import type { Context } from 'koa'
+import { readJson, readOptionalObject } from './body.js'
+import { compileCheck, type Check } from './validate.js'
+import type { AnyRoute, ApiFamily, Routes } from './route.js'
+
+/** A declared route, the family that declared it, and its path as the authenticator matches it. */
+interface Declared {
+  route: AnyRoute
+  family: string
+  pattern: RegExp
+}
+
+/**
+ * Every route the REST bridge serves, declared by the API families (`register(routes, deps)`), and the three things
+ * made from the declarations: the Koa routes with compiled validation, the public-route test the authenticator
+ * asks before any routing, and the OpenAPI document (openapi.ts).
+ */
+export class RouteTable implements Routes {
+  readonly #routes: Declared[] = []
+  /** The public ones apart: the authenticator asks on every request. */
+  readonly #public: Declared[] = []
+  #family = ''
+
+  /** Lets `family` declare its routes. */
+  register<D> (family: ApiFamily<D>, deps: D): void {
+    this.#family = family.name
+    try {
+      family.register(this, deps)
+    } finally {
+      this.#family = ''
+    }
+  }
+
+  route: Routes['route'] = (def) => {
+    const route = def as unknown as AnyRoute
+    if (this.#family === '') throw new Error(`route ${route.method} ${route.path} is declared outside a family's register`)
+    if (this.#routes.some((d) => d.route.method === route.method && d.route.path === route.path)) {
+      throw new Error(`route ${route.method} ${route.path} is declared twice`)
+    }
+    const declared = { route, family: this.#family, pattern: pathPattern(route.path) }
+    this.#routes.push(declared)
+    if (route.public === true) this.#public.push(declared)
+  }
+
+  /** Every declared route with its family, in declaration order. */
+  get all (): ReadonlyArray<{ route: AnyRoute, family: string }> {
+    return this.#routes
+  }
+
+  /** Whether `method path` is a public route (HEAD counts as GET, as the router treats it). */
+  isPublic (method: string, path: string): boolean {
+    for (const { route, pattern } of this.#public) {
+      if ((route.method === method || (route.method === 'GET' && method === 'HEAD')) && pattern.test(path)) return true
+    }
+    return false
+  }
+
+  /** Adds every route to `router`, each behind its compiled checks. */
+  mount (router: Router, bodyLimit: number): void {
+    for (const { route } of this.#routes) {
+      router.register(koaPath(route.path), [route.method], handlerOf(route, bodyLimit))
+    }
+  }
+}
+
+function handlerOf (route: AnyRoute, bodyLimit: number): (ctx: Context) => unknown {
+  const checkParams = optionalCheck(route.params, 'params', route.invalid?.params ?? 'invalid_params')
+  const checkQuery = optionalCheck(route.query, 'query', route.invalid?.query ?? 'invalid_query')
+  const checkBody = route.bodyKind === 'multipart' ? undefined : optionalCheck(route.body, 'body', route.invalid?.body ?? 'invalid_body')
+  const status = route.status ?? 200
+  const answer = (ctx: Context, result: unknown): void => {
+    if (result !== undefined) {
+      ctx.status = status
+      ctx.body = result
+    } else if (status === 204) ctx.status = 204
+  }
+  const inputOf = (ctx: Context, body: unknown): Parameters<AnyRoute['handle']>[1] => {
+    const params = ctx.params as Record<string, string>
+    checkParams?.(params)
+    const query = route.query === undefined ? {} : ctx.query
+    checkQuery?.(query)
+    return { params, query, body }
+  }
+  if (route.body === undefined || route.bodyKind === 'multipart') {
+    // No body to await: the hot read routes stay synchronous unless their handler is not.
+    return (ctx) => {
+      const result = route.handle(ctx, inputOf(ctx, undefined))
+      if (result instanceof Promise) return result.then((r) => { answer(ctx, r) })
+      answer(ctx, result)
+      return undefined
+    }
+  }
+  const read = route.bodyKind === 'optional-json' ? readOptionalObject : readJson
+  return async (ctx) => {
+    // Path and query first: a request that names nothing real is refused before its body is read.
+    const partial = inputOf(ctx, undefined)
+    const body = await read(ctx, bodyLimit)
+    checkBody?.(body)
+    answer(ctx, await route.handle(ctx, { ...partial, body }))
+  }
+}
+
+function optionalCheck (schema: AnyRoute['params'] | AnyRoute['body'], part: 'params' | 'query' | 'body', code: AnyRoute['errors'][number]): Check | undefined {
+  return schema === undefined ? undefined : compileCheck(schema, part, code)
+}
+
+/** `/v1/teams/{id}` -> `/v1/teams/:id`. */
+export function koaPath (path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1')
+}
+
+/** `/v1/teams/{id}` -> a regex matching one path segment per parameter. */
+function pathPattern (path: string): RegExp {
+  const source = path.split(/\{\w+\}/).map((s) => s.replace(/[.*+?^$()|[\]\\]/g, '\\$&')).join('[^/]+')
+  return new RegExp(`^${source}$`)
+}
