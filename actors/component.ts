@@ -1,7 +1,8 @@
 import {
   ALERT_CODES, ColonyError, isRequest, toColonyError, topics, type ActorKind, type ChatMessage, type RequestMessage, type Services,
 } from '../src/index.js'
-import { finishCall, InstancePool, prepareCall, qualifiedName, witFunction, type InvokeOutcome, type LoadedComponent } from '../src/wasm.js'
+import { InstancePool, witFunction } from '../src/wasm.js'
+import { finishCall, prepareCall, qualifiedName, type InvokeOutcome, type LoadedComponent } from '../src/components.js'
 
 export interface ComponentOptions {
   componentId: string

@@ -22,10 +22,10 @@ import { bridgeKind, type BridgeDef, type RuntimeStatus } from './bridge.js'
 import { registerKernelMetrics } from './kernel-metrics.js'
 import { join } from 'node:path'
 import type { Services } from './services.js'
-import { ComponentRegistry } from './wasm/registry.js'
-import { LinkService } from './wasm/links.js'
-import { routeInvocations } from './wasm/mqtt-invoke.js'
-import { restoreScales } from './wasm/control.js'
+import { ComponentRegistry } from './components/registry.js'
+import { LinkService } from './components/links.js'
+import { routeInvocations } from './components/mqtt-invoke.js'
+import { restoreScales } from './components/control.js'
 
 export interface BootActor {
   kind: string

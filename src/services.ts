@@ -1,6 +1,6 @@
-import type { ComponentRegistry } from './wasm/registry.js'
+import type { ComponentRegistry } from './components/registry.js'
 import type { Store } from './store/index.js'
-import type { LinkService } from './wasm/links.js'
+import type { LinkService } from './components/links.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {

@@ -1,5 +1,5 @@
 import { arch, platform } from 'node:os'
-import type { ComponentScaled, ScaleOrigin } from '../../src/wasm.js'
+import type { ComponentScaled, ScaleOrigin } from '../../src/components.js'
 import type { BridgeContext } from '../../src/index.js'
 import { humanDuration } from './wire.js'
 

@@ -1,5 +1,5 @@
 import { filters, parseAgentTopic, parseJson, type Unsubscribe } from '../../src/index.js'
-import type { ComponentScaled, ComponentScaleFailed, ChangeOrigin, Link, LinkKey } from '../../src/wasm.js'
+import type { ComponentScaled, ComponentScaleFailed, ChangeOrigin, Link, LinkKey } from '../../src/components.js'
 import type { Lattice } from './lattice.js'
 import { forgetProvider as forgetSavedProvider } from './saved-providers.js'
 import { linkView } from './control/links.js'

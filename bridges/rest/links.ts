@@ -1,6 +1,6 @@
 import type { Router } from '@koa/router'
 import { canAccess, ColonyError, type SystemApi } from '../../src/index.js'
-import type { ComponentRegistry, Link, LinkService } from '../../src/wasm.js'
+import type { ComponentRegistry, Link, LinkService } from '../../src/components.js'
 import { readJson, requireObject } from './body.js'
 import { identity } from './authn.js'
 
