@@ -11,3 +11,7 @@ export { checkSettings, type InstanceSettings } from './components/instance-sett
 export { validateLink, type ChangeOrigin, type LinkKey, type LinkSource } from './components/links.js'
 export type { ComponentScaled, ComponentScaleFailed, ScaleOrigin } from './components/types.js'
 export type { Link } from './store/index.js'
+export {
+  componentMessages, providerMessages, readComponentMessage, readProviderMessage, refuseMessage,
+  type Asked, type ComponentMessage, type HostCallMessage, type ProviderMessage, type Respond,
+} from './components/messages.js'

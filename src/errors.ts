@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   actor_limit_reached: { status: 503, expose: true, message: 'The actor limit is reached' },
   mailbox_full: { status: 503, expose: true, message: 'The actor mailbox is full' },
   supervisor_unknown: { status: 400, expose: true, message: 'Unknown supervisor' },
+  message_unknown: { status: 400, expose: true, message: 'The actor does not understand this message' },
   // wire (MQTT payloads)
   wire_invalid_json: { status: 400, expose: true, message: 'Payload is not valid JSON' },
   wire_invalid_payload: { status: 400, expose: true, message: 'Payload does not match the expected shape' },
