@@ -15,3 +15,8 @@ export {
   componentMessages, providerMessages, readComponentMessage, readProviderMessage, refuseMessage,
   type Asked, type ComponentMessage, type HostCallMessage, type ProviderMessage, type Respond,
 } from './components/messages.js'
+export {
+  checkProviderStart, checkProviderStop, isOciReference, isRunningProvider, providerKind, startProvider, stopProvider,
+  type ProviderCaller, type ProviderStart,
+} from './components/provider-control.js'
+export type { ProviderDescription, ProviderMemory, SavedProvider } from './components/provider-memory.js'
