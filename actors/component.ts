@@ -1,7 +1,9 @@
+import { ALERT_CODES, ColonyError, toColonyError, topics, type ActorKind, type ChatMessage, type Services } from '../src/index.js'
+import { InstancePool, witFunction } from '../src/wasm.js'
 import {
-  ALERT_CODES, ColonyError, isRequest, toColonyError, topics, type ActorKind, type ChatMessage, type RequestMessage, type Services,
-} from '../src/index.js'
-import { finishCall, InstancePool, prepareCall, qualifiedName, witFunction, type InvokeOutcome, type LoadedComponent } from '../src/wasm.js'
+  componentMessages, finishCall, prepareCall, providerMessages, qualifiedName, readComponentMessage, refuseMessage,
+  type InvokeOutcome, type LoadedComponent, type Respond,
+} from '../src/components.js'
 
 export interface ComponentOptions {
   componentId: string
@@ -53,7 +55,7 @@ export const componentKind: ActorKind<ComponentOptions, Pick<Services, 'componen
       if (!ctx.deps.links.sourcesOf(record).has(sourceId)) return
       linksChanged = true
       // A component waiting for its links starts as soon as they are there, not on the next call.
-      if (waiting !== undefined) ctx.schedule(0, { type: 'links-changed' })
+      if (waiting !== undefined) ctx.schedule(0, componentMessages.linksChanged())
     }
 
     const load = async (): Promise<void> => {
@@ -67,7 +69,7 @@ export const componentKind: ActorKind<ComponentOptions, Pick<Services, 'componen
       const hostCall = async (req: { iface: string, method: string, args: unknown[] }): Promise<unknown> => {
         const link = plan.linked.get(req.iface)
         if (link === undefined) throw new Error(`no link serves ${req.iface}`)
-        return await ctx.system.ask(link.target, { type: 'host-call', iface: req.iface, method: req.method, args: req.args, source: options.componentId },
+        return await ctx.system.ask(link.target, providerMessages.hostCall(options.componentId, req.iface, req.method, req.args),
           { timeoutMs: limits.hostCallTimeoutMs })
       }
       // A new version or a new link plan: a new pool at the same size, then the old one goes.
@@ -137,7 +139,7 @@ export const componentKind: ActorKind<ComponentOptions, Pick<Services, 'componen
       }
     }
 
-    const respond = (request: RequestMessage, work: Promise<unknown>): void => {
+    const respond = (request: { respond: Respond }, work: Promise<unknown>): void => {
       work.then((value) => request.respond(undefined, value), (err: unknown) => request.respond(err))
     }
 
@@ -146,21 +148,22 @@ export const componentKind: ActorKind<ComponentOptions, Pick<Services, 'componen
         ctx.deps.links.on('changed', onLinks)
         await tryLoad()
       },
-      receive (message) {
-        if (message.type === 'links-changed') {
-          if (waiting !== undefined) reloading ??= tryLoad().finally(() => { reloading = undefined })
+      receive (raw) {
+        const message = readComponentMessage(raw)
+        if (message === undefined) {
+          refuseMessage(ctx.log, raw, 'component')
           return
         }
-        if (!isRequest(message)) return
-        if (message.type === 'invoke') {
+        if (message.type === 'links-changed') {
+          if (waiting !== undefined) reloading ??= tryLoad().finally(() => { reloading = undefined })
+        } else if (message.type === 'invoke') {
           // Not awaited: the mailbox moves on and up to N calls run at once in the pool.
-          const fn = typeof message.function === 'string' ? message.function : ''
-          respond(message, invoke(fn, message.params, typeof message.timeoutMs === 'number' ? message.timeoutMs : undefined))
+          respond(message, invoke(message.function, message.params, message.timeoutMs))
         } else if (message.type === 'scale') {
-          const n = Number(message.instances)
+          const n = message.instances
           options.instances = n
           // A number pins that revision, null follows the latest again, absent leaves it as it is.
-          const pin = typeof message.version === 'number' ? message.version : message.version === null ? undefined : options.version
+          const pin = message.version === undefined ? options.version : message.version ?? undefined
           const repin = pin !== options.version
           options.version = pin
           respond(message, (async () => {
@@ -170,7 +173,7 @@ export const componentKind: ActorKind<ComponentOptions, Pick<Services, 'componen
             } else await pool.scaleTo(n)
             return { instances: pool?.size ?? 0 }
           })())
-        } else if (message.type === 'describe') {
+        } else { // describe
           message.respond(undefined, loaded?.metadata)
         }
       },

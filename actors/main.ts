@@ -1,5 +1,5 @@
 import { toColonyError, type ActorContext, type ActorKind, type ChatMessage, type Identity, type Services, type SystemApi } from '../src/index.js'
-import { scaleComponent } from '../src/wasm.js'
+import { scaleComponent } from '../src/components.js'
 
 const HELP = [
   'help — this text',

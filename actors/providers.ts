@@ -1,41 +1,49 @@
 import {
-  ColonyError, compileFilter, isRequest, isRuntimeTopic, topics, type ActorContext, type ActorKind, type Behaviour, type MqttMessage,
-  type RequestMessage, type Services,
+  ColonyError, compileFilter, isRuntimeTopic, topics, type ActorContext, type ActorKind, type Behaviour, type MqttMessage, type Services,
 } from '../src/index.js'
+import { componentMessages, providerMessages, readProviderMessage, refuseMessage, type HostCallMessage } from '../src/components.js'
 
-/** What a component actor asks its linked provider: one guest import call. */
-interface HostCall extends RequestMessage {
-  type: 'host-call'
-  iface: string
-  method: string
-  args: unknown[]
-  /** The calling component's id. */
-  source: string
+type Handler = (call: HostCallMessage) => unknown
+
+/** What a provider does besides answering host calls: its start and stop, its own timer, MQTT it subscribed to. */
+interface ProviderExtra extends Pick<Behaviour, 'start' | 'stop' | 'heartbeat'> {
+  reconcile?: () => void
+  mqtt?: (message: MqttMessage) => void
 }
 
-type Handler = (call: HostCall) => unknown
-
-/** A provider is an actor that answers `host-call` requests; this wraps the bookkeeping they share. */
-function provider (ctx: ActorContext<unknown>, handlers: Record<string, Handler>, extra: Partial<Behaviour> = {}): Behaviour {
+/**
+ * A provider is an actor that answers `host-call` requests (the provider protocol); this wraps the bookkeeping they
+ * share. Anything else is refused, except MQTT messages for a provider that subscribed.
+ */
+function provider (ctx: ActorContext<unknown>, handlers: Record<string, Handler>, extra: ProviderExtra = {}): Behaviour {
   let calls = 0
   let errors = 0
+  const { reconcile, mqtt, ...lifecycle } = extra
   return {
-    ...extra,
-    receive (message) {
-      if (isRequest(message) && message.type === 'host-call') {
-        const call = message as HostCall
-        const handler = handlers[call.method]
-        calls++
-        try {
-          if (handler === undefined) throw new ColonyError('function_not_found', `${ctx.name} does not implement ${call.iface}.${call.method}`)
-          call.respond(undefined, handler(call))
-        } catch (err) {
-          errors++
-          call.respond(err)
-        }
+    ...lifecycle,
+    receive (raw) {
+      if (raw.type === 'mqtt' && mqtt !== undefined) {
+        mqtt(raw as MqttMessage)
         return
       }
-      return extra.receive?.(message)
+      const message = readProviderMessage(raw)
+      if (message === undefined || (message.type === 'reconcile' && reconcile === undefined)) {
+        refuseMessage(ctx.log, raw, 'provider')
+        return
+      }
+      if (message.type === 'reconcile') {
+        reconcile?.()
+        return
+      }
+      const handler = Object.hasOwn(handlers, message.method) ? handlers[message.method] : undefined
+      calls++
+      try {
+        if (handler === undefined) throw new ColonyError('function_not_found', `${ctx.name} does not implement ${message.iface}.${message.method}`)
+        message.respond(undefined, handler(message))
+      } catch (err) {
+        errors++
+        message.respond(err)
+      }
     },
     heartbeat: () => ({ calls, errors, ...(extra.heartbeat?.() || {}) }),
   }
@@ -147,16 +155,13 @@ export const messagingProviderKind: ActorKind<Record<string, unknown>, Services[
         if (!sub.matches(m.topic)) continue
         for (const component of sub.components) {
           delivered++
-          ctx.system.ask(component, {
-            type: 'invoke',
-            function: 'wasmcloud:messaging/handler.handle-message',
-            params: [{ subject: m.topic, body: [...m.payload], 'reply-to': null }],
-          }).catch((err: unknown) => ctx.log.warn({ err, component, topic: m.topic }, 'handle-message failed'))
+          ctx.system.ask(component, componentMessages.invoke('wasmcloud:messaging/handler.handle-message',
+            [{ subject: m.topic, body: [...m.payload], 'reply-to': null }])).catch((err: unknown) => ctx.log.warn({ err, component, topic: m.topic }, 'handle-message failed'))
         }
       }
     }
 
-    const onLinks = (): void => { ctx.schedule(0, { type: 'reconcile' }) }
+    const onLinks = (): void => { ctx.schedule(0, providerMessages.reconcile()) }
     return provider(ctx, {
       publish: (c) => {
         const body = c.args[1]
@@ -169,10 +174,8 @@ export const messagingProviderKind: ActorKind<Record<string, unknown>, Services[
         links.on('changed', onLinks)
         reconcile()
       },
-      receive (message) {
-        if (message.type === 'reconcile') reconcile()
-        else if (message.type === 'mqtt') onMessage(message as MqttMessage)
-      },
+      reconcile,
+      mqtt: onMessage,
       stop () {
         links.off('changed', onLinks)
       },

@@ -19,6 +19,7 @@ export const ERROR_CODES = {
   actor_limit_reached: { status: 503, expose: true, message: 'The actor limit is reached' },
   mailbox_full: { status: 503, expose: true, message: 'The actor mailbox is full' },
   supervisor_unknown: { status: 400, expose: true, message: 'Unknown supervisor' },
+  message_unknown: { status: 400, expose: true, message: 'The actor does not understand this message' },
   // wire (MQTT payloads)
   wire_invalid_json: { status: 400, expose: true, message: 'Payload is not valid JSON' },
   wire_invalid_payload: { status: 400, expose: true, message: 'Payload does not match the expected shape' },
@@ -66,6 +67,8 @@ export const ERROR_CODES = {
   wasm_memory_exceeded: { status: 507, expose: true, message: 'The instance went over its memory budget' },
   link_missing: { status: 409, expose: true, message: 'An import of the component has no link' },
   not_scaled: { status: 409, expose: true, message: 'The component has no running instance' },
+  provider_running: { status: 409, expose: true, message: 'A provider with this id is already running' },
+  provider_not_found: { status: 404, expose: true, message: 'No such running provider' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },

@@ -22,10 +22,12 @@ import { bridgeKind, type BridgeDef, type BridgeRuntime, type RuntimeStatus } fr
 import { registerKernelMetrics } from './kernel-metrics.js'
 import { join } from 'node:path'
 import type { Services } from './services.js'
-import { ComponentRegistry } from './wasm/registry.js'
-import { LinkService } from './wasm/links.js'
-import { routeInvocations } from './wasm/mqtt-invoke.js'
-import { restoreScales } from './wasm/control.js'
+import { ComponentRegistry } from './components/registry.js'
+import { LinkService } from './components/links.js'
+import { routeInvocations } from './components/mqtt-invoke.js'
+import { restoreScales } from './components/control.js'
+import { ProviderMemory } from './components/provider-memory.js'
+import { restoreProviders } from './components/provider-control.js'
 
 export interface BootActor {
   kind: string
@@ -102,7 +104,10 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const spawned = new SpawnMemory(identity.store, clock)
   const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services, memory: spawned })
   // An actor deleted by any door (REST, chat, MQTT command, a team's deletion) is not brought back at the next start.
-  actors.events.on('removed', (id) => services.components.scales.forget(id))
+  actors.events.on('removed', (id) => {
+    services.components.scales.forget(id)
+    services.providers.forget(id)
+  })
   services.components.on('deleted', (id) => {
     if (actors.resolve(id) !== undefined) {
       actors.api.remove(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not stop a deleted component'))
@@ -157,6 +162,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       const info = await actors.spawn(boot.kind, { id: boot.name, name: boot.name, supervisor: 'system', ...(boot.options !== undefined && { options: boot.options }) })
       if (info.state !== 'running') throw new Error(`system actor ${boot.name} failed to start`)
     }
+    // Providers started at run time, back before the bridges announce the host and before the component scales that link to them.
+    await restoreProviders(actors.api, services.providers, (teamId) => identity.store.teams.get(teamId) !== undefined, log.child({ component: 'providers' }))
     // Each bridge's deps pick their slice from this; the bridge itself sees only what was picked.
     const bridgeRuntime: BridgeRuntime = {
       config,
@@ -214,6 +221,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     },
     links: new LinkService(identity.store, clock),
     store: identity.store,
+    providers: new ProviderMemory(identity.store, clock, log.child({ component: 'providers' })),
   }
 }
 

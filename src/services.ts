@@ -1,6 +1,7 @@
-import type { ComponentRegistry } from './wasm/registry.js'
+import type { ComponentRegistry } from './components/registry.js'
 import type { Store } from './store/index.js'
-import type { LinkService } from './wasm/links.js'
+import type { LinkService } from './components/links.js'
+import type { ProviderMemory } from './components/provider-memory.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -19,6 +20,8 @@ export interface Services {
   components: ComponentRegistry
   wasmLimits: WasmLimits
   links: LinkService
-  /** The keyvalue provider's data; providers started over NATS (the NATS bridge's). */
-  store: Pick<Store, 'kv' | 'startedProviders'>
+  /** The keyvalue provider's data. */
+  store: Pick<Store, 'kv'>
+  /** Providers started at run time (`startProvider`, `stopProvider`) and how each was started. */
+  providers: ProviderMemory
 }

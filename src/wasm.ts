@@ -1,13 +1,4 @@
-/** The WebAssembly part of the kernel's public surface, for the component and worker actors and the bridges. */
+/** The WebAssembly engine's part of the kernel's public surface (instances, WIT types), for the component actor. */
 export { InstancePool } from './wasm/pool.js'
-export { finishCall, prepareCall, qualifiedName, type InvokeOutcome, type PreparedCall } from './wasm/invoke.js'
-export type { ComponentRegistry, ComponentView, LoadedComponent } from './wasm/registry.js'
-export type { LinkService } from './wasm/links.js'
 export type { ComponentMetadata, WitFunction, WitType } from './wasm/types.js'
 export { witFunction } from './wasm/wit-text.js'
-export { golemTyp } from './wasm/golem.js'
-export { scaleComponent, invokeComponent, restoreScales, type ScaleOptions } from './wasm/control.js'
-export { checkSettings, type InstanceSettings } from './wasm/instance-settings.js'
-export { validateLink, type ChangeOrigin, type LinkKey, type LinkSource } from './wasm/links.js'
-export type { ComponentScaled, ComponentScaleFailed, ScaleOrigin } from './wasm/types.js'
-export type { Link } from './store/index.js'

@@ -12,7 +12,7 @@ export function natsDeps ({ config, services }: BridgeRuntime) {
     status: services.status,
     requestShutdown: services.requestShutdown,
     auth: { localIdentity: () => services.auth.localIdentity() },
-    services: { components: services.components, links: services.links, store: { startedProviders: services.store.startedProviders } },
+    services: { components: services.components, links: services.links, providers: services.providers },
   }
 }
 

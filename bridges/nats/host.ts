@@ -1,5 +1,5 @@
 import { arch, platform } from 'node:os'
-import type { ComponentScaled, ScaleOrigin } from '../../src/wasm.js'
+import type { ComponentScaled, ScaleOrigin } from '../../src/components.js'
 import type { NatsContext } from './deps.js'
 import { humanDuration } from './wire.js'
 
@@ -33,7 +33,7 @@ export interface HostInventory {
 }
 
 interface Scaled { name: string, instances: number, version: number | undefined, origin: ScaleOrigin }
-interface StartedProvider { imageRef: string, annotations: Record<string, string> }
+export interface StartedProvider { imageRef: string, annotations: Record<string, string> }
 
 /** Rust's names for the architecture, as wasmCloud's `hostcore.arch` label has them. */
 const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'x86', arm: 'arm' }
@@ -45,7 +45,6 @@ const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64', ia32: 'x
 export class LatticeHost {
   readonly labels: Record<string, string>
   private readonly components = new Map<string, Scaled>()
-  private readonly providers = new Map<string, StartedProvider>()
   /** Where components scaled to zero came from, for when they come back without a new origin. */
   private readonly forgotten = new Map<string, ScaleOrigin>()
   private readonly startedAtMs: number
@@ -121,17 +120,11 @@ export class LatticeHost {
     return undefined
   }
 
-  providerStarted (name: string, imageRef: string, annotations: Record<string, string>): void {
-    this.providers.set(name, { imageRef, annotations })
-  }
-
-  /** How a provider actor was started: over NATS (its ref and annotations), or built in (`builtin:<kind>`). */
+  /** How a provider actor was started: at run time (over NATS or REST: its ref and annotations), or built in (`builtin:<kind>`). */
   providerOf (name: string, kind: string): StartedProvider {
-    return this.providers.get(name) ?? { imageRef: `builtin:${kind.replace(/^provider:/, '')}`, annotations: {} }
-  }
-
-  forgetProvider (name: string): void {
-    this.providers.delete(name)
+    const started = this.ctx.services.providers.describe(name)
+    if (started !== undefined) return { imageRef: started.ref, annotations: started.annotations }
+    return { imageRef: `builtin:${kind.replace(/^provider:/, '')}`, annotations: {} }
   }
 
   inventory (): HostInventory {

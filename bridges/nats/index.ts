@@ -10,8 +10,6 @@ import { LatticeHost } from './host.js'
 import { loadHostKey } from './host-key.js'
 import type { Lattice } from './lattice.js'
 import { announceLifecycle } from './lifecycle.js'
-import { savedProviders } from './saved-providers.js'
-import { startProvider } from './control/providers.js'
 import { catchUp, replicateEvents } from './replicate.js'
 import { hostHeartbeat } from './heartbeat.js'
 
@@ -85,12 +83,6 @@ export const natsBridge = defineBridge({
       },
     }
 
-    // Providers started over NATS before a restart, back before the saved component scales that link to them.
-    for (const saved of savedProviders(ctx)) {
-      await startProvider(lattice, saved).catch((err: unknown) => {
-        ctx.log.warn({ err, provider: saved.id, ref: saved.ref }, 'a provider started over NATS could not be started again')
-      })
-    }
     const stopLifecycle = announceLifecycle(lattice)
     const replication = replicateEvents(lattice)
     const control = serveControl(lattice)

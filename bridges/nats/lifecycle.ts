@@ -1,7 +1,7 @@
 import { filters, parseAgentTopic, parseJson, type Unsubscribe } from '../../src/index.js'
-import type { ComponentScaled, ComponentScaleFailed, ChangeOrigin, Link, LinkKey } from '../../src/wasm.js'
+import type { ComponentScaled, ComponentScaleFailed, ChangeOrigin, Link, LinkKey } from '../../src/components.js'
 import type { Lattice } from './lattice.js'
-import { forgetProvider as forgetSavedProvider } from './saved-providers.js'
+import type { StartedProvider } from './host.js'
 import { linkView } from './control/links.js'
 
 /**
@@ -56,8 +56,11 @@ export function announceLifecycle (l: Lattice): Unsubscribe {
   links.on('configSet', onConfigSet)
   links.on('configDeleted', onConfigDeleted)
 
-  /** Name, type, kind and last state per actor (read from the registry once): a deleted actor's cleared status no longer finds it there. */
-  const known = new Map<string, { name: string, agentType: string, kind: string, state: string }>()
+  /**
+   * Name, type, kind and last state per actor (read from the registry once): a deleted actor's cleared status no longer
+   * finds it there. A provider's reference is kept too: once it is deleted, the domain no longer says how it was started.
+   */
+  const known = new Map<string, { name: string, agentType: string, kind: string, state: string, provider?: StartedProvider }>()
   const TERMINAL = new Set(['stopped', 'failed', 'deleted'])
   const unsubscribe = l.ctx.bus.subscribe(filters.status, (m) => {
     const actorId = parseAgentTopic(m.topic)?.id ?? ''
@@ -77,18 +80,13 @@ export function announceLifecycle (l: Lattice): Unsubscribe {
       ...(status?.error !== undefined && { error: status.error }),
     })
     if (who.agentType === 'provider') {
-      const p = l.host.providerOf(who.name, who.kind)
+      const p = who.provider ??= l.host.providerOf(who.name, who.kind)
       if (state === 'running' && before !== 'running') {
         l.events.emit('provider_started', { host_id: hostId, image_ref: p.imageRef, provider_id: who.name, annotations: p.annotations, instance_id: actorId, link_name: 'default' })
       } else if (TERMINAL.has(state) && before !== undefined && !TERMINAL.has(before)) {
         l.events.emit('provider_stopped', {
           host_id: hostId, provider_id: who.name, annotations: p.annotations, reason: state === 'failed' ? 'failed' : 'stop', instance_id: actorId, link_name: 'default',
         })
-      }
-      if (state === 'deleted') {
-        l.host.forgetProvider(who.name)
-        // Stopped over NATS, deleted over REST or chat: not started again at the next start.
-        forgetSavedProvider(l.ctx, who.name)
       }
     }
     if (who.agentType === 'component' && (state === 'deleted' || state === 'failed')) l.host.forget(actorId)

@@ -1,6 +1,7 @@
 import { open } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { ColonyError } from '../../src/index.js'
+import { isOciReference } from '../../src/components.js'
 import { LATTICE_ENV, type Lattice } from './lattice.js'
 
 /** A component reference resolved to this host's registry. */
@@ -9,9 +10,6 @@ export interface ResolvedComponent { componentId: string, version?: number }
 const OCI_HINT = 'OCI pulls are not configured on this host; use component:<id or name>[@<version>] (a component in this ' +
   'host\'s registry, see POST /v1/envs/default/components) or file:///path/to/component.wasm'
 
-/** `ghcr.io/org/name:tag`, `localhost:5000/x`, `oci://...`: what wasmCloud pulls from a registry. */
-const OCI = /^(oci:\/\/|[a-z0-9-]+(\.[a-z0-9-]+)+(:[0-9]+)?\/|localhost(:[0-9]+)?\/)/i
-const PROVIDER_KINDS = ['keyvalue', 'messaging', 'logging']
 
 /**
  * Resolves a wasmCloud `component_ref` on this host:
@@ -38,7 +36,7 @@ export async function resolveComponentRef (l: Lattice, ref: string, latticeId: s
     const { view } = await registry.upsert(who, who.teamId, LATTICE_ENV, latticeId, bytes)
     return { componentId: view.componentId }
   }
-  if (OCI.test(ref)) throw new ColonyError('invalid_body', OCI_HINT)
+  if (isOciReference(ref)) throw new ColonyError('invalid_body', OCI_HINT)
   throw new ColonyError('invalid_body', `component_ref "${ref.slice(0, 80)}" is not supported: ${OCI_HINT}`)
 }
 
@@ -62,12 +60,4 @@ async function readComponentFile (ref: string, maxBytes: number): Promise<Buffer
   } finally {
     await file.close()
   }
-}
-
-/** A provider reference: Colony's providers are built in (`builtin:keyvalue`, or just `keyvalue`); returns the actor kind. */
-export function resolveProviderRef (ref: string): string {
-  const name = ref.replace(/^builtin:(\/\/)?/, '')
-  if (PROVIDER_KINDS.includes(name)) return `provider:${name}`
-  if (OCI.test(ref)) throw new ColonyError('invalid_body', `provider_ref "${ref.slice(0, 80)}": OCI pulls are not configured on this host; built-in providers: ${PROVIDER_KINDS.map((k) => `builtin:${k}`).join(', ')}`)
-  throw new ColonyError('invalid_body', `unknown provider_ref "${ref.slice(0, 80)}"; built-in providers: ${PROVIDER_KINDS.map((k) => `builtin:${k}`).join(', ')}`)
 }

@@ -1,5 +1,5 @@
 import type { NatsConnection } from '@nats-io/transport-node'
-import { validateLink, type Link } from '../../src/wasm.js'
+import { validateLink, type Link } from '../../src/components.js'
 import type { CloudEvent } from './events.js'
 import type { Lattice } from './lattice.js'
 import { linkTeam } from './control/links.js'

@@ -1,7 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import type { Context } from 'koa'
 import { ColonyError, type AuthService, type SystemApi } from '../../src/index.js'
-import { checkSettings, invokeComponent, scaleComponent, type ComponentRegistry, type LinkService } from '../../src/wasm.js'
+import { checkSettings, invokeComponent, scaleComponent, type ComponentRegistry, type LinkService } from '../../src/components.js'
 import { identity } from './authn.js'
 import { readMultipart } from './multipart.js'
 import type { Routes } from './route.js'

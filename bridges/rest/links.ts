@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { canAccess, ColonyError, type Identity, type SystemApi } from '../../src/index.js'
-import type { ComponentRegistry, Link, LinkService } from '../../src/wasm.js'
+import type { ComponentRegistry, Link, LinkService } from '../../src/components.js'
 import { identity } from './authn.js'
 import type { Routes } from './route.js'
 import { ConfigEntries, Link as LinkSchema, Success } from './schemas.js'

@@ -195,4 +195,13 @@ export const MIGRATIONS: readonly Migration[] = [
       DELETE FROM kv WHERE scope = '$colony' AND bucket = 'nats-providers';
     `,
   },
+  {
+    version: 7,
+    name: 'started providers belong to a team',
+    sql: `
+      -- A provider started for a team (REST) is that team's actor, and comes back as that team's; NULL: the host's
+      -- own (started over NATS, which acts as the platform admin).
+      ALTER TABLE started_providers ADD COLUMN team_id TEXT;
+    `,
+  },
 ]

@@ -37,29 +37,3 @@ export interface ComponentMetadata {
   /** Exported interfaces, e.g. `local:adder/math`, `wasi:cli/run@0.2.3`. */
   exportedInterfaces: string[]
 }
-
-/** Where a scale came from, carried into the lattice events it causes (the NATS control interface fills it in). */
-export interface ScaleOrigin {
-  /** The reference the component was scaled from, e.g. `component:<id>@2` or `file:///srv/adder.wasm`. */
-  imageRef?: string
-  /** The wasmCloud component id it was scaled under (operators choose it; links may name it as `source_id`). */
-  latticeId?: string
-  annotations?: Record<string, string>
-}
-
-/** A component was scaled on this host (every door: REST, chat, NATS). */
-export interface ComponentScaled {
-  componentId: string
-  name: string
-  instances: number
-  version: number | undefined
-  origin: ScaleOrigin
-}
-
-export interface ComponentScaleFailed {
-  componentId: string
-  name: string
-  instances: number
-  error: string
-  origin: ScaleOrigin
-}

@@ -1,5 +1,5 @@
 import { toColonyError } from '../../../src/index.js'
-import { scaleComponent } from '../../../src/wasm.js'
+import { scaleComponent } from '../../../src/components.js'
 import type { Handler, Lattice } from '../lattice.js'
 import { resolveComponentRef } from '../refs.js'
 import { count, fail, id, ok, stringMap, text } from '../wire.js'

@@ -1,5 +1,5 @@
 import { isColonyError } from '../../../src/index.js'
-import { validateLink, type Link } from '../../../src/wasm.js'
+import { validateLink, type Link } from '../../../src/components.js'
 import type { Handler, Lattice } from '../lattice.js'
 import { BadRequest, fail, ok, text } from '../wire.js'
 

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { loadConfig } from '../../../src/assembly.js'
 import { createRuntime } from '../../../src/runtime.js'
 import { BOOT, BRIDGES, KINDS } from '../../../src/assembly.js'
-import { invokeComponent } from '../../../src/wasm.js'
+import { invokeComponent } from '../../../src/components.js'
 import { argument, ready, serve } from '../lib/child.js'
 import { ownCpu, sequential, type LatencyStats } from '../lib/latency.js'
 

@@ -9,8 +9,7 @@ const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
 /**
  * The layers of the tree, bottom first (the README's "Architecture" section shows the same list). A file may import
  * its own layer and those below it, never one above. A folder entry ends with `/`; a file named on its own wins over
- * its folder (the components domain still lives in `src/wasm/` beside the engine). A new folder or top-level file in
- * `src/` must be placed here, or this test fails and says so.
+ * its folder. A new folder or top-level file in `src/` must be placed here, or this test fails and says so.
  */
 const LAYERS: Layer[] = [
   { name: 'foundation', paths: ['src/errors.ts', 'src/ids.ts', 'src/clock.ts', 'src/log.ts', 'src/metrics.ts'] },
@@ -28,16 +27,10 @@ const LAYERS: Layer[] = [
   { name: 'broker', paths: ['src/broker/'] },
   { name: 'wasm engine', paths: ['src/wasm/'] },
   { name: 'actor kernel', paths: ['src/actor/'] },
-  {
-    name: 'components domain',
-    paths: [
-      'src/wasm/registry.ts', 'src/wasm/links.ts', 'src/wasm/scales.ts', 'src/wasm/control.ts', 'src/wasm/instance-settings.ts',
-      'src/wasm/mqtt-invoke.ts',
-    ],
-  },
+  { name: 'components domain', paths: ['src/components/'] },
   { name: 'services and bridge contract', paths: ['src/services.ts', 'src/bridge.ts', 'src/kernel-metrics.ts'] },
   { name: 'runtime', paths: ['src/runtime.ts'] },
-  { name: 'public entry points', paths: ['src/index.ts', 'src/wasm.ts'] },
+  { name: 'public entry points', paths: ['src/index.ts', 'src/wasm.ts', 'src/components.ts'] },
   { name: 'actors and bridges', paths: ['actors/', 'bridges/'] },
   { name: 'composition root', paths: ['src/assembly.ts'] },
   { name: 'CLI', paths: ['src/main.ts'] },

@@ -4,7 +4,7 @@
  * `math.add`, `local:adder/math.{add}`, `local:adder/math#add`, ...).
  */
 import { ColonyError } from '../errors.js'
-import type { ComponentMetadata, WitFunction, WitType } from './types.js'
+import type { ComponentMetadata, WitFunction, WitType } from '../wasm/types.js'
 
 export type GolemTyp = { type: string } & Record<string, unknown>
 

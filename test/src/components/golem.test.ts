@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { ColonyError } from '../../../src/errors.js'
-import { displayName, golemTyp, invokeResult, resolveFunction } from '../../../src/wasm/golem.js'
+import { displayName, golemTyp, invokeResult, resolveFunction } from '../../../src/components/golem.js'
 import type { ComponentMetadata, WitFunction, WitType } from '../../../src/wasm/types.js'
 
 const s32: WitType = { kind: 's32' }
@@ -22,7 +22,7 @@ function fails (m: ComponentMetadata, name: string, code: string, message: strin
   return caught as ColonyError
 }
 
-describe('wasm/golem', () => {
+describe('components/golem', () => {
   describe('golemTyp', () => {
     it('maps every primitive to Golem\'s name', () => {
       const names = { bool: 'Bool', s8: 'S8', u8: 'U8', s16: 'S16', u16: 'U16', s32: 'S32', u32: 'U32', s64: 'S64', u64: 'U64', f32: 'F32', f64: 'F64', char: 'Chr', string: 'Str' }

@@ -1,8 +1,8 @@
 import { ColonyError } from '../errors.js'
-import type { ComponentMetadata, WitFunction } from './types.js'
-import { exportPath, fromGuest, toGuest } from './values.js'
+import type { ComponentMetadata, WitFunction } from '../wasm/types.js'
+import { exportPath, fromGuest, toGuest } from '../wasm/values.js'
 import { invokeResult, resolveFunction } from './golem.js'
-import type { CallOutcome } from './worker.js'
+import type { CallOutcome } from '../wasm/worker.js'
 
 /** A call ready for an instance: where the function sits in jco's exports, and its jco-ready arguments. */
 export interface PreparedCall {

@@ -6,6 +6,7 @@ import type { InvokeOutcome } from './invoke.js'
 import type { ScaleOrigin } from './types.js'
 import type { InstanceSettings } from './instance-settings.js'
 import type { LinkService } from './links.js'
+import { componentMessages } from './messages.js'
 import type { Logger } from '../log.js'
 
 /** How long an invocation may wait for its actor beyond the call's own timeout (queueing, instance start). */
@@ -77,8 +78,7 @@ async function resize (system: SystemApi, registry: ComponentRegistry, component
     }
     return info
   }
-  await system.ask(componentId, { type: 'scale', instances, ...(settings.version !== undefined && { version: settings.version }) },
-    { timeoutMs: ASK_MARGIN_MS + 30_000 })
+  await system.ask(componentId, componentMessages.scale(instances, settings.version), { timeoutMs: ASK_MARGIN_MS + 30_000 })
   return system.get(componentId)
 }
 
@@ -92,7 +92,7 @@ export async function invokeComponent (system: SystemApi, registry: ComponentReg
   const started = system.stateOf(componentId) === undefined
   if (started) await scaleComponent(system, registry, componentId, 1, { ...(options.as !== undefined && { as: options.as }), remember: false })
   try {
-    return await system.ask(componentId, { type: 'invoke', function: fn, params, timeoutMs: options.timeoutMs },
+    return await system.ask(componentId, componentMessages.invoke(fn, params, options.timeoutMs),
       { ...(options.as !== undefined && { as: options.as }), timeoutMs: options.timeoutMs + ASK_MARGIN_MS }) as InvokeOutcome
   } catch (err) {
     if (started && err instanceof ColonyError && err.code === 'link_missing') await scaleComponent(system, registry, componentId, 0, { ...(options.as !== undefined && { as: options.as }), remember: false }).catch(() => undefined)
