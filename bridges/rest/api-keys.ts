@@ -21,7 +21,7 @@ export function register (routes: Routes, { auth }: ApiKeysDeps): void {
     bodyKind: 'optional-json',
     status: 201,
     responses: { 201: { description: 'The key, with its plaintext `key`', schema: NewApiKey } },
-    errors: ['forbidden'],
+    errors: ['forbidden', 'team_not_found'],
     handle (ctx, { body }) {
       const name = (body.name ?? 'Unnamed API Key').trim()
       if (name === '') throw new ColonyError('invalid_body', 'name must not be blank', { details: { field: 'name' } })
@@ -35,7 +35,7 @@ export function register (routes: Routes, { auth }: ApiKeysDeps): void {
     path: '/v1/api-keys',
     summary: 'The API keys of the caller\'s active team (without their plaintext)',
     responses: { 200: { description: 'The keys', schema: Type.Array(ApiKey) } },
-    errors: ['forbidden'],
+    errors: ['forbidden', 'team_not_found'],
     handle: (ctx) => auth.listApiKeys(identity(ctx)).map(apiKeyView),
   })
 
@@ -46,7 +46,7 @@ export function register (routes: Routes, { auth }: ApiKeysDeps): void {
     params: Type.Object({ id: Type.String() }),
     status: 204,
     responses: { 204: { description: 'Revoked' } },
-    errors: ['api_key_not_found', 'forbidden'],
+    errors: ['api_key_not_found', 'forbidden', 'team_not_found'],
     handle (ctx, { params }) {
       auth.deleteApiKey(identity(ctx), params.id)
     },

@@ -3,8 +3,9 @@ import type { TSchema } from '@sinclair/typebox'
 import { ColonyError, type ErrorCode } from '../../src/index.js'
 
 /** The one validator: every route's schemas are compiled once, when the routes are mounted, never per request. */
-// unicode: false measures strings as JavaScript does (UTF-16 units), like every limit the services check themselves.
-const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, strict: true, unicode: false })
+// Lengths count characters (code points) as JSON Schema says; the services' own checks count UTF-16 units, so a
+// string of astral characters may pass here and still be refused there, with the same code.
+const ajv = new Ajv({ allErrors: false, coerceTypes: false, useDefaults: false, strict: true })
 
 export type Check = (value: unknown) => void
 

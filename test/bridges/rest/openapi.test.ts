@@ -11,6 +11,9 @@ import { anyJson, fromSchema } from '../../helpers/schema-arbitrary.js'
 
 type Json = Record<string, any>
 
+/** Fixed, so a run is repeatable; FUZZ_SEED explores others (a failure prints the seed and the shrunk case). */
+const SEED = Number(process.env.FUZZ_SEED ?? 20261206)
+
 interface Operation { method: string, path: string, op: Json }
 
 interface Answer { status: number, type: string, text: string, json: unknown }
@@ -47,6 +50,8 @@ function readmeRoutes (): Set<string> {
   const readme = readFileSync(new URL('../../../../README.md', import.meta.url), 'utf8')
   const routes = new Set<string>()
   for (const match of readme.matchAll(/^\|\s*`(GET|POST|PUT|PATCH|DELETE) (\/[^`\s?]*)[^`]*`/gm)) {
+    // The dashboard's page and files are static assets, not API routes.
+    if (match[2] === '/') continue
     routes.add(`${match[1]} ${match[2]!.replace(/:(\w+)/g, '{$1}')}`)
   }
   return routes
@@ -103,8 +108,9 @@ describe('REST: GET /openapi.json describes every route, and every route survive
     assert.deepEqual([...listed].filter((r) => !documented.has(r)).sort(), [], '/openapi.json routes missing from the README')
     for (const { method, path } of operations(doc)) {
       const res = await send(port, method, path.replace(/\{\w+\}/g, 'probe'), { authorization: `Bearer ${user.token}` })
-      const code = (res.json as Json | undefined)?.error?.code
-      assert.ok(code !== 'route_not_found' && code !== 'method_not_allowed', `${method} ${path} is served (${res.status} ${code})`)
+      // Not the router's answers: a 404 from a route itself (no such config) says what is missing instead.
+      const error = (res.json as Json | undefined)?.error as Json | undefined
+      assert.ok(res.status !== 405 && !String(error?.message).startsWith('no route for'), `${method} ${path} is served (${res.status} ${JSON.stringify(error)})`)
     }
   })
 
@@ -123,7 +129,8 @@ describe('REST: GET /openapi.json describes every route, and every route survive
     const known = fc.constantFrom(user.team_id, user.user_id, 'main-actor', 'echo', 'default', 'wasi', 'keyvalue-provider')
     const rawSegment = fc.oneof(
       { weight: 3, arbitrary: known },
-      { weight: 3, arbitrary: fc.string({ maxLength: 30 }).map(encodeURIComponent) },
+      // Never empty: an empty segment is another path (the authenticator and the router see no such route).
+      { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 30 }).map(encodeURIComponent) },
       { weight: 2, arbitrary: fc.constantFrom('..', '%2e%2e', '%00', '%ZZ', '%', '%F0%9F%90%9D', 'x'.repeat(300), '%2F', ';', '*') },
     )
     const bodyFor = (op: Json): fc.Arbitrary<{ type?: string, bytes?: Buffer }> => {
@@ -172,7 +179,7 @@ describe('REST: GET /openapi.json describes every route, and every route survive
         const schema = o.op.responses[String(res.status)]?.content?.['application/json']?.schema as Json | undefined
         if (schema !== undefined && !ajv.validate(schema, res.json)) problems.push(`${o.method} ${o.path}: ${res.status} body does not match its schema: ${ajv.errorsText()}`)
       }
-    }), { seed: 20261206, numRuns: 600, endOnFailure: true })
+    }), { seed: SEED, numRuns: 2000, endOnFailure: true })
     assert.deepEqual([...new Set(problems)], [])
     // And the runtime is still whole.
     assert.equal((await fetch(`${base}/api/health`)).status, 200)
