@@ -8,7 +8,7 @@
 //
 // The stamp gets the time the build started, not ended: a file saved while tsc ran is newer and builds again.
 import { spawnSync } from 'node:child_process'
-import { closeSync, openSync, readdirSync, statSync, utimesSync } from 'node:fs'
+import { closeSync, existsSync, openSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import process from 'node:process'
 import { fileURLToPath } from 'node:url'
@@ -36,10 +36,28 @@ function stampMs () {
   }
 }
 
+/**
+ * Removes what tsc emitted for a source that no longer exists: a moved or deleted test would otherwise still run
+ * from its old place in dist/ (twice, or failing against code it no longer matches).
+ */
+function pruneOrphans () {
+  for (const dir of [...SOURCES, 'test']) {
+    const out = join(root, 'dist', dir)
+    if (!existsSync(out)) continue
+    for (const entry of readdirSync(out, { recursive: true, withFileTypes: true })) {
+      const match = /^(.*)\.(js|js\.map|d\.ts|d\.ts\.map)$/.exec(entry.name)
+      if (!entry.isFile() || match === null) continue
+      const source = join(root, dir, entry.parentPath.slice(out.length), `${match[1]}.ts`)
+      if (!existsSync(source)) rmSync(join(entry.parentPath, entry.name))
+    }
+  }
+}
+
 function build () {
   const startedAt = new Date()
   const tsc = spawnSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')], { stdio: 'inherit' })
   if (tsc.status !== 0) return tsc.status ?? 1
+  pruneOrphans()
   closeSync(openSync(STAMP, 'a'))
   utimesSync(STAMP, startedAt, startedAt)
   return 0

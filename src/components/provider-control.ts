@@ -62,7 +62,10 @@ export function checkProviderStart (system: SystemApi, p: Pick<ProviderStart, 'i
 /** What `stopProvider` would refuse: no such running provider (for `as`), or one built into the host. */
 export function checkProviderStop (system: SystemApi, id: string, caller: ProviderCaller = {}): void {
   if (!isRunningProvider(system, id, caller.as)) throw new ColonyError('provider_not_found', 'provider with that ID is not running')
-  if (system.get(id)?.protected === true) throw new ColonyError('actor_protected', `provider ${id} is built into this host and cannot be stopped`)
+  const actor = system.get(id)
+  if (actor?.protected === true) throw new ColonyError('actor_protected', `provider ${id} is built into this host and cannot be stopped`)
+  // The host's own providers (started over NATS, which acts as the platform) are everyone's to use, not to stop.
+  if (caller.as !== undefined && actor?.team === null && !caller.as.isAdmin) throw new ColonyError('forbidden', `provider ${id} belongs to the host; only a platform admin may stop it`)
 }
 
 /**

@@ -91,6 +91,14 @@ describe('providers started at run time, for a team or for the host', () => {
     assert.deepEqual(rows(c), [])
     assert.equal(services.providers.describe('kv-a'), undefined)
     assert.equal((await refusal(stopProvider(system, services.providers, 'kv-a', { as: asA }))).code, 'provider_not_found')
+
+    // The host's own provider (started over NATS, no team): every team may use it, only a platform admin may stop it.
+    await startProvider(system, services.providers, { id: 'kv-host', ref: 'builtin:keyvalue', team: null, origin: 'nats' })
+    const byMember = await call('DELETE', `${base}/v1/providers/kv-host`, undefined, { token: a.token })
+    assert.deepEqual([byMember.status, byMember.body.error?.code], [403, 'forbidden'])
+    assert.equal(system.get('kv-host')?.state, 'running')
+    await stopProvider(system, services.providers, 'kv-host', { as: { ...asA, isAdmin: true } })
+    assert.equal(system.get('kv-host'), undefined)
   })
 
   it('come back at the next start with their team; a deleted actor or a team gone is forgotten', async () => {
