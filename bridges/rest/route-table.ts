@@ -18,8 +18,8 @@ interface Declared {
  */
 export class RouteTable implements Routes {
   readonly #routes: Declared[] = []
-  /** The public ones apart: the authenticator asks on every request. */
-  readonly #public: Declared[] = []
+  /** The public ones apart, by method (HEAD under GET): the authenticator asks on every request. */
+  readonly #public = new Map<string, RegExp[]>()
   #family = ''
 
   /** Lets `family` declare its routes. */
@@ -40,7 +40,11 @@ export class RouteTable implements Routes {
     }
     const declared = { route, family: this.#family, pattern: pathPattern(route.path) }
     this.#routes.push(declared)
-    if (route.public === true) this.#public.push(declared)
+    if (route.public === true) {
+      const patterns = this.#public.get(route.method) ?? []
+      patterns.push(declared.pattern)
+      this.#public.set(route.method, patterns)
+    }
   }
 
   /** Every declared route with its family, in declaration order. */
@@ -50,9 +54,9 @@ export class RouteTable implements Routes {
 
   /** Whether `method path` is a public route (HEAD counts as GET, as the router treats it). */
   isPublic (method: string, path: string): boolean {
-    for (const { route, pattern } of this.#public) {
-      if ((route.method === method || (route.method === 'GET' && method === 'HEAD')) && pattern.test(path)) return true
-    }
+    const patterns = this.#public.get(method === 'HEAD' ? 'GET' : method)
+    if (patterns === undefined) return false
+    for (const pattern of patterns) if (pattern.test(path)) return true
     return false
   }
 
@@ -75,11 +79,16 @@ function handlerOf (route: AnyRoute, bodyLimit: number): (ctx: Context) => unkno
       ctx.body = result
     } else if (status === 204) ctx.status = 204
   }
+  // Most requests carry no query: when an empty one passes the schema, they skip parsing and checking it.
+  const emptyQueryPasses = passes(checkQuery, {})
   const inputOf = (ctx: Context, body: unknown): Parameters<AnyRoute['handle']>[1] => {
     const params = ctx.params as Record<string, string>
     checkParams?.(params)
-    const query = route.query === undefined ? {} : ctx.query
-    checkQuery?.(query)
+    let query: Record<string, unknown> = EMPTY
+    if (route.query !== undefined && (ctx.querystring !== '' || !emptyQueryPasses)) {
+      query = ctx.query
+      checkQuery?.(query)
+    }
     return { params, query, body }
   }
   if (route.body === undefined || route.bodyKind === 'multipart') {
@@ -98,6 +107,17 @@ function handlerOf (route: AnyRoute, bodyLimit: number): (ctx: Context) => unkno
     const body = await read(ctx, bodyLimit)
     checkBody?.(body)
     answer(ctx, await route.handle(ctx, { ...partial, body }))
+  }
+}
+
+const EMPTY: Record<string, unknown> = Object.freeze({})
+
+function passes (check: Check | undefined, value: unknown): boolean {
+  try {
+    check?.(value)
+    return true
+  } catch {
+    return false
   }
 }
 
