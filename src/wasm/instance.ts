@@ -124,7 +124,8 @@ export class WasmInstance extends EventEmitter<InstanceEvents> {
   /**
    * Replays recorded calls inside the worker from one message (no round trip per call): each must make exactly
    * its recorded host calls, answered from the recording. Stops after the first outcome that is not ok and
-   * returns the outcomes up to it. `timeoutMs` bounds the whole batch.
+   * returns the outcomes up to it. `timeoutMs` bounds the whole batch. The calls' output is in their outcomes
+   * only: no `log` events (it was emitted when the calls first ran).
    */
   async replayBatch (calls: ReplayCall[], timeoutMs: number): Promise<CallOutcome[]> {
     const outcomes = await this.send({ type: 'batch', calls }, timeoutMs, `a replay of ${calls.length} calls`) as CallOutcome[]

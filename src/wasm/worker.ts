@@ -68,6 +68,8 @@ class GuestExit extends Error {
 
 /** Per-call capture of what the guest writes, also streamed to the parent line by line for `agents/{id}/logs`. */
 const captured = { stdout: [] as Buffer[], stderr: [] as Buffer[] }
+/** Off during a batch replay: that output was streamed when the calls first ran (it stays in each outcome). */
+let streamOutput = true
 
 class CaptureStream extends (streams.OutputStream as unknown as new () => object) {
   constructor (private readonly which: 'stdout' | 'stderr') {
@@ -86,7 +88,7 @@ class CaptureStream extends (streams.OutputStream as unknown as new () => object
   private push (bytes: Uint8Array): void {
     const chunk = Buffer.from(bytes)
     captured[this.which].push(chunk)
-    port?.postMessage({ type: 'log', stream: this.which, text: chunk.toString('utf8') })
+    if (streamOutput) port?.postMessage({ type: 'log', stream: this.which, text: chunk.toString('utf8') })
   }
 }
 
@@ -220,13 +222,21 @@ function journaledCall (exports: Record<string, unknown>, c: { path: string[], a
   return outcome
 }
 
-/** Replays recorded calls one after the other, stopping after the first outcome that is not ok. */
+/**
+ * Replays recorded calls one after the other, stopping after the first outcome that is not ok. Their output is in
+ * the outcomes but not streamed as `log` messages again.
+ */
 function replayBatch (exports: Record<string, unknown>, calls: ReplayCall[]): CallOutcome[] {
   const outcomes: CallOutcome[] = []
-  for (const c of calls) {
-    const outcome = journaledCall(exports, c, new JournalRun(false, c.hostCalls, true), false)
-    outcomes.push(outcome)
-    if (!outcome.ok) break
+  streamOutput = false
+  try {
+    for (const c of calls) {
+      const outcome = journaledCall(exports, c, new JournalRun(false, c.hostCalls, true), false)
+      outcomes.push(outcome)
+      if (!outcome.ok) break
+    }
+  } finally {
+    streamOutput = true
   }
   return outcomes
 }

@@ -338,11 +338,15 @@ describe('wasm/host-journal', function () {
         calls.push({ path, args, returnsResult: false, hostCalls: stored(outcome.hostCalls) })
       }
       const b = await start('memcounter')
+      const logged: string[] = []
+      b.on('log', (_stream, text) => logged.push(text))
       const outcomes = await b.replayBatch(calls, TIMEOUT)
       assert.deepEqual(outcomes.map(value), results)
       assert.equal(outcomes[1]?.stdout, `count=${String(results[1])}\n`)
+      assert.deepEqual(logged, [], 'replayed output is not streamed again')
       assert.equal(value(await b.call([MEMCOUNTER, 'get'], [], TIMEOUT)), results.at(-1), 'the state is back')
       assert.equal(value(await b.call([MEMCOUNTER, 'increment'], [], TIMEOUT)), (results.at(-1) as bigint) + 1n)
+      assert.deepEqual(logged, [`count=${String((results.at(-1) as bigint) + 1n)}\n`], 'live output is streamed as before')
     })
 
     it('feeds each call exactly its own host calls', async function () {
