@@ -37,8 +37,8 @@ function keyvalue (): (r: { method: string, args: unknown[] }) => unknown {
   }
 }
 
-function checked (o: CallOutcome): CallOutcome {
-  if (!o.ok) throw new Error(`a benchmark call failed: ${o.message}`)
+function checked (o: CallOutcome, what = ''): CallOutcome {
+  if (!o.ok) throw new Error(`a benchmark call ${what} failed: ${o.message} (host calls ${JSON.stringify(o.hostCalls)})`)
   return o
 }
 
@@ -68,8 +68,8 @@ export const journalBench: Bench = {
         for (let round = 0; round < options.rounds; round++) {
           // Alternating order per round: neither variant always runs on the warmer machine.
           const runs = [
-            async () => plain.push(await sequential(async () => checked(await instance.call(c.path, [], 30_000)), WARMUP, SAMPLES, ownCpu)),
-            async () => recorded.push(await sequential(async () => checked(await instance.call(c.path, [], 30_000, false, journal)), WARMUP, SAMPLES, ownCpu)),
+            async () => plain.push(await sequential(async () => checked(await instance.call(c.path, [], 30_000), name), WARMUP, SAMPLES, ownCpu)),
+            async () => recorded.push(await sequential(async () => checked(await instance.call(c.path, [], 30_000, false, journal), `${name} (recorded)`), WARMUP, SAMPLES, ownCpu)),
           ]
           for (const run of round % 2 === 0 ? runs : runs.reverse()) await run()
         }
