@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   function_ambiguous: { status: 400, expose: true, message: 'Several exported functions match this name' },
   invoke_timeout: { status: 504, expose: true, message: 'The invocation took longer than its timeout' },
   invoke_failed: { status: 500, expose: true, message: 'The component trapped or failed' },
+  replay_diverged: { status: 500, expose: true, message: 'A replayed invocation made different host calls than recorded' },
   wasm_memory_exceeded: { status: 507, expose: true, message: 'The instance went over its memory budget' },
   link_missing: { status: 409, expose: true, message: 'An import of the component has no link' },
   not_scaled: { status: 409, expose: true, message: 'The component has no running instance' },

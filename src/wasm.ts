@@ -2,3 +2,7 @@
 export { InstancePool } from './wasm/pool.js'
 export type { ComponentMetadata, WitFunction, WitType } from './wasm/types.js'
 export { witFunction } from './wasm/wit-text.js'
+export { WasmInstance, type InstanceOptions } from './wasm/instance.js'
+export type { CallOutcome, JournalOutcome, ReplayCall } from './wasm/worker.js'
+export type { CallJournal, Divergence, HostCallRecord } from './wasm/host-journal.js'
+export { fromJsonSafe, toJsonSafe } from './wasm/journal-codec.js'

@@ -54,6 +54,11 @@ function unwrapTyped (value: unknown): unknown {
 
 /** Turns an instance's outcome into JSON; a trap or an exit is `invoke_failed` with the captured output. */
 export function finishCall (call: PreparedCall, outcome: CallOutcome): InvokeOutcome {
+  if (!outcome.ok && outcome.kind === 'diverged') {
+    throw new ColonyError('replay_diverged', `${call.qualified}: ${outcome.message}`, {
+      details: { divergence: outcome.divergence, stdout: outcome.stdout, stderr: outcome.stderr },
+    })
+  }
   if (!outcome.ok) {
     throw new ColonyError('invoke_failed', `${call.qualified} ${outcome.kind === 'exit' ? 'exited' : 'trapped'}: ${outcome.message}`, {
       details: { stdout: outcome.stdout, stderr: outcome.stderr },

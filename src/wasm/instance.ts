@@ -3,7 +3,8 @@ import { Worker } from 'node:worker_threads'
 import { ColonyError } from '../errors.js'
 import type { Compiled } from './compiler.js'
 import { answer, createRpcBuffer, takeRequest, type RpcRequest, type RpcResponse } from './rpc.js'
-import type { CallOutcome, WorkerInit } from './worker.js'
+import type { CallJournal } from './host-journal.js'
+import type { CallOutcome, ReplayCall, WorkerInit } from './worker.js'
 
 export interface InstanceOptions {
   env?: Record<string, string>
@@ -36,7 +37,7 @@ export class WasmInstance extends EventEmitter<InstanceEvents> {
   private readonly worker: Worker
   private readonly rpcBuffer = createRpcBuffer()
   private nextId = 1
-  private readonly pending = new Map<number, { resolve: (o: CallOutcome) => void, reject: (e: Error) => void }>()
+  private readonly pending = new Map<number, { resolve: (o: CallOutcome | CallOutcome[]) => void, reject: (e: Error) => void }>()
   private dead: string | undefined
   private busy = false
 
@@ -110,35 +111,60 @@ export class WasmInstance extends EventEmitter<InstanceEvents> {
   /**
    * Calls an export (`path` into jco's exports object) with jco-ready arguments. A timeout terminates the worker
    * and rejects with `invoke_timeout`; going over the memory budget rejects with `wasm_memory_exceeded`.
+   * With a `journal`, the non-deterministic host calls are answered from `journal.replay` first (the call ends
+   * `diverged` if it makes others), then run live, recorded into `outcome.hostCalls` when `journal.record`.
    */
-  async call (path: string[], args: unknown[], timeoutMs: number, returnsResult = false): Promise<CallOutcome> {
+  async call (path: string[], args: unknown[], timeoutMs: number, returnsResult = false, journal?: CallJournal): Promise<CallOutcome> {
+    const message = journal === undefined ? { type: 'call', path, args, returnsResult } : { type: 'call', path, args, returnsResult, journal }
+    const outcome = await this.send(message, timeoutMs, 'the call') as CallOutcome
+    this.check(outcome)
+    return outcome
+  }
+
+  /**
+   * Replays recorded calls inside the worker from one message (no round trip per call): each must make exactly
+   * its recorded host calls, answered from the recording. Stops after the first outcome that is not ok and
+   * returns the outcomes up to it. `timeoutMs` bounds the whole batch. The calls' output is in their outcomes
+   * only: no `log` events (it was emitted when the calls first ran).
+   */
+  async replayBatch (calls: ReplayCall[], timeoutMs: number): Promise<CallOutcome[]> {
+    const outcomes = await this.send({ type: 'batch', calls }, timeoutMs, `a replay of ${calls.length} calls`) as CallOutcome[]
+    const last = outcomes.at(-1)
+    if (last !== undefined) this.check(last)
+    return outcomes
+  }
+
+  private async send (message: Record<string, unknown>, timeoutMs: number, what: string): Promise<CallOutcome | CallOutcome[]> {
     if (this.dead !== undefined) throw new ColonyError('invoke_failed', `the instance is gone: ${this.dead}`)
     const id = this.nextId++
     this.busy = true
     try {
-      const outcome = await new Promise<CallOutcome>((resolve, reject) => {
+      return await new Promise<CallOutcome | CallOutcome[]>((resolve, reject) => {
         const timer = setTimeout(() => {
           this.pending.delete(id)
-          void this.terminate(`a call ran over its ${timeoutMs} ms timeout`)
-          reject(new ColonyError('invoke_timeout', `the call did not finish within ${timeoutMs} ms; the instance was stopped`))
+          void this.terminate(`${what} ran over its ${timeoutMs} ms timeout`)
+          reject(new ColonyError('invoke_timeout', `${what} did not finish within ${timeoutMs} ms; the instance was stopped`))
         }, timeoutMs)
         this.pending.set(id, {
           resolve: (o) => { clearTimeout(timer); this.pending.delete(id); resolve(o) },
           reject: (e) => { clearTimeout(timer); reject(e) },
         })
-        this.worker.postMessage({ type: 'call', id, path, args, returnsResult })
+        this.worker.postMessage({ ...message, id })
       })
-      // jco refuses every call into an instance that trapped, and one that called exit() unwound mid-call: both
-      // are replaced.
-      if (!outcome.ok && outcome.kind !== 'missing') void this.terminate(`${outcome.kind === 'exit' ? 'exited' : 'trapped'}: ${outcome.message}`)
-      if (outcome.memoryBytes > this.options.memoryLimitBytes) {
-        void this.terminate(`memory ${outcome.memoryBytes} bytes is over the budget of ${this.options.memoryLimitBytes}`)
-        throw new ColonyError('wasm_memory_exceeded',
-          `the instance uses ${outcome.memoryBytes} bytes of linear memory, over its budget of ${this.options.memoryLimitBytes}; it was stopped`)
-      }
-      return outcome
     } finally {
       this.busy = false
+    }
+  }
+
+  /** Ends an instance left unusable by the call, or over its memory budget. */
+  private check (outcome: CallOutcome): void {
+    // jco refuses every call into an instance that trapped, one that called exit() unwound mid-call, and one that
+    // diverged was stopped by a throwing import: all are replaced.
+    if (!outcome.ok && outcome.kind !== 'missing') void this.terminate(`${outcome.kind === 'exit' ? 'exited' : outcome.kind === 'diverged' ? 'diverged' : 'trapped'}: ${outcome.message}`)
+    if (outcome.memoryBytes > this.options.memoryLimitBytes) {
+      void this.terminate(`memory ${outcome.memoryBytes} bytes is over the budget of ${this.options.memoryLimitBytes}`)
+      throw new ColonyError('wasm_memory_exceeded',
+        `the instance uses ${outcome.memoryBytes} bytes of linear memory, over its budget of ${this.options.memoryLimitBytes}; it was stopped`)
     }
   }
 
@@ -176,6 +202,6 @@ export class WasmInstance extends EventEmitter<InstanceEvents> {
 }
 
 type Message =
-  | { type: 'result', id: number, outcome: CallOutcome }
+  | { type: 'result', id: number, outcome: CallOutcome | CallOutcome[] }
   | { type: 'log', stream: 'stdout' | 'stderr', text: string }
   | { type: 'rpc' }

@@ -6,12 +6,19 @@ import { deserialize, serialize } from 'node:v8'
  * thread. The worker writes the request into a SharedArrayBuffer, wakes the main thread with a message and
  * blocks in Atomics.wait; the main thread answers (possibly after awaiting an actor) and notifies.
  *
- * Layout: Int32 [0] state (0 idle, 1 request, 2 response), [1] byte length; then the v8-serialized payload.
+ * Layout: Int32 [0] state (0 idle, 1 request, 2 response, 3 answering), [1] byte length; then the v8-serialized
+ * payload. The state, not a wake-up, says whether the answer is there: a notify can arrive late (the main thread
+ * notifies after storing RESPONSE, by which time the worker may already be waiting on its next request), so the
+ * worker waits until the state changes. The main thread claims a request (REQUEST -> ANSWERING) before writing, so a
+ * worker that gives up (REQUEST -> IDLE) and one being answered can never both win.
  */
 const HEADER = 8
 const IDLE = 0
 const REQUEST = 1
 const RESPONSE = 2
+const ANSWERING = 3
+/** How long the worker sleeps at a time while the main thread writes an answer it has claimed. */
+const ANSWERING_WAIT_MS = 100
 
 export interface RpcRequest { iface: string, method: string, args: unknown[] }
 export type RpcResponse = { ok: true, value: unknown } | { ok: false, message: string }
@@ -38,9 +45,16 @@ export function callHost (buffer: SharedArrayBuffer, wake: () => void, request: 
   write(buffer, request)
   Atomics.store(control, 0, REQUEST)
   wake()
-  if (Atomics.wait(control, 0, REQUEST, timeoutMs) === 'timed-out') {
-    Atomics.store(control, 0, IDLE)
-    throw new Error(`host call ${request.iface}.${request.method} timed out after ${timeoutMs} ms`)
+  const deadline = performance.now() + timeoutMs
+  for (let state = Atomics.load(control, 0); state !== RESPONSE; state = Atomics.load(control, 0)) {
+    const left = deadline - performance.now()
+    if (state === REQUEST && left <= 0) {
+      if (Atomics.compareExchange(control, 0, REQUEST, IDLE) === REQUEST) {
+        throw new Error(`host call ${request.iface}.${request.method} timed out after ${timeoutMs} ms`)
+      }
+      continue // claimed by the main thread meanwhile: its answer is on the way
+    }
+    Atomics.wait(control, 0, state, state === REQUEST ? left : ANSWERING_WAIT_MS)
   }
   const response = read(buffer) as RpcResponse
   Atomics.store(control, 0, IDLE)
@@ -57,7 +71,7 @@ export function takeRequest (buffer: SharedArrayBuffer): RpcRequest | undefined 
 /** Main side: answers and wakes the worker. */
 export function answer (buffer: SharedArrayBuffer, response: RpcResponse): void {
   const control = new Int32Array(buffer, 0, 2)
-  if (Atomics.load(control, 0) !== REQUEST) return // the worker gave up (timed out) meanwhile
+  if (Atomics.compareExchange(control, 0, REQUEST, ANSWERING) !== REQUEST) return // the worker gave up (timed out) meanwhile
   try {
     write(buffer, response)
   } catch (err) {

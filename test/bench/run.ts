@@ -8,13 +8,14 @@ import { parseArgs } from 'node:util'
 import { brokerBench } from './broker.js'
 import { heartbeatBench } from './heartbeat.js'
 import { httpBench } from './http.js'
+import { journalBench } from './journal.js'
 import { natsBench } from './nats.js'
 import { nginxBench } from './nginx.js'
 import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
 import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
-const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, natsBench, nginxBench, retainedBench]
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench]
 
 const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
 

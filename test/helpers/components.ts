@@ -11,7 +11,7 @@ import type { JsonResponse } from './http.js'
 
 export const FIXTURES_DIR = fileURLToPath(new URL('../../../fixtures/components/', import.meta.url))
 
-export type Fixture = 'adder' | 'hello' | 'counter' | 'loop' | 'kitchen'
+export type Fixture = 'adder' | 'hello' | 'counter' | 'loop' | 'kitchen' | 'clockrand' | 'memcounter' | 'memcounter2' | 'memcounter-diverge'
 
 /** The committed bytes of a fixture component. */
 export async function fixture (name: Fixture): Promise<Uint8Array> {

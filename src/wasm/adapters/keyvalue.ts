@@ -1,4 +1,5 @@
 import { registerAdapter, type HostCall } from '../adapters.js'
+import { ReplayDiverged } from '../host-journal.js'
 
 /**
  * `wasi:keyvalue/store@0.2.0-draft`, guest side: jco's glue wants `{ Bucket, open }` where `open` returns an
@@ -10,6 +11,8 @@ function guarded<T> (run: () => T): T {
   try {
     return run()
   } catch (err) {
+    // A replay that left its recording must stop the guest, not hand it an error value it could carry on with.
+    if (err instanceof ReplayDiverged) throw err
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- jco's contract: the thrown value is the err payload
     throw { tag: 'other', val: (err as Error)?.message ?? String(err) }
   }

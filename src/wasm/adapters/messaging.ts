@@ -1,4 +1,5 @@
 import { registerAdapter, type HostCall } from '../adapters.js'
+import { ReplayDiverged } from '../host-journal.js'
 
 interface BrokerMessage { subject: string, body: Uint8Array, replyTo?: string }
 
@@ -10,6 +11,8 @@ function guarded<T> (run: () => T): T {
   try {
     return run()
   } catch (err) {
+    // A replay that left its recording must stop the guest, not hand it an error value it could carry on with.
+    if (err instanceof ReplayDiverged) throw err
     // eslint-disable-next-line @typescript-eslint/only-throw-error -- jco's contract: the thrown value is the err payload
     throw (err as Error)?.message ?? String(err)
   }
