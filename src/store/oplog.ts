@@ -66,8 +66,9 @@ export class OplogStore {
       insert: db.prepare('INSERT INTO worker_oplog (worker_seq, idx, entry) VALUES (?, ?, ?)'),
       read: db.prepare<[number, number, number], OplogRow>('SELECT idx, entry FROM worker_oplog WHERE worker_seq = ? AND idx >= ? ORDER BY idx LIMIT ?'),
       last: db.prepare<[number], { idx: number | null }>('SELECT MAX(idx) AS idx FROM worker_oplog WHERE worker_seq = ?'),
-      // Written to match the partial index worker_oplog_versions exactly, so SQLite uses it.
-      versionAt: db.prepare<[number, number], OplogRow>(`SELECT idx, entry FROM worker_oplog
+      // Matches the partial index worker_oplog_versions exactly; INDEXED BY makes SQLite use it (without statistics it
+      // would walk the primary key back to the Create entry) and fail at prepare time if it ever could not.
+      versionAt: db.prepare<[number, number], OplogRow>(`SELECT idx, entry FROM worker_oplog INDEXED BY worker_oplog_versions
         WHERE worker_seq = ? AND idx <= ? AND json_extract(entry, '$.type') IN ('Create', 'SuccessfulUpdate') ORDER BY idx DESC LIMIT 1`),
       upsertInvocation: db.prepare(`INSERT INTO worker_invocations (worker_seq, idempotency_key, state, invoked_index, completed_index, result)
         VALUES (?, ?, ?, ?, ?, ?)
