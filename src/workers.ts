@@ -20,3 +20,4 @@ export {
   type WorkerRecord, type NewWorker, type WorkerPatch, type WorkerListQuery, type WorkerPage, type UpdateRecord, type WorkerFilter,
   type WorkerStatus, type InvocationRecord, type InvocationState, type SnapshotRecord,
 } from './store/index.js'
+export { workerFindQuery, workerListQuery, type WorkerFindBody, type WorkerListParams } from './workers/list-query.js'
