@@ -70,6 +70,13 @@ export const ERROR_CODES = {
   not_scaled: { status: 409, expose: true, message: 'The component has no running instance' },
   provider_running: { status: 409, expose: true, message: 'A provider with this id is already running' },
   provider_not_found: { status: 404, expose: true, message: 'No such running provider' },
+  // durable workers (Golem)
+  worker_not_found: { status: 404, expose: true, message: 'No such worker' },
+  worker_already_exists: { status: 409, expose: true, message: 'A worker with this name already exists for the component' },
+  invalid_filter: { status: 400, expose: true, message: 'The worker filter is invalid' },
+  invalid_cursor: { status: 400, expose: true, message: 'The cursor is invalid' },
+  invalid_count: { status: 400, expose: true, message: 'The count is invalid' },
+  oplog_write_failed: { status: 500, expose: true, message: 'The worker oplog could not be written' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },

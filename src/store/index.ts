@@ -8,6 +8,8 @@ import { KeyValues } from './kv.js'
 import { RetainedMessages } from './retained.js'
 import { SpawnedActors } from './actors.js'
 import { StartedProviders } from './providers.js'
+import { WorkerStore } from './workers.js'
+import { OplogStore } from './oplog.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -18,6 +20,14 @@ export type { Link } from './links.js'
 export type { RetainedRow } from './retained.js'
 export type { SpawnedActorRecord, SpawnedState } from './actors.js'
 export type { StartedProviderRecord } from './providers.js'
+export type { NewWorker, UpdateRecord, WorkerListQuery, WorkerPage, WorkerPatch, WorkerRecord } from './workers.js'
+export { DEFAULT_WORKER_PAGE, MAX_WORKER_PAGE, WorkerStore, checkWorkerCount, parseWorkerCursor } from './workers.js'
+export type { InvocationRecord, InvocationState, InvocationUpsert, OplogGroup, OplogRow, SnapshotRecord } from './oplog.js'
+export { OplogStore } from './oplog.js'
+export {
+  FILTER_COMPARATORS, STRING_COMPARATORS, WORKER_STATUSES,
+  type FilterComparator, type StringComparator, type WorkerFilter, type WorkerStatus,
+} from './worker-filter.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -30,6 +40,8 @@ export class Store {
   readonly retained: RetainedMessages
   readonly spawnedActors: SpawnedActors
   readonly startedProviders: StartedProviders
+  readonly workers: WorkerStore
+  readonly oplog: OplogStore
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -41,6 +53,8 @@ export class Store {
     this.retained = new RetainedMessages(db)
     this.spawnedActors = new SpawnedActors(db)
     this.startedProviders = new StartedProviders(db)
+    this.workers = new WorkerStore(db)
+    this.oplog = new OplogStore(db)
   }
 
   static open (options: StoreOptions): Store {

@@ -204,4 +204,64 @@ export const MIGRATIONS: readonly Migration[] = [
       ALTER TABLE started_providers ADD COLUMN team_id TEXT;
     `,
   },
+  {
+    version: 8,
+    name: 'durable workers',
+    sql: `
+      -- Golem durable workers. seq is the stable order the worker list pages by (a cursor is a seq), and the key the
+      -- oplog, idempotency keys and snapshots hang on: a worker deleted and created again under the same name is a
+      -- new worker with a new seq, so nothing of the old one can leak into it. args, env, updates and active_plugins
+      -- are JSON; created_at is epoch milliseconds; status is the last recorded one (Golem's precise=false).
+      CREATE TABLE workers (
+        seq               INTEGER PRIMARY KEY AUTOINCREMENT,
+        component_id      TEXT NOT NULL,
+        name              TEXT NOT NULL,
+        team_id           TEXT,
+        component_version INTEGER NOT NULL,
+        args              TEXT NOT NULL,
+        env               TEXT NOT NULL,
+        status            TEXT NOT NULL
+          CHECK (status IN ('Running', 'Idle', 'Suspended', 'Interrupted', 'Retrying', 'Failed', 'Exited')),
+        created_at        INTEGER NOT NULL,
+        retry_count       INTEGER NOT NULL DEFAULT 0,
+        last_error        TEXT,
+        updates           TEXT NOT NULL DEFAULT '[]',
+        active_plugins    TEXT NOT NULL DEFAULT '[]',
+        UNIQUE (component_id, name)
+      );
+      CREATE INDEX workers_status ON workers (status);
+
+      -- The append-only oplog: entry idx of worker seq (1 = Create), one JSON public oplog entry each.
+      CREATE TABLE worker_oplog (
+        worker_seq INTEGER NOT NULL REFERENCES workers (seq) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        entry      TEXT NOT NULL,
+        PRIMARY KEY (worker_seq, idx)
+      ) WITHOUT ROWID;
+      -- The entries that set a worker's component version, so the version at any oplog index (the oplog cursor's
+      -- currentComponentVersion) is one index probe, not a scan of everything before it.
+      CREATE INDEX worker_oplog_versions ON worker_oplog (worker_seq, idx)
+        WHERE json_extract(entry, '$.type') IN ('Create', 'SuccessfulUpdate');
+
+      -- Idempotency keys: a completed key answers from result (the stored success or error, JSON) without reading
+      -- the oplog; invoked_index / completed_index point at its ExportedFunctionInvoked / ...Completed entries.
+      CREATE TABLE worker_invocations (
+        worker_seq      INTEGER NOT NULL REFERENCES workers (seq) ON DELETE CASCADE,
+        idempotency_key TEXT NOT NULL,
+        state           TEXT NOT NULL CHECK (state IN ('pending', 'completed')),
+        invoked_index   INTEGER,
+        completed_index INTEGER,
+        result          TEXT,
+        PRIMARY KEY (worker_seq, idempotency_key)
+      ) WITHOUT ROWID;
+
+      -- The latest snapshot of a worker's state (recovery loads it, then replays only the entries after covers_index).
+      CREATE TABLE worker_snapshots (
+        worker_seq   INTEGER PRIMARY KEY REFERENCES workers (seq) ON DELETE CASCADE,
+        covers_index INTEGER NOT NULL,
+        bytes        BLOB NOT NULL,
+        created_at   INTEGER NOT NULL
+      );
+    `,
+  },
 ]

@@ -11,18 +11,19 @@ import { httpBench } from './http.js'
 import { journalBench } from './journal.js'
 import { natsBench } from './nats.js'
 import { nginxBench } from './nginx.js'
+import { oplogBench } from './oplog.js'
 import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
 import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
-const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench]
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench]
 
 const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
 
 ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
 
-  --rounds N   repetitions of the broker, http, wasm, nats, nginx and retained measurements, median reported (default 3)
-  --window S   seconds per measurement window (default: heartbeat 10, broker 4, http 5, nginx 5, retained 4; wasm and nats count calls instead)
+  --rounds N   repetitions of the broker, http, wasm, nats, nginx, retained and oplog measurements, median reported (default 3)
+  --window S   seconds per measurement window (default: heartbeat 10, broker 4, http 5, nginx 5, retained 4, oplog 2; wasm and nats count calls instead)
 
 Mosquitto and wrk are used when installed (scripts/bench-deps.sh); nats and nginx need nats-server and nginx (scripts/setup.sh).`
 

@@ -50,7 +50,7 @@ describe('StartedProviders (providers started at run time, in SQLite)', () => {
 
   it('a data dir from before this migration keeps the providers saved in the keyvalue table, and only those', () => {
     store.db.exec('DROP TABLE started_providers')
-    store.db.prepare('DELETE FROM schema_migrations WHERE version >= 6').run()
+    store.db.prepare('DELETE FROM schema_migrations WHERE version IN (6, 7)').run()
     const old = (key: string, value: string): void => store.kv.set('$colony', 'nats-providers', key, Buffer.from(value))
     old('kv-two', JSON.stringify({ ref: 'builtin:keyvalue', annotations: { team: 'a' } }))
     old('bare', JSON.stringify({ ref: 'builtin:logging' }))
