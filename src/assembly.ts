@@ -13,13 +13,14 @@ import { qaKind } from '../actors/qa.js'
 import { haMapKind } from '../actors/ha-map.js'
 import { echoKind } from '../actors/echo.js'
 import { componentKind } from '../actors/component.js'
+import { workerKind } from '../actors/worker.js'
 import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
 import { restBridge } from '../bridges/rest/index.js'
 import { wsBridge } from '../bridges/ws/index.js'
 import { natsBridge } from '../bridges/nats/index.js'
 
 export const KINDS = [
-  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind,
+  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind,
   keyvalueProviderKind, loggingProviderKind, messagingProviderKind,
 ] as ActorKind<never>[]
 export const BOOT = [

@@ -28,6 +28,7 @@ import { routeInvocations } from './components/mqtt-invoke.js'
 import { restoreScales } from './components/control.js'
 import { ProviderMemory } from './components/provider-memory.js'
 import { restoreProviders } from './components/provider-control.js'
+import { createWorkerService } from './workers/create.js'
 
 export interface BootActor {
   kind: string
@@ -108,7 +109,9 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     services.components.scales.forget(id)
     services.providers.forget(id)
   })
+  services.workers.bind(actors.api)
   services.components.on('deleted', (id) => {
+    services.workers.removeComponent(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not remove the workers of a deleted component'))
     if (actors.resolve(id) !== undefined) {
       actors.api.remove(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not stop a deleted component'))
     }
@@ -132,7 +135,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     events.emit('shutdownRequested', reason)
   }
   const stopRouting = routeClientMessages(actors)
-  const stopInvocations = routeInvocations(actors, services.components, services.wasmLimits.callTimeoutMs)
+  const stopInvocations = routeInvocations(actors, services.components, services.wasmLimits.callTimeoutMs, services.workers.mqttTarget)
   const bridgeNames: string[] = []
   const closeAll = async (): Promise<void> => {
     state = 'stopping'
@@ -147,6 +150,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     stopRouting()
     stopInvocations()
     await actors.shutdown()
+    services.workers.flush()
     // 4. the broker (clients get the last messages, then are disconnected), 5. the listeners, 6. the store
     unmountMqttWs()
     await broker.close()
@@ -179,6 +183,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     await restoreSpawned(actors, spawned, (teamId) => identity.store.teams.get(teamId) !== undefined, log.child({ component: 'actors' }))
     actors.booted = true
     await restoreScales(actors.api, services.components, services.links, log.child({ component: 'wasm' }))
+    // Workers with acknowledged fire-and-forget calls not run yet come back now and run them.
+    await services.workers.restore()
     const mqttAddress = await broker.listenTcp(config.mqtt.host, config.mqtt.port)
     const httpAddress = await http.listen(config.http.host, config.http.port)
     state = 'running'
@@ -204,14 +210,15 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
 
 function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts, clock: Clock, log: Logger): Services {
   const w = config.wasm
+  const components = new ComponentRegistry({
+    store: identity.store,
+    dir: join(config.data.dir, 'components'),
+    maxBytes: w.maxComponentBytes,
+    clock,
+    log: log.child({ component: 'wasm' }),
+  })
   return {
-    components: new ComponentRegistry({
-      store: identity.store,
-      dir: join(config.data.dir, 'components'),
-      maxBytes: w.maxComponentBytes,
-      clock,
-      log: log.child({ component: 'wasm' }),
-    }),
+    components,
     wasmLimits: {
       callTimeoutMs: w.callTimeoutMs,
       startTimeoutMs: w.startTimeoutMs,
@@ -222,6 +229,13 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     links: new LinkService(identity.store, clock),
     store: identity.store,
     providers: new ProviderMemory(identity.store, clock, log.child({ component: 'providers' })),
+    workers: createWorkerService({
+      store: identity.store,
+      components,
+      clock,
+      log: log.child({ component: 'workers' }),
+      settings: { ...config.workers, callTimeoutMs: w.callTimeoutMs },
+    }),
   }
 }
 

@@ -2,6 +2,7 @@ import type { ComponentRegistry } from './components/registry.js'
 import type { Store } from './store/index.js'
 import type { LinkService } from './components/links.js'
 import type { ProviderMemory } from './components/provider-memory.js'
+import type { WorkerService } from './workers/service.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -24,4 +25,6 @@ export interface Services {
   store: Pick<Store, 'kv'>
   /** Providers started at run time (`startProvider`, `stopProvider`) and how each was started. */
   providers: ProviderMemory
+  /** Golem durable workers: their rows, oplogs and actors (every door goes through it). */
+  workers: WorkerService
 }

@@ -21,3 +21,9 @@ export {
   type WorkerStatus, type InvocationRecord, type InvocationState, type SnapshotRecord,
 } from './store/index.js'
 export { workerFindQuery, workerListQuery, type WorkerFindBody, type WorkerListParams } from './workers/list-query.js'
+/** The durable-worker domain's public entry point, for the worker actor kind and the bridges. */
+export { WorkerService, checkIdempotencyKey, checkWorkerName, type WorkerMetadata, type WorkerSettings, type LiveWorker } from './workers/service.js'
+export { DurableWorker, type WorkerRef } from './workers/durable-worker.js'
+export { readWorkerMessage, workerMessages, type WorkerInbound } from './workers/messages.js'
+export { workerEvents, WorkerEventHub, EVENT_HISTORY, type WorkerEvent } from './workers/events.js'
+export type { InvocationResult } from './workers/oplog-port.js'

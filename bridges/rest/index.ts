@@ -16,6 +16,7 @@ import * as components from './components.js'
 import * as links from './links.js'
 import * as system from './system.js'
 import * as providers from './providers.js'
+import * as workers from './workers.js'
 import * as openapi from './openapi.js'
 
 /**
@@ -52,6 +53,7 @@ export const restBridge = defineBridge({
     })
     table.register(links, { system: ctx.system, components: ctx.services.components, links: ctx.services.links })
     table.register(providers, { system: ctx.system, auth: ctx.auth, providers: ctx.services.providers })
+    table.register(workers, { workers: ctx.services.workers, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
     app.use(errorHandler(ctx.log, stats))

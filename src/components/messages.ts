@@ -97,7 +97,7 @@ export function readProviderMessage (message: ActorMessage): ProviderInbound | u
  * The one answer to a message outside an actor's protocol: logged, and an ask is answered `message_unknown` at once
  * (instead of waiting out its timeout). Never a throw: a stray message does not crash the actor.
  */
-export function refuseMessage (log: Logger, message: ActorMessage, protocol: 'component' | 'provider'): void {
+export function refuseMessage (log: Logger, message: ActorMessage, protocol: 'component' | 'provider' | 'worker'): void {
   const type = String(message.type).slice(0, 64)
   log.warn({ type, protocol }, 'message refused: not part of the protocol, or malformed')
   if (isRequest(message)) {

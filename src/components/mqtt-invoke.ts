@@ -2,7 +2,7 @@ import { ColonyError, toColonyError } from '../errors.js'
 import type { Unsubscribe } from '../broker/bus.js'
 import type { ActorSystem } from '../actor/system.js'
 import { agentPrefix, filters, isRuntimeTopic, isValidFilter, parseAgentTopic, topics } from '../wire/topics.js'
-import { parseInvokeRequest } from '../wire/payloads.js'
+import { parseInvokeRequest, type InvokeRequest } from '../wire/payloads.js'
 import type { Identity } from '../auth/identity.js'
 import { invokeComponent } from './control.js'
 import type { ComponentRegistry } from './registry.js'
@@ -10,10 +10,16 @@ import type { ComponentRegistry } from './registry.js'
 /**
  * Invocations over MQTT: a client publishes `{id, function, params, replyTo}` on `agents/{componentId}/invoke`
  * and gets `{id, result, function, stdout, stderr}` or `{id, error: {code, message}}` on `replyTo` (default
- * `agents/{componentId}/reply`). A non-admin may only ask for replies below `agents/{componentId}/`, which only
+ * `agents/{componentId}/reply`). A durable worker's actor id routes to the worker instead (`other`). A non-admin may only ask for replies below `agents/{componentId}/`, which only
  * that component's team can read; nobody may point replies at a reserved topic.
  */
-export function routeInvocations (system: ActorSystem, components: ComponentRegistry, callTimeoutMs: number): Unsubscribe {
+/**
+ * Another kind of invocable actor (a durable worker): given the actor id, the function that runs a request for it,
+ * resolving with the reply's fields; undefined when the id is not one of its actors.
+ */
+export type InvokeTarget = (actorId: string) => ((request: InvokeRequest, as: Identity | undefined) => Promise<Record<string, unknown>>) | undefined
+
+export function routeInvocations (system: ActorSystem, components: ComponentRegistry, callTimeoutMs: number, other?: InvokeTarget): Unsubscribe {
   return system.bus.subscribe(filters.invoke, (m) => {
     if (m.clientId === undefined) return
     const componentId = parseAgentTopic(m.topic)?.id ?? ''
@@ -26,11 +32,15 @@ export function routeInvocations (system: ActorSystem, components: ComponentRegi
       requestId = envelope.id
       if (envelope.replyTo !== undefined) replyTo = checkReplyTo(envelope.replyTo, componentId, m.identity)
       const request = parseInvokeRequest(m.payload)
-      invokeComponent(system.api, components, componentId, request.function, request.params, {
-        ...(m.identity !== undefined && { as: m.identity }),
-        timeoutMs: callTimeoutMs,
-      }).then((out) => {
-        system.bus.publish(replyTo, { id: request.id, result: out.value, function: out.function, stdout: out.stdout, stderr: out.stderr })
+      const target = other?.(componentId)
+      const work = target !== undefined
+        ? target(request, m.identity)
+        : invokeComponent(system.api, components, componentId, request.function, request.params, {
+          ...(m.identity !== undefined && { as: m.identity }),
+          timeoutMs: callTimeoutMs,
+        }).then((out) => ({ result: out.value, function: out.function, stdout: out.stdout, stderr: out.stderr }))
+      work.then((reply) => {
+        system.bus.publish(replyTo, { id: request.id, ...reply })
       }, (err: unknown) => {
         const e = toColonyError(err)
         system.bus.publish(replyTo, { id: request.id, error: { code: e.code, message: e.message } })

@@ -9,12 +9,14 @@ export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer
 
 /**
  * The one HTTP server: the REST bridge installs the request handler, the broker mounts MQTT over WebSocket,
- * the WS bridge mounts its stream. Upgrades are routed by exact path; anything else gets a JSON 404.
+ * the WS bridge mounts its stream. Upgrades are routed by exact path (or a path test); anything else gets a JSON 404.
  */
 export class HttpHost {
   readonly server: Server
   private handler: RequestListener | undefined
   private readonly upgrades = new Map<string, UpgradeHandler>()
+  /** Endpoints whose path has variables (a worker's connect stream): tried in order after the exact paths. */
+  private readonly patterns: Array<{ test: (path: string) => boolean, handler: UpgradeHandler }> = []
   private closing = false
   readonly deadlines: DeadlineKeeper
 
@@ -46,6 +48,16 @@ export class HttpHost {
     if (this.upgrades.has(path)) throw new Error(`upgrade path ${path} mounted twice`)
     this.upgrades.set(path, handler)
     return () => { if (this.upgrades.get(path) === handler) this.upgrades.delete(path) }
+  }
+
+  /** Mounts an upgrade endpoint for every path `test` accepts. */
+  routeMatching (test: (path: string) => boolean, handler: UpgradeHandler): () => void {
+    const entry = { test, handler }
+    this.patterns.push(entry)
+    return () => {
+      const at = this.patterns.indexOf(entry)
+      if (at !== -1) this.patterns.splice(at, 1)
+    }
   }
 
   async listen (host: string, port: number): Promise<AddressInfo> {
@@ -87,7 +99,7 @@ export class HttpHost {
   private onUpgrade (req: IncomingMessage, socket: Duplex, head: Buffer): void {
     socket.on('error', () => socket.destroy())
     const path = (req.url ?? '/').split('?')[0] ?? '/'
-    const handler = this.closing ? undefined : this.upgrades.get(path)
+    const handler = this.closing ? undefined : this.upgrades.get(path) ?? this.patterns.find((p) => p.test(path))?.handler
     if (handler === undefined) {
       const err = new ColonyError(this.closing ? 'shutting_down' : 'route_not_found', this.closing ? undefined : `no WebSocket endpoint at ${path.slice(0, 80)}`)
       endRaw(socket, err.status, err)

@@ -26,6 +26,11 @@ export const ALERT_CODES = {
   instanceReplaced: 'instance_replaced',
   /** A guest import has no link; the error table's code. */
   linkMissing: 'link_missing',
+  // worker actors
+  /** A durable worker failed (a trap, a timeout, a replay that diverged): it takes no more invocations. */
+  workerFailed: 'worker_failed',
+  /** A durable worker's guest called exit. */
+  workerExited: 'worker_exited',
   // ha-map-agent
   haMapFull: 'ha_map_full',
   // nats-bridge

@@ -107,8 +107,11 @@ export function parseCommand (payload: Buffer): Command {
   return command as Command
 }
 
-/** `agents/{id}/invoke`: `{id, function, params, replyTo?}` (MQTT 3.1.1 has no response topic: the request names one). */
-export interface InvokeRequest { id: string, function: string, params: unknown[], replyTo: string | undefined }
+/**
+ * `agents/{id}/invoke`: `{id, function, params, replyTo?, idempotencyKey?}` (MQTT 3.1.1 has no response topic: the
+ * request names one). A durable worker runs a call with an idempotency key at most once.
+ */
+export interface InvokeRequest { id: string, function: string, params: unknown[], replyTo: string | undefined, idempotencyKey: string | undefined }
 
 export function parseInvokeRequest (payload: Buffer): InvokeRequest {
   const obj = requireObject(parseJson(payload), 'invoke request')
@@ -118,5 +121,9 @@ export function parseInvokeRequest (payload: Buffer): InvokeRequest {
   if (fn === undefined || fn === '') throw new ColonyError('wire_invalid_payload', 'invoke request.function is required')
   const params = obj.params ?? []
   if (!Array.isArray(params)) throw new ColonyError('wire_invalid_payload', 'invoke request.params must be an array')
-  return { id, function: fn, params, replyTo: optionalString(obj, 'replyTo', 'invoke request', 1024) }
+  return {
+    id, function: fn, params,
+    replyTo: optionalString(obj, 'replyTo', 'invoke request', 1024),
+    idempotencyKey: optionalString(obj, 'idempotencyKey', 'invoke request', 128),
+  }
 }

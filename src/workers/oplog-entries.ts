@@ -80,18 +80,26 @@ export interface DeactivatePluginEntry extends At { type: 'DeactivatePlugin', pl
 /** Entries start..end (inclusive) no longer count: replay skips them. */
 export interface RevertEntry extends At { type: 'Revert', droppedRegion: { start: number, end: number } }
 export interface CancelInvocationEntry extends At { type: 'CancelInvocation', idempotencyKey: string }
+/**
+ * A fire-and-forget invocation accepted and not run yet (Golem's PendingWorkerInvocation): what its `{}` answer
+ * acknowledges, so recovery can run it after a crash.
+ */
+export interface PendingWorkerInvocationEntry extends At {
+  type: 'PendingWorkerInvocation'
+  invocation: { type: 'ExportedFunction', idempotencyKey: string, fullFunctionName: string, functionInput: ValueAndType[] }
+}
 
 export type OplogEntry =
   | CreateEntry | ImportedFunctionInvokedEntry | ExportedFunctionInvokedEntry | ExportedFunctionCompletedEntry | ErrorEntry
   | InterruptedEntry | SuspendEntry | ExitedEntry | RestartEntry | PendingUpdateEntry | SuccessfulUpdateEntry | FailedUpdateEntry
-  | LogEntry | ActivatePluginEntry | DeactivatePluginEntry | RevertEntry | CancelInvocationEntry
+  | LogEntry | ActivatePluginEntry | DeactivatePluginEntry | RevertEntry | CancelInvocationEntry | PendingWorkerInvocationEntry
 
 export type OplogEntryType = OplogEntry['type']
 
 export const OPLOG_ENTRY_TYPES: readonly OplogEntryType[] = [
   'Create', 'ImportedFunctionInvoked', 'ExportedFunctionInvoked', 'ExportedFunctionCompleted', 'Error', 'Interrupted', 'Suspend',
   'Exited', 'Restart', 'PendingUpdate', 'SuccessfulUpdate', 'FailedUpdate', 'Log', 'ActivatePlugin', 'DeactivatePlugin', 'Revert',
-  'CancelInvocation',
+  'CancelInvocation', 'PendingWorkerInvocation',
 ]
 
 /** Epoch ms (default: now) as Golem's timestamp string. */
@@ -177,6 +185,13 @@ export const Oplog = {
   },
   cancelInvocation (idempotencyKey: string, atMs?: number): CancelInvocationEntry {
     return { type: 'CancelInvocation', timestamp: iso(atMs), idempotencyKey: nonEmpty('idempotencyKey', idempotencyKey) }
+  },
+  pendingWorkerInvocation (idempotencyKey: string, fullFunctionName: string, functionInput: ValueAndType[], atMs?: number): PendingWorkerInvocationEntry {
+    return {
+      type: 'PendingWorkerInvocation',
+      timestamp: iso(atMs),
+      invocation: { type: 'ExportedFunction', idempotencyKey: nonEmpty('idempotencyKey', idempotencyKey), fullFunctionName: nonEmpty('fullFunctionName', fullFunctionName), functionInput },
+    }
   },
 } as const
 

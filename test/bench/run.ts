@@ -14,9 +14,10 @@ import { nginxBench } from './nginx.js'
 import { oplogBench } from './oplog.js'
 import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
+import { workersBench } from './durable.js'
 import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
-const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench]
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench]
 
 const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
 

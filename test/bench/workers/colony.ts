@@ -31,6 +31,11 @@ export interface ChurnArgs { count: number, prefix: string, concurrency?: number
 export interface ChurnResult { ms: number, cycles: number, notRunning: number }
 /** Calls invokeComponent in a loop: what REST and MQTT both do per invocation, without either transport. */
 export interface InvokeLoopArgs { componentId: string, fn: string, params: unknown[], warmup: number, samples: number }
+/** How many oplog commits (transactions, each one fsync) the durable workers needed so far. */
+export interface WorkerStats { commits: number, appended: number }
+/** Builds a memcounter worker's oplog up to `entries`, makes it leave memory, and times its first call back. */
+export interface RecoveryArgs { componentId: string, name: string, entries: number, snapshots: boolean }
+export interface RecoveryResult { entries: number, snapshots: boolean, recoveryMs: number, replayedInvocations: number }
 /** A snapshot of the process; CPU from `process.cpuUsage()`, wall time from its monotonic clock. */
 export interface Mark {
   cpuUs: number
@@ -119,7 +124,32 @@ function invokeLoop ({ componentId, fn, params, warmup, samples }: InvokeLoopArg
   return sequential(() => invokeComponent(rt.system, rt.services.components, componentId, fn, params, { timeoutMs }), warmup, samples, ownCpu)
 }
 
+async function workerRecovery ({ componentId, name, entries, snapshots }: RecoveryArgs): Promise<RecoveryResult> {
+  const workers = rt.services.workers
+  const ref = { componentId, workerName: name }
+  const every = workers.settings.snapshotEvery
+  // Snapshots off: a snapshot interval no oplog reaches.
+  if (!snapshots) workers.settings.snapshotEvery = Number.MAX_SAFE_INTEGER
+  try {
+    const invoke = (fn: string): Promise<unknown> => workers.invoke(undefined, componentId, name, fn, [], { await: true })
+    while (workers.oplogFor(ref).lastIndex() < entries) await invoke('increment')
+  } finally {
+    workers.settings.snapshotEvery = every
+  }
+  const snapshot = workers.oplogFor(ref).latestSnapshot(0)
+  const last = workers.oplogFor(ref).lastIndex()
+  await rt.system.remove(workers.actorId(ref))
+  const t0 = performance.now()
+  const out = await workers.invoke(undefined, componentId, name, 'get', [], { await: true }) as { ok: true, result: { value: unknown[] } }
+  const recoveryMs = performance.now() - t0
+  if (Number(out.result.value[0]) < 1) throw new Error(`the recovered worker answered ${JSON.stringify(out.result.value)}`)
+  const replayedInvocations = Math.round((last - (snapshots && snapshot !== undefined ? snapshot.oplogIndex : 1)) / 2)
+  return { entries, snapshots, recoveryMs, replayedInvocations }
+}
+
 serve({
+  workerRecovery: (a) => workerRecovery(a as RecoveryArgs),
+  workerStats: (): WorkerStats => rt.services.workers.stats(),
   spawn: (a) => spawn(a as SpawnArgs),
   churn: (a) => churn(a as ChurnArgs),
   mark: () => mark(),
