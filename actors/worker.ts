@@ -94,11 +94,12 @@ export const workerKind: ActorKind<WorkerOptions, Pick<Services, 'workers' | 'co
     const invoke = async (m: WorkerInbound & { type: 'worker-invoke' }): Promise<unknown> => {
       const w = worker as DurableWorker
       lastActivity = ctx.clock.now()
+      await w.resumeIfInterrupted()
+      // No await from here to the call being queued: a duplicate arriving meanwhile finds it and joins it.
       const stored = workers.oplogFor(ref).completed(m.idempotencyKey)
       if (stored !== undefined) return m.await ? stored : undefined
       const joined = w.joinPending(m.idempotencyKey)
       if (joined !== undefined) return m.await ? await joined : undefined
-      await w.resumeIfInterrupted()
       const wasFailed = w.status
       try {
         return await w.invoke(w.prepare(m.function, m.params, m.idempotencyKey), m.await)

@@ -114,6 +114,7 @@ export class DurableWorker {
   /** Set while an interrupt stops the running call: its caller hears `worker_interrupted` (or it re-runs). */
   private interrupting: { requeue: boolean } | undefined
   invocations = 0
+  private closed = false
 
   constructor (private readonly o: DurableWorkerOptions) {
     this.status = o.status
@@ -364,7 +365,7 @@ export class DurableWorker {
   private fail (inv: Invocation, entries: OplogEntry[], error: ColonyError): void {
     this.lastError = error.message
     this.setStatus('Failed')
-    this.o.persist({ status: 'Failed', lastError: error.message })
+    this.persist({ status: 'Failed', lastError: error.message })
     void this.instance?.terminate('the worker failed')
     this.instance = undefined
     const stored = failure(error)
@@ -381,7 +382,7 @@ export class DurableWorker {
 
   private exit (inv: Invocation, entries: OplogEntry[]): void {
     this.setStatus('Exited')
-    this.o.persist({ status: 'Exited' })
+    this.persist({ status: 'Exited' })
     void this.instance?.terminate('the worker exited')
     this.instance = undefined
     const error = new ColonyError('worker_exited', `${inv.call.qualified} exited the worker`)
@@ -441,7 +442,7 @@ export class DurableWorker {
     if (this.status !== 'Running' && this.status !== 'Suspended' && this.status !== 'Retrying') return
     this.interrupting = { requeue: false }
     this.setStatus('Interrupted')
-    this.o.persist({ status: 'Interrupted' })
+    this.persist({ status: 'Interrupted' })
     const old = this.instance
     this.instance = undefined
     await old?.terminate('interrupted')
@@ -469,7 +470,7 @@ export class DurableWorker {
 
   private resumeNow (): Promise<void> {
     this.setStatus('Idle')
-    this.o.persist({ status: 'Idle' })
+    this.persist({ status: 'Idle' })
     return this.recover()
   }
 
@@ -478,7 +479,7 @@ export class DurableWorker {
    * Automatic: the whole oplog is replayed on the new version; any divergence reverts (FailedUpdate). Manual: the
    * old version's save-snapshot is loaded into the new one's load-snapshot.
    */
-  async update (mode: 'Automatic' | 'Manual', targetVersion: number, target: ComponentMetadata): Promise<void> {
+  async update (mode: 'Automatic' | 'Manual', targetVersion: number, target: ComponentMetadata): Promise<InvocationResult> {
     this.refuseIfBroken()
     if (targetVersion === this.componentVersion) throw new ColonyError('invalid_update', `the worker already runs version ${targetVersion}`)
     if (mode === 'Manual') {
@@ -492,13 +493,13 @@ export class DurableWorker {
     }
     const record: UpdateRecord = { type: 'PendingUpdate', timestamp: this.now().toISOString(), targetVersion }
     this.updates = [...this.updates, record]
-    this.o.persist({ updates: this.updates })
+    this.persist({ updates: this.updates })
     await this.o.oplog.append([Oplog.pendingUpdate(targetVersion, mode === 'Automatic' ? { type: 'Automatic' } : { type: 'SnapshotBased' }, this.at())])
     const done = new Promise<InvocationResult>((resolve, reject) => {
       this.queue.push({ kind: 'update', mode, targetVersion, waiters: [{ resolve, reject }] })
     })
-    done.catch(() => undefined)
     this.kick()
+    return await done
   }
 
   private async runUpdate (u: Update): Promise<void> {
@@ -526,7 +527,7 @@ export class DurableWorker {
     const settled = this.updates.filter((r) => !(r.type === 'PendingUpdate' && r.targetVersion === u.targetVersion))
     if (next === undefined) {
       this.updates = [...settled, { type: 'FailedUpdate', timestamp: this.now().toISOString(), targetVersion: u.targetVersion, details: failure ?? 'unknown' }]
-      this.o.persist({ updates: this.updates })
+      this.persist({ updates: this.updates })
       await this.o.oplog.append([Oplog.failedUpdate(u.targetVersion, failure ?? 'unknown', this.at())])
       for (const w of u.waiters) w.resolve({ ok: false, error: { code: 'update_failed', message: failure ?? 'unknown' } })
       return
@@ -536,7 +537,7 @@ export class DurableWorker {
     this.component = next.component
     this.componentVersion = u.targetVersion
     this.updates = [...settled, { type: 'SuccessfulUpdate', timestamp: this.now().toISOString(), targetVersion: u.targetVersion }]
-    this.o.persist({ componentVersion: u.targetVersion, updates: this.updates })
+    this.persist({ componentVersion: u.targetVersion, updates: this.updates })
     const { lastIndex } = await this.o.oplog.append([Oplog.successfulUpdate(u.targetVersion, next.component.revision.size, [], this.at())])
     // After a manual update the old invocations cannot be replayed on the new code: the loaded state is the base.
     if (this.pendingSnapshot !== undefined) this.o.oplog.putSnapshot(lastIndex, this.pendingSnapshot)
@@ -554,6 +555,11 @@ export class DurableWorker {
     await this.o.oplog.append([entry])
   }
 
+  /** Row changes stop once the worker left memory: the store may be closing, and the next incarnation owns the row. */
+  private persist (patch: WorkerRowPatch): void {
+    if (!this.closed) this.o.persist(patch)
+  }
+
   private setStatus (status: WorkerStatus): void {
     this.status = status
   }
@@ -568,6 +574,7 @@ export class DurableWorker {
 
   /** Leaves memory: the instance stops, queued callers hear it (fire-and-forget calls stay pending in the oplog). */
   async close (): Promise<void> {
+    this.closed = true
     for (const work of this.queue.splice(0)) {
       for (const w of work.waiters) w.reject(new ColonyError('worker_not_ready', 'the worker left memory before the call ran; retry it'))
     }
@@ -575,6 +582,9 @@ export class DurableWorker {
     const old = this.instance
     this.instance = undefined
     await old?.terminate('closed')
+    // The running call (or update) ends now that its instance is gone; its oplog block, if any, is queued before
+    // the store closes.
+    await this.settle()
   }
 }
 

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { WebSocket } from 'ws'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { assertError, call, create, fixture, update } from '../helpers/components.js'
 import { signup } from '../helpers/identity.js'
@@ -146,13 +147,13 @@ describe('durable workers over REST', () => {
     assert.equal(resultValue(await invokeWorker(base, id, 'auto', 'decrement', [])), 2, 'now on version 1, with its state')
     const auto = (await workerMetadata(base, id, 'auto')).body
     assert.equal(auto.componentVersion, 1)
-    assert.deepEqual(auto.updates.map((u: any) => [u.type, u.targetVersion]), [['successfulUpdate', 1]])
+    assert.deepEqual(auto.updates.map((u: any) => [u.type, u.targetVersion]), [['SuccessfulUpdate', 1]])
 
     await call('POST', workerUrl(base, id, 'bad', '/update'), { mode: 'Automatic', targetVersion: 2 })
     assert.equal(resultValue(await invokeWorker(base, id, 'bad', 'increment', [])), 4, 'still version 0: increments by one')
     const bad = (await workerMetadata(base, id, 'bad')).body
     assert.equal(bad.componentVersion, 0)
-    assert.deepEqual(bad.updates.map((u: any) => [u.type, u.targetVersion]), [['failedUpdate', 2]])
+    assert.deepEqual(bad.updates.map((u: any) => [u.type, u.targetVersion]), [['FailedUpdate', 2]])
     assert.ok((await wholeOplog(base, id, 'bad')).some((e) => e.entry.type === 'FailedUpdate'))
 
     assert.deepEqual((await call('POST', workerUrl(base, id, 'manual', '/update'), { mode: 'Manual', targetVersion: 1 })).body, {})
@@ -168,15 +169,17 @@ describe('durable workers over REST', () => {
     for (let i = 0; i < 3; i++) await invokeWorker(base, id, 'w', 'increment', [], { key: `c${i}` })
     const ws = new WebSocket(workerUrl(base, id, 'w', '/connect').replace('http', 'ws'))
     const frames: any[] = []
-    ws.addEventListener('message', (e) => frames.push(JSON.parse(String(e.data))))
-    await new Promise((resolve, reject) => { ws.addEventListener('open', resolve); ws.addEventListener('error', reject) })
+    ws.on('message', (data) => frames.push(JSON.parse(String(data))))
+    await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
     await until(async () => frames.length >= 9)
     assert.deepEqual(frames.slice(0, 3).map((f) => Object.keys(f)[0]), ['InvocationStart', 'StdOut', 'InvocationFinished'])
     assert.equal(Buffer.from(frames[1].StdOut.bytes).toString(), 'count=1\n')
     assert.equal(frames[0].InvocationStart.idempotency_key, 'c0')
     await invokeWorker(base, id, 'w', 'increment', [], { key: 'live' })
     await until(async () => frames.some((f) => f.InvocationFinished?.idempotency_key === 'live'))
+    const closed = new Promise((resolve) => ws.once('close', resolve))
     ws.close()
+    await closed
     const refused = await fetch(workerUrl(base, id, 'w', '/connect'))
     assert.equal(refused.status, 426)
   })
