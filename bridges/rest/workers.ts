@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import { ColonyError, type HttpHost, type Gate } from '../../src/index.js'
-import type { WorkerService } from '../../src/workers.js'
+import { workerFindQuery, workerListQuery, type WorkerService } from '../../src/workers.js'
 import { identity } from './authn.js'
 import type { Routes } from './route.js'
 import { mountConnect } from './worker-connect.js'
@@ -104,10 +104,27 @@ export function register (routes: Routes, { workers, http, gate, onStop }: Worke
     }),
     responses: { 200: { description: 'A page of workers; no cursor: the last page', schema: Type.Object({ workers: Type.Array(WorkerMetadata), cursor: Type.Optional(Cursor) }) } },
     errors: ['component_not_found', 'invalid_filter', 'invalid_cursor', 'invalid_count'],
-    handle (ctx, { params, query }) {
-      const filter = query.filter === undefined ? [] : Array.isArray(query.filter) ? query.filter : [query.filter]
-      return workers.list(identity(ctx), params.id, { filter, cursor: query.cursor, count: whole(query.count, 'count', 'invalid_count', 1) })
-    },
+    handle: (ctx, { params, query }) => workers.list(identity(ctx), params.id, workerListQuery({
+      ...(query.filter !== undefined && { filter: query.filter }),
+      ...(query.cursor !== undefined && { cursor: query.cursor }),
+      ...(query.count !== undefined && { count: query.count }),
+    })),
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/components/{id}/workers/find',
+    summary: 'Worker metadata matching Golem\'s JSON filter ({type: And|Or|Not|Name|Status|Version|Env|CreatedAt, ...}), a page at a time',
+    params: Component,
+    body: Type.Object({
+      filter: Type.Optional(Type.Unknown({ description: 'Golem\'s WorkerFilter, tagged by type; null: every worker' })),
+      cursor: Type.Optional(Type.Unknown({ description: 'the previous page\'s {layer, cursor}' })),
+      count: Type.Optional(Type.Unknown({ description: 'page size, 1 to 1000 (default 50)' })),
+      precise: Type.Optional(Type.Boolean()),
+    }),
+    responses: { 200: { description: 'A page of workers; no cursor: the last page', schema: Type.Object({ workers: Type.Array(WorkerMetadata), cursor: Type.Optional(Cursor) }) } },
+    errors: ['component_not_found', 'invalid_filter', 'invalid_cursor', 'invalid_count'],
+    handle: (ctx, { params, body }) => workers.list(identity(ctx), params.id, workerFindQuery(body)),
   })
 
   routes.route({

@@ -4,13 +4,12 @@
  * writer.
  */
 import type { Clock } from '../clock.js'
-import type { OplogStore, Store, WorkerRecord } from '../store/index.js'
-import { parseFilterStrings } from './filter.js'
+import type { OplogStore, Store, WorkerListQuery, WorkerRecord } from '../store/index.js'
 import { Oplog, type OplogEntry } from './oplog-entries.js'
 import type { OplogWriter } from './oplog-writer.js'
 import type { OplogReader } from './oplog-reader.js'
 import type { InvocationMark, InvocationResult, PendingInvocation, WorkerOplog, WorkerSnapshot } from './oplog-port.js'
-import type { NewWorker, OplogPage, OplogPageQuery, WorkerListQuery, WorkerPage, WorkerRow, WorkerRows } from './rows-port.js'
+import type { NewWorker, OplogPage, OplogPageQuery, WorkerPage, WorkerRow, WorkerRows } from './rows-port.js'
 import type { WorkerRef, WorkerRowPatch } from './durable-worker.js'
 
 export class WorkerPersistence implements WorkerRows {
@@ -81,11 +80,7 @@ export class WorkerPersistence implements WorkerRows {
   }
 
   list (componentId: string, query: WorkerListQuery): WorkerPage {
-    const page = this.o.store.workers.list(componentId, {
-      ...(query.filter.length > 0 && { filter: parseFilterStrings(query.filter) }),
-      ...(query.cursor !== undefined && { cursor: query.cursor }),
-      ...(query.count !== undefined && { count: query.count }),
-    })
+    const page = this.o.store.workers.list(componentId, query)
     const cursor = page.cursor === undefined ? undefined : { layer: 0, cursor: Number(page.cursor.split('/')[1]) }
     return { rows: page.rows.map((r) => this.row(r)), ...(cursor !== undefined && { cursor }) }
   }

@@ -2,7 +2,7 @@
  * What the worker service needs of the workers' rows and oplog pages (the store behind it is SQLite).
  */
 import type { WorkerRef, WorkerRowPatch } from './durable-worker.js'
-import type { UpdateRecord, WorkerStatus } from '../store/index.js'
+import type { UpdateRecord, WorkerListQuery, WorkerStatus } from '../store/index.js'
 
 export interface WorkerRow extends WorkerRef {
   teamId: string | null
@@ -27,8 +27,6 @@ export interface NewWorker extends WorkerRef {
   componentSize: number
 }
 
-/** Golem's list query: string filters (ANDed), an opaque cursor `<layer>/<cursor>`, a page size. */
-export interface WorkerListQuery { filter: string[], cursor?: string | undefined, count?: number | undefined }
 export interface WorkerPage { rows: WorkerRow[], cursor?: { layer: number, cursor: number } }
 
 export interface OplogPageQuery { from?: number | undefined, count: number, cursor?: string | undefined }

@@ -20,8 +20,8 @@ import type { InvocationResult, WorkerOplog } from './oplog-port.js'
 import type { OplogWriter } from './oplog-writer.js'
 import type { PluginInstallation } from './oplog-entries.js'
 import type { WorkerRef, WorkerRowPatch } from './durable-worker.js'
-import type { UpdateRecord, WorkerStatus } from '../store/index.js'
-import type { WorkerRow, WorkerRows, WorkerListQuery, WorkerPage, OplogPage, OplogPageQuery } from './rows-port.js'
+import type { UpdateRecord, WorkerListQuery, WorkerStatus } from '../store/index.js'
+import type { WorkerRow, WorkerRows, WorkerPage, OplogPage, OplogPageQuery } from './rows-port.js'
 
 /** The workers' settings, changeable at run time (a worker reads them when it comes into memory). */
 export type WorkerSettings = { -readonly [K in keyof WorkerSettingsSection]: WorkerSettingsSection[K] } & { callTimeoutMs: number }

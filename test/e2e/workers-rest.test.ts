@@ -40,6 +40,17 @@ describe('durable workers over REST', () => {
     assert.deepEqual(list.body.workers.map((w: any) => w.workerId.workerName).sort(), ['c1', 'implicit'])
     const filtered = await call('GET', `${base}/v1/components/${id}/workers?filter=${encodeURIComponent('name = implicit')}`)
     assert.deepEqual(filtered.body.workers.map((w: any) => w.workerId.workerName), ['implicit'])
+    const found = await call('POST', `${base}/v1/components/${id}/workers/find`, {
+      filter: { type: 'And', filters: [{ type: 'Env', name: 'REGION', comparator: 'Equal', value: 'eu' }, { type: 'Status', comparator: 'Equal', value: 'Idle' }] },
+      count: 1,
+    })
+    assert.equal(found.status, 200, JSON.stringify(found.body))
+    assert.deepEqual(found.body.workers.map((w: any) => w.workerId.workerName), ['c1'])
+    const paged = await call('GET', `${base}/v1/components/${id}/workers?count=1`)
+    const rest = await call('POST', `${base}/v1/components/${id}/workers/find`, { cursor: paged.body.cursor, count: 5 })
+    assert.deepEqual([...paged.body.workers, ...rest.body.workers].map((w: any) => w.workerId.workerName), ['c1', 'implicit'])
+    assert.equal(rest.body.cursor, undefined, 'the last page has no cursor')
+    assertError(await call('POST', `${base}/v1/components/${id}/workers/find`, { filter: { type: 'Colour' } }), 400, 'invalid_filter')
 
     assert.deepEqual((await call('DELETE', workerUrl(base, id, 'c1'))).body, {})
     assertError(await workerMetadata(base, id, 'c1'), 404, 'worker_not_found')
@@ -65,7 +76,7 @@ describe('durable workers over REST', () => {
     assert.deepEqual(ordered.map(resultValue).sort((a, b) => Number(a) - Number(b)), Array.from({ length: 20 }, (_, i) => 13 + i))
   })
 
-  it('a failed invocation stores its error under its key; the worker is Failed and says why', async () => {
+  it('an unknown function or params of the wrong type are refused before anything runs, naming the parameter', async () => {
     const id = await create(base, 'adder', await fixture('adder'))
     // Unknown function and wrong types are refused before anything runs: nothing stored, the worker is fine.
     assertError(await invokeWorker(base, id, 'w', 'nope', []), 404, 'function_not_found')
