@@ -180,7 +180,7 @@ describe('durable workers over REST', () => {
     for (let i = 0; i < 3; i++) await invokeWorker(base, id, 'w', 'increment', [], { key: `c${i}` })
     const ws = new WebSocket(workerUrl(base, id, 'w', '/connect').replace('http', 'ws'))
     const frames: any[] = []
-    ws.on('message', (data) => frames.push(JSON.parse(String(data))))
+    ws.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString('utf8'))))
     await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
     await until(async () => frames.length >= 9)
     assert.deepEqual(frames.slice(0, 3).map((f) => Object.keys(f)[0]), ['InvocationStart', 'StdOut', 'InvocationFinished'])
