@@ -77,6 +77,18 @@ export const ERROR_CODES = {
   invalid_cursor: { status: 400, expose: true, message: 'The cursor is invalid' },
   invalid_count: { status: 400, expose: true, message: 'The count is invalid' },
   oplog_write_failed: { status: 500, expose: true, message: 'The worker oplog could not be written' },
+  // Worker Gateway (API definitions, deployments, the routes deployed sites serve)
+  api_definition_not_found: { status: 404, expose: true, message: 'No such API definition version' },
+  api_definition_exists: { status: 409, expose: true, message: 'This API definition version already exists' },
+  api_definition_draft: { status: 409, expose: true, message: 'A draft API definition cannot be deployed' },
+  api_definition_deployed: { status: 409, expose: true, message: 'A deployed API definition version cannot change' },
+  api_route_conflict: { status: 409, expose: true, message: 'Two routes answer the same method and path' },
+  invalid_binding: { status: 400, expose: true, message: 'A route binding is invalid' },
+  api_deployment_not_found: { status: 404, expose: true, message: 'No such API deployment' },
+  api_site_taken: { status: 409, expose: true, message: 'This site is deployed by another team' },
+  api_route_not_found: { status: 404, expose: true, message: 'The site has no route for this request' },
+  api_input_invalid: { status: 400, expose: true, message: 'The request lacks what the route reads' },
+  api_binding_failed: { status: 500, expose: true, message: 'The route binding could not make a response' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },

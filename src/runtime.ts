@@ -28,6 +28,7 @@ import { routeInvocations } from './components/mqtt-invoke.js'
 import { restoreScales } from './components/control.js'
 import { ProviderMemory } from './components/provider-memory.js'
 import { restoreProviders } from './components/provider-control.js'
+import { Gateway } from './gateway/service.js'
 
 export interface BootActor {
   kind: string
@@ -114,7 +115,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     }
   })
   owners.teamOf = (id) => actors.teamOf(id)
-  wireIdentityEvents(identity, broker, actors, log)
+  wireIdentityEvents(identity, broker, actors, services.gateway, log)
   const metrics = new Metrics()
   registerKernelMetrics(metrics, actors, broker)
   const status = (): RuntimeStatus => ({
@@ -222,11 +223,12 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     links: new LinkService(identity.store, clock),
     store: identity.store,
     providers: new ProviderMemory(identity.store, clock, log.child({ component: 'providers' })),
+    gateway: new Gateway({ store: identity.store, clock, log: log.child({ component: 'gateway' }) }),
   }
 }
 
-/** A revoked key ends its MQTT sessions at once; a deleted team takes its actors with it. */
-function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, log: Logger): void {
+/** A revoked key ends its MQTT sessions at once; a deleted team takes its actors and its gateway sites with it. */
+function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, gateway: Gateway, log: Logger): void {
   identity.auth.events.on('keysRevoked', (ids) => {
     const closed = broker.sessions.revoke(ids)
     if (closed > 0) log.info({ keys: ids.length, closed }, 'revoked API keys: MQTT sessions closed')
@@ -234,6 +236,8 @@ function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: Ac
   identity.auth.events.on('teamDeleted', (teamId) => {
     // Forgotten at once (the actors stop asynchronously): a crash now must not bring them back without their team.
     actors.memory?.forgetTeam(teamId)
+    // Its Worker Gateway sites stop answering (their hosts may be deployed again by others).
+    gateway.forgetTeam(teamId)
     actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
   })
 }

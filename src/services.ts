@@ -2,6 +2,8 @@ import type { ComponentRegistry } from './components/registry.js'
 import type { Store } from './store/index.js'
 import type { LinkService } from './components/links.js'
 import type { ProviderMemory } from './components/provider-memory.js'
+import type { Gateway } from './gateway/service.js'
+import type { GatewayInvoker } from './gateway/types.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -24,4 +26,11 @@ export interface Services {
   store: Pick<Store, 'kv'>
   /** Providers started at run time (`startProvider`, `stopProvider`) and how each was started. */
   providers: ProviderMemory
+  /** The Worker Gateway's definitions, deployments and live sites. */
+  gateway: Gateway
+  /**
+   * How deployed gateway routes call workers. Unset: the REST bridge calls the component statelessly (the worker name
+   * is not used); durable workers set it.
+   */
+  gatewayInvoker?: GatewayInvoker
 }

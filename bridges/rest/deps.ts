@@ -19,7 +19,13 @@ export function restDeps ({ config, services }: BridgeRuntime) {
     auth: services.auth,
     teams: services.teams,
     oauth: services.oauth,
-    services: { components: services.components, links: services.links, providers: services.providers },
+    services: {
+      components: services.components,
+      links: services.links,
+      providers: services.providers,
+      gateway: services.gateway,
+      gatewayInvoker: services.gatewayInvoker,
+    },
   }
 }
 

@@ -264,4 +264,34 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'worker gateway',
+    sql: `
+      -- Worker Gateway API definitions (Golem's HttpApiDefinition): one row per team, id and version. routes is the
+      -- JSON list of {method, path, binding} as accepted (compiled again when a site is built); draft is 1 until
+      -- published, and a version a deployment names can no longer change.
+      CREATE TABLE api_definitions (
+        team_id    TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        draft      INTEGER NOT NULL,
+        routes     TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (team_id, id, version)
+      );
+
+      -- A deployed site: site is subdomain.host (or host), lower case without a port, unique across teams;
+      -- definitions the JSON list of {id, version} the site serves.
+      CREATE TABLE api_deployments (
+        site        TEXT PRIMARY KEY,
+        host        TEXT NOT NULL,
+        subdomain   TEXT,
+        team_id     TEXT NOT NULL,
+        definitions TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX api_deployments_team ON api_deployments (team_id);
+    `,
+  },
 ]
