@@ -89,6 +89,12 @@ export const ERROR_CODES = {
   api_route_not_found: { status: 404, expose: true, message: 'The site has no route for this request' },
   api_input_invalid: { status: 400, expose: true, message: 'The request lacks what the route reads' },
   api_binding_failed: { status: 500, expose: true, message: 'The route binding could not make a response' },
+  // Golem plugins
+  account_not_found: { status: 404, expose: true, message: 'No such account' },
+  plugin_not_found: { status: 404, expose: true, message: 'No such plugin' },
+  plugin_exists: { status: 409, expose: true, message: 'A plugin with this name and version is already registered' },
+  plugin_installation_not_found: { status: 404, expose: true, message: 'No such plugin installation' },
+  plugin_already_installed: { status: 409, expose: true, message: 'The plugin is already installed on this component' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },

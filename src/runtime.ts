@@ -29,6 +29,8 @@ import { restoreScales } from './components/control.js'
 import { ProviderMemory } from './components/provider-memory.js'
 import { restoreProviders } from './components/provider-control.js'
 import { Gateway } from './gateway/service.js'
+import { PluginService } from './plugins/service.js'
+import type { Bus } from './broker/bus.js'
 
 export interface BootActor {
   kind: string
@@ -88,7 +90,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const identity = createIdentity(config, clock, log)
   // The ACL reads owners from the registry, and the registry needs the broker's bus: bound once both exist.
   const owners: { teamOf(id: string): string | null | undefined } = { teamOf: () => undefined }
-  const acl: Acl = createAcl({ teamOf: (id) => owners.teamOf(id) }, config.haMap.discoveryPrefix)
+  const acl: Acl = createAcl({ teamOf: (id) => owners.teamOf(id) }, config.haMap.discoveryPrefix,
+    { teamOf: (id) => identity.store.plugins.get(id)?.teamId })
   const broker = await Broker.create({
     log: log.child({ component: 'broker' }),
     clock,
@@ -101,7 +104,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   })
   const http = new HttpHost(log.child({ component: 'http' }), config.http)
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
-  const services = createServices(config, identity, clock, log)
+  const services = createServices(config, identity, broker.bus, clock, log)
   const spawned = new SpawnMemory(identity.store, clock)
   const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services, memory: spawned })
   // An actor deleted by any door (REST, chat, MQTT command, a team's deletion) is not brought back at the next start.
@@ -203,7 +206,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   }
 }
 
-function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts, clock: Clock, log: Logger): Services {
+function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts, bus: Bus, clock: Clock, log: Logger): Services {
   const w = config.wasm
   return {
     components: new ComponentRegistry({
@@ -224,6 +227,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     store: identity.store,
     providers: new ProviderMemory(identity.store, clock, log.child({ component: 'providers' })),
     gateway: new Gateway({ store: identity.store, clock, log: log.child({ component: 'gateway' }) }),
+    plugins: new PluginService({ store: identity.store, clock, log: log.child({ component: 'plugins' }), bus }),
   }
 }
 

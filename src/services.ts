@@ -4,6 +4,7 @@ import type { LinkService } from './components/links.js'
 import type { ProviderMemory } from './components/provider-memory.js'
 import type { Gateway } from './gateway/service.js'
 import type { GatewayInvoker } from './gateway/types.js'
+import type { PluginService } from './plugins/service.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -33,4 +34,6 @@ export interface Services {
    * is not used); durable workers set it.
    */
   gatewayInvoker?: GatewayInvoker
+  /** Golem plugins: registry, installations, activation lookups and oplog delivery to processors. */
+  plugins: PluginService
 }

@@ -25,6 +25,7 @@ export function restDeps ({ config, services }: BridgeRuntime) {
       providers: services.providers,
       gateway: services.gateway,
       gatewayInvoker: services.gatewayInvoker,
+      plugins: services.plugins,
     },
   }
 }

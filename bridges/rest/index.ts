@@ -16,6 +16,7 @@ import * as components from './components.js'
 import * as links from './links.js'
 import * as system from './system.js'
 import * as providers from './providers.js'
+import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
 import * as gateway from './gateway.js'
 import { componentInvoker, serveSites } from './gateway-serve.js'
@@ -55,6 +56,7 @@ export const restBridge = defineBridge({
     table.register(links, { system: ctx.system, components: ctx.services.components, links: ctx.services.links })
     table.register(providers, { system: ctx.system, auth: ctx.auth, providers: ctx.services.providers })
     table.register(gateway, { gateway: ctx.services.gateway, auth: ctx.auth })
+    table.register(plugins, { plugins: ctx.services.plugins })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
     app.use(errorHandler(ctx.log, stats))

@@ -11,6 +11,7 @@ import { StartedProviders } from './providers.js'
 import { WorkerStore } from './workers.js'
 import { OplogStore } from './oplog.js'
 import { ApiDefinitions, ApiDeployments } from './api-gateway.js'
+import { Plugins } from './plugins.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -30,6 +31,7 @@ export {
   type FilterComparator, type StringComparator, type WorkerFilter, type WorkerStatus,
 } from './worker-filter.js'
 export type { ApiDefinitionRecord, ApiDeploymentRecord } from './api-gateway.js'
+export type { InstallationRecord, PluginRecord } from './plugins.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -46,6 +48,7 @@ export class Store {
   readonly oplog: OplogStore
   readonly apiDefinitions: ApiDefinitions
   readonly apiDeployments: ApiDeployments
+  readonly plugins: Plugins
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -61,6 +64,7 @@ export class Store {
     this.oplog = new OplogStore(db)
     this.apiDefinitions = new ApiDefinitions(db)
     this.apiDeployments = new ApiDeployments(db)
+    this.plugins = new Plugins(db)
   }
 
   static open (options: StoreOptions): Store {

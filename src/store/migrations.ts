@@ -294,4 +294,35 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX api_deployments_team ON api_deployments (team_id);
     `,
   },
+  {
+    version: 10,
+    name: 'plugins',
+    sql: `
+      -- Golem plugins a team registered. definition is the JSON of what was registered besides name and version
+      -- (description, icon, homepage, specs, scope). Deleting one keeps its row (deleted_at, as Golem's deleted
+      -- flag): its installations keep working, and the name and version may be registered again.
+      CREATE TABLE plugins (
+        id         TEXT PRIMARY KEY,
+        team_id    TEXT NOT NULL REFERENCES teams (id),
+        name       TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      );
+      CREATE UNIQUE INDEX plugins_name ON plugins (team_id, name, version) WHERE deleted_at IS NULL;
+
+      -- A plugin installed on a component; workers of the component activate and deactivate it by this id.
+      -- parameters is a JSON object of strings. Deleting the component removes its installations.
+      CREATE TABLE plugin_installations (
+        id           TEXT PRIMARY KEY,
+        component_id TEXT NOT NULL REFERENCES components (id) ON DELETE CASCADE,
+        plugin_id    TEXT NOT NULL REFERENCES plugins (id),
+        priority     INTEGER NOT NULL,
+        parameters   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX plugin_installations_plugin ON plugin_installations (component_id, plugin_id);
+    `,
+  },
 ]
