@@ -1,5 +1,5 @@
 import { canAccess, type Identity } from './auth/identity.js'
-import { agentLevelOf, filters, isAgentsTopic, isLatticeTopic, isSystemTopic, parseAgentTopic, topics } from './wire/topics.js'
+import { agentLevelOf, filters, isAgentsTopic, isLatticeTopic, isPluginsTopic, isSystemTopic, parseAgentTopic, pluginLevelOf, topics } from './wire/topics.js'
 
 /** Where an identity may publish, which filters it may subscribe to, and which messages it may receive. */
 export interface Acl {
@@ -34,9 +34,19 @@ function announcedId (payload: Buffer | string | undefined): string {
  * - subscribes below `agents/`, `system/` and the discovery prefix;
  * - receives an actor's topics (and its `system/spawn` announcement) only when the actor is a system actor or
  *   belongs to one of their teams; never `system/violations` (other clients' addresses) nor `system/lattice/#`
- *   (the lattice spans every team's components and links); `system/health` lists only the stale actors they can see.
+ *   (the lattice spans every team's components and links); `system/health` lists only the stale actors they can see;
+ * - may subscribe to and receive a plugin's feed (`plugins/{pluginId}/…`) only when the plugin belongs to one of their
+ *   teams (a filter must name the plugin: a wildcard there would span teams).
  */
-export function createAcl (actors: { teamOf(id: string): string | null | undefined }, discoveryPrefix: string): Acl {
+export function createAcl (
+  actors: { teamOf(id: string): string | null | undefined },
+  discoveryPrefix: string,
+  plugins: { teamOf(id: string): string | undefined } = { teamOf: () => undefined },
+): Acl {
+  const pluginTeamOk = (who: Identity, id: string | undefined): boolean => {
+    const team = id === undefined || id === '' || id === '+' || id === '#' ? undefined : plugins.teamOf(id)
+    return team !== undefined && canAccess(who, team)
+  }
   const ha = `${discoveryPrefix}/`
   return {
     publish (who, topic) {
@@ -52,6 +62,7 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
     },
     subscribe (who, filter) {
       if (who.isAdmin) return true
+      if (isPluginsTopic(filter)) return pluginTeamOk(who, pluginLevelOf(filter))
       return isAgentsTopic(filter) || isSystemTopic(filter) || filter.startsWith(ha)
     },
     view (who, topic, payload) {
@@ -72,6 +83,7 @@ export function createAcl (actors: { teamOf(id: string): string | null | undefin
     forward (who, topic, payload) {
       if (who.isAdmin) return true
       if (topic === topics.systemViolations || isLatticeTopic(topic)) return false
+      if (isPluginsTopic(topic)) return pluginTeamOk(who, pluginLevelOf(topic))
       if (topic === topics.systemSpawn) {
         const team = actors.teamOf(announcedId(payload))
         return team !== undefined && canAccess(who, team)

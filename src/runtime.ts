@@ -29,6 +29,9 @@ import { restoreScales } from './components/control.js'
 import { ProviderMemory } from './components/provider-memory.js'
 import { restoreProviders } from './components/provider-control.js'
 import { createWorkerService } from './workers/create.js'
+import { Gateway } from './gateway/service.js'
+import { PluginService } from './plugins/service.js'
+import type { Bus } from './broker/bus.js'
 
 export interface BootActor {
   kind: string
@@ -88,7 +91,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const identity = createIdentity(config, clock, log)
   // The ACL reads owners from the registry, and the registry needs the broker's bus: bound once both exist.
   const owners: { teamOf(id: string): string | null | undefined } = { teamOf: () => undefined }
-  const acl: Acl = createAcl({ teamOf: (id) => owners.teamOf(id) }, config.haMap.discoveryPrefix)
+  const acl: Acl = createAcl({ teamOf: (id) => owners.teamOf(id) }, config.haMap.discoveryPrefix,
+    { teamOf: (id) => identity.store.plugins.get(id)?.teamId })
   const broker = await Broker.create({
     log: log.child({ component: 'broker' }),
     clock,
@@ -101,7 +105,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   })
   const http = new HttpHost(log.child({ component: 'http' }), config.http)
   const unmountMqttWs = http.route(config.mqtt.wsPath, (req, socket, head) => broker.handleUpgrade(req, socket, head))
-  const services = createServices(config, identity, clock, log)
+  const services = createServices(config, identity, broker.bus, clock, log)
   const spawned = new SpawnMemory(identity.store, clock)
   const actors = new ActorSystem({ bus: broker.bus, clock, log, config, services, memory: spawned })
   // An actor deleted by any door (REST, chat, MQTT command, a team's deletion) is not brought back at the next start.
@@ -117,7 +121,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     }
   })
   owners.teamOf = (id) => actors.teamOf(id)
-  wireIdentityEvents(identity, broker, actors, log)
+  wireIdentityEvents(identity, broker, actors, services.gateway, log)
   const metrics = new Metrics()
   registerKernelMetrics(metrics, actors, broker)
   const status = (): RuntimeStatus => ({
@@ -208,7 +212,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   }
 }
 
-function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts, clock: Clock, log: Logger): Services {
+function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts, bus: Bus, clock: Clock, log: Logger): Services {
   const w = config.wasm
   const components = new ComponentRegistry({
     store: identity.store,
@@ -217,6 +221,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     clock,
     log: log.child({ component: 'wasm' }),
   })
+  const plugins = new PluginService({ store: identity.store, clock, log: log.child({ component: 'plugins' }), bus })
   return {
     components,
     wasmLimits: {
@@ -235,12 +240,25 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
       clock,
       log: log.child({ component: 'workers' }),
       settings: { ...config.workers, callTimeoutMs: w.callTimeoutMs },
+      // Active oplog-processor plugins get each durable batch on plugins/{pluginId}/oplog.
+      forward: (ref, installations, entries) => {
+        const active = installations.flatMap((id) => {
+          try {
+            return [plugins.resolveInstallation(undefined, ref.componentId, id)]
+          } catch {
+            return [] // uninstalled since: nothing to deliver to
+          }
+        })
+        plugins.forwarder.forward(ref, active, entries)
+      },
     }),
+    gateway: new Gateway({ store: identity.store, clock, log: log.child({ component: 'gateway' }) }),
+    plugins,
   }
 }
 
-/** A revoked key ends its MQTT sessions at once; a deleted team takes its actors with it. */
-function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, log: Logger): void {
+/** A revoked key ends its MQTT sessions at once; a deleted team takes its actors and its gateway sites with it. */
+function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, gateway: Gateway, log: Logger): void {
   identity.auth.events.on('keysRevoked', (ids) => {
     const closed = broker.sessions.revoke(ids)
     if (closed > 0) log.info({ keys: ids.length, closed }, 'revoked API keys: MQTT sessions closed')
@@ -248,6 +266,8 @@ function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: Ac
   identity.auth.events.on('teamDeleted', (teamId) => {
     // Forgotten at once (the actors stop asynchronously): a crash now must not bring them back without their team.
     actors.memory?.forgetTeam(teamId)
+    // Its Worker Gateway sites stop answering (their hosts may be deployed again by others).
+    gateway.forgetTeam(teamId)
     actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
   })
 }

@@ -3,6 +3,8 @@ import type { Store } from './store/index.js'
 import type { LinkService } from './components/links.js'
 import type { ProviderMemory } from './components/provider-memory.js'
 import type { WorkerService } from './workers/service.js'
+import type { Gateway } from './gateway/service.js'
+import type { PluginService } from './plugins/service.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -27,4 +29,8 @@ export interface Services {
   providers: ProviderMemory
   /** Golem durable workers: their rows, oplogs and actors (every door goes through it). */
   workers: WorkerService
+  /** The Worker Gateway's definitions, deployments and live sites. */
+  gateway: Gateway
+  /** Golem plugins: registry, installations, activation lookups and oplog delivery to processors. */
+  plugins: PluginService
 }

@@ -19,7 +19,14 @@ export function restDeps ({ config, services }: BridgeRuntime) {
     auth: services.auth,
     teams: services.teams,
     oauth: services.oauth,
-    services: { components: services.components, links: services.links, providers: services.providers, workers: services.workers },
+    services: {
+      components: services.components,
+      links: services.links,
+      providers: services.providers,
+      gateway: services.gateway,
+      plugins: services.plugins,
+      workers: services.workers,
+    },
   }
 }
 

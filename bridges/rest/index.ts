@@ -17,7 +17,10 @@ import * as links from './links.js'
 import * as system from './system.js'
 import * as providers from './providers.js'
 import * as workers from './workers.js'
+import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
+import * as gateway from './gateway.js'
+import { workerInvoker, serveSites } from './gateway-serve.js'
 
 /**
  * The REST bridge: a Koa app serving every API family's declared routes, mounted as the HTTP server's request
@@ -53,7 +56,9 @@ export const restBridge = defineBridge({
     })
     table.register(links, { system: ctx.system, components: ctx.services.components, links: ctx.services.links })
     table.register(providers, { system: ctx.system, auth: ctx.auth, providers: ctx.services.providers })
-    table.register(workers, { workers: ctx.services.workers, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
+    table.register(workers, { workers: ctx.services.workers, plugins: ctx.services.plugins, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
+    table.register(gateway, { gateway: ctx.services.gateway, auth: ctx.auth })
+    table.register(plugins, { plugins: ctx.services.plugins })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
     app.use(errorHandler(ctx.log, stats))
@@ -66,7 +71,11 @@ export const restBridge = defineBridge({
     app.use(router.allowedMethods())
     ctx.setStats(() => ({ requests: stats.requests }))
     const handle = app.callback()
-    const unmount = ctx.http.setHandler((req, res) => { void handle(req, res) })
+    // Deployed Worker Gateway sites first (one Map lookup on the Host header), then Colony's own API.
+    const invoker = workerInvoker(ctx.services.workers)
+    const serve = serveSites({ gateway: ctx.services.gateway, invoker, log: ctx.log, stats, bodyLimit: ctx.config.http.bodyLimitBytes },
+      (req, res) => { void handle(req, res) })
+    const unmount = ctx.http.setHandler(serve)
     return async () => {
       unmount()
       for (const stop of stops.splice(0)) stop()

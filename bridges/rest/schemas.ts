@@ -95,7 +95,7 @@ export const Component = Type.Object({
   }),
 })
 
-const StringMap = Type.Record(Type.String(), Type.String())
+export const StringMap = Type.Record(Type.String(), Type.String())
 
 /** A wasmCloud link (the control interface's `LinkDefinition`, snake_case as on the wire). */
 export const Link = Type.Object({

@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { ColonyError, type HttpHost, type Gate } from '../../src/index.js'
 import { workerFindQuery, workerListQuery, type WorkerService } from '../../src/workers.js'
+import type { PluginService } from '../../src/plugins.js'
 import { identity } from './authn.js'
 import type { Routes } from './route.js'
 import { mountConnect } from './worker-connect.js'
@@ -13,6 +14,8 @@ export interface WorkersDeps {
   http: HttpHost
   gate: Gate
   onStop: (stop: () => void) => void
+  /** Finds the plugin installation a worker activates (404 plugin_installation_not_found). */
+  plugins: Pick<PluginService, 'resolveInstallation'>
 }
 
 const Worker = Type.Object({ id: Type.String({ description: 'a component id' }), name: Type.String({ description: 'the worker name' }) })
@@ -75,7 +78,7 @@ function whole (value: string | undefined, field: string, code: 'invalid_count' 
  * interrupt, resume, update, oplog, connect, plugin (de)activation. A worker belongs to its component's team;
  * another team's component and its workers are 404. The `Idempotency-Key` header makes an invocation exactly-once.
  */
-export function register (routes: Routes, { workers, http, gate, onStop }: WorkersDeps): void {
+export function register (routes: Routes, { workers, http, gate, onStop, plugins }: WorkersDeps): void {
   routes.route({
     method: 'POST',
     path: '/v1/components/{id}/workers',
@@ -244,6 +247,28 @@ export function register (routes: Routes, { workers, http, gate, onStop }: Worke
       cursor: query.cursor,
     }),
   })
+
+  for (const activate of [true, false]) {
+    routes.route({
+      method: 'POST',
+      path: `/v1/components/{id}/workers/{name}/${activate ? 'activate-plugin' : 'deactivate-plugin'}`,
+      summary: activate
+        ? 'Activates one of the component\'s plugin installations on the worker (recorded in its oplog as ActivatePlugin)'
+        : 'Deactivates a plugin installation on the worker (recorded in its oplog as DeactivatePlugin)',
+      params: Worker,
+      query: Type.Object({ 'plugin-installation-id': Type.String({ minLength: 1, maxLength: 128 }) }),
+      responses: { 200: { description: activate ? 'Activated' : 'Deactivated', schema: Empty } },
+      errors: [...WORKER, 'plugin_installation_not_found', 'worker_failed', 'worker_exited', 'worker_not_ready', 'actor_limit_reached'],
+      async handle (ctx, { params, query }) {
+        const as = identity(ctx)
+        const installation = plugins.resolveInstallation(as, params.id, query['plugin-installation-id'])
+        await workers.plugin(as, params.id, params.name, activate, {
+          installationId: installation.installationId, pluginName: installation.name, pluginVersion: installation.version, parameters: installation.parameters,
+        })
+        return {}
+      },
+    })
+  }
 
   routes.route({
     method: 'GET',

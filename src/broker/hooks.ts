@@ -2,7 +2,7 @@ import type { Aedes, AuthenticateError, Client, PublishPacket, Subscription } fr
 import { ColonyError, isColonyError, type ErrorCode } from '../errors.js'
 import type { Acl } from '../acl.js'
 import type { Identity } from '../auth/identity.js'
-import { isSystemTopic, parseAgentTopic, RUNTIME_ONLY_CHANNELS, SYSTEM_PREFIX } from '../wire/topics.js'
+import { isPluginsTopic, isSystemTopic, parseAgentTopic, RUNTIME_ONLY_CHANNELS, SYSTEM_PREFIX } from '../wire/topics.js'
 import { PublishOrder } from './publish-order.js'
 
 /** A publish or subscribe the broker refused, reported on `system/violations` and read by qa-agent. */
@@ -184,6 +184,10 @@ function checkPublish (packet: PublishPacket, maxBytes: number): Refusal | undef
   }
   if (isSystemTopic(topic)) {
     return { code: 'publish_refused', message: `${SYSTEM_PREFIX} topics are published by the runtime only` }
+  }
+  // A plugin's oplog feed is the runtime's record of what workers did: a client writing there forges it.
+  if (isPluginsTopic(topic)) {
+    return { code: 'publish_refused', message: 'plugin feeds are published by the runtime only' }
   }
   const agent = parseAgentTopic(topic)
   if (agent !== undefined && RUNTIME_ONLY_CHANNELS.has(agent.channel)) {

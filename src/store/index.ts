@@ -10,6 +10,8 @@ import { SpawnedActors } from './actors.js'
 import { StartedProviders } from './providers.js'
 import { WorkerStore } from './workers.js'
 import { OplogStore } from './oplog.js'
+import { ApiDefinitions, ApiDeployments } from './api-gateway.js'
+import { Plugins } from './plugins.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -28,6 +30,8 @@ export {
   FILTER_COMPARATORS, STRING_COMPARATORS, WORKER_STATUSES,
   type FilterComparator, type StringComparator, type WorkerFilter, type WorkerStatus,
 } from './worker-filter.js'
+export type { ApiDefinitionRecord, ApiDeploymentRecord } from './api-gateway.js'
+export type { InstallationRecord, PluginRecord } from './plugins.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -42,6 +46,9 @@ export class Store {
   readonly startedProviders: StartedProviders
   readonly workers: WorkerStore
   readonly oplog: OplogStore
+  readonly apiDefinitions: ApiDefinitions
+  readonly apiDeployments: ApiDeployments
+  readonly plugins: Plugins
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -55,6 +62,9 @@ export class Store {
     this.startedProviders = new StartedProviders(db)
     this.workers = new WorkerStore(db)
     this.oplog = new OplogStore(db)
+    this.apiDefinitions = new ApiDefinitions(db)
+    this.apiDeployments = new ApiDeployments(db)
+    this.plugins = new Plugins(db)
   }
 
   static open (options: StoreOptions): Store {

@@ -264,4 +264,65 @@ export const MIGRATIONS: readonly Migration[] = [
       );
     `,
   },
+  {
+    version: 9,
+    name: 'worker gateway',
+    sql: `
+      -- Worker Gateway API definitions (Golem's HttpApiDefinition): one row per team, id and version. routes is the
+      -- JSON list of {method, path, binding} as accepted (compiled again when a site is built); draft is 1 until
+      -- published, and a version a deployment names can no longer change.
+      CREATE TABLE api_definitions (
+        team_id    TEXT NOT NULL,
+        id         TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        draft      INTEGER NOT NULL,
+        routes     TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        PRIMARY KEY (team_id, id, version)
+      );
+
+      -- A deployed site: site is subdomain.host (or host), lower case without a port, unique across teams;
+      -- definitions the JSON list of {id, version} the site serves.
+      CREATE TABLE api_deployments (
+        site        TEXT PRIMARY KEY,
+        host        TEXT NOT NULL,
+        subdomain   TEXT,
+        team_id     TEXT NOT NULL,
+        definitions TEXT NOT NULL,
+        created_at  INTEGER NOT NULL
+      );
+      CREATE INDEX api_deployments_team ON api_deployments (team_id);
+    `,
+  },
+  {
+    version: 10,
+    name: 'plugins',
+    sql: `
+      -- Golem plugins a team registered. definition is the JSON of what was registered besides name and version
+      -- (description, icon, homepage, specs, scope). Deleting one keeps its row (deleted_at, as Golem's deleted
+      -- flag): its installations keep working, and the name and version may be registered again.
+      CREATE TABLE plugins (
+        id         TEXT PRIMARY KEY,
+        team_id    TEXT NOT NULL REFERENCES teams (id),
+        name       TEXT NOT NULL,
+        version    TEXT NOT NULL,
+        definition TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        deleted_at INTEGER
+      );
+      CREATE UNIQUE INDEX plugins_name ON plugins (team_id, name, version) WHERE deleted_at IS NULL;
+
+      -- A plugin installed on a component; workers of the component activate and deactivate it by this id.
+      -- parameters is a JSON object of strings. Deleting the component removes its installations.
+      CREATE TABLE plugin_installations (
+        id           TEXT PRIMARY KEY,
+        component_id TEXT NOT NULL REFERENCES components (id) ON DELETE CASCADE,
+        plugin_id    TEXT NOT NULL REFERENCES plugins (id),
+        priority     INTEGER NOT NULL,
+        parameters   TEXT NOT NULL,
+        created_at   INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX plugin_installations_plugin ON plugin_installations (component_id, plugin_id);
+    `,
+  },
 ]

@@ -8,6 +8,7 @@ const AGENTS = 'agents/'
 /** What the runtime alone publishes below (named in refusals). */
 export const SYSTEM_PREFIX = 'system/'
 const LATTICE = 'system/lattice/'
+const PLUGINS = 'plugins/'
 
 export const topics = {
   spawn: (id: string) => `agents/${id}/spawn`,
@@ -33,6 +34,11 @@ export const topics = {
   /** Every lattice event, this host's and (as they arrive) the other hosts'. */
   latticeEvent: (name: string) => `system/lattice/events/${name}`,
   ioChat: 'io/chat',
+  /**
+   * A Golem oplog-processor plugin's feed: one message per batch of oplog entries of a worker the plugin is active
+   * on. Only the runtime publishes here; only the plugin's team (and admins) may read it.
+   */
+  pluginOplog: (pluginId: string) => `${PLUGINS}${pluginId}/oplog`,
   /** Not MQTT: the `/ws` stream's own frame telling a slow client how many messages it lost. */
   wsDropped: '$colony/ws/dropped',
 } as const
@@ -56,6 +62,14 @@ export const isSystemTopic = (topic: string): boolean => topic.startsWith(SYSTEM
 /** Below `system/lattice/`: spans every team's components and links. */
 export const isLatticeTopic = (topic: string): boolean => topic.startsWith(LATTICE)
 
+/** Below `plugins/`: a plugin's feed (or a filter over plugins' feeds), published by the runtime only. */
+export const isPluginsTopic = (topic: string): boolean => topic.startsWith(PLUGINS)
+
+/** The `{pluginId}` level of any topic below `plugins/` ('' when it is empty); undefined for other topics. */
+export function pluginLevelOf (topic: string): string | undefined {
+  return isPluginsTopic(topic) ? topic.split('/')[1] ?? '' : undefined
+}
+
 /** The `{id}` level of any topic below `agents/` ('' when it is empty); undefined for other topics. */
 export function agentLevelOf (topic: string): string | undefined {
   return isAgentsTopic(topic) ? topic.split('/')[1] ?? '' : undefined
@@ -65,11 +79,12 @@ export function agentLevelOf (topic: string): string | undefined {
 export const RUNTIME_ONLY_CHANNELS: ReadonlySet<string> = new Set(['spawn', 'heartbeat', 'status', 'alert'])
 
 /**
- * Topics only the runtime (or the broker) publishes: `$`-topics, `system/` and the runtime-only channels of actors.
+ * Topics only the runtime (or the broker) publishes: `$`-topics, `system/`, `plugins/` and the runtime-only channels
+ * of actors.
  * Neither a client's invocation reply, nor a component, nor a message from NATS may be published there.
  */
 export function isRuntimeTopic (topic: string): boolean {
-  if (topic.startsWith('$') || isSystemTopic(topic)) return true
+  if (topic.startsWith('$') || isSystemTopic(topic) || isPluginsTopic(topic)) return true
   const agent = parseAgentTopic(topic)
   return agent !== undefined && RUNTIME_ONLY_CHANNELS.has(agent.channel)
 }

@@ -9,19 +9,30 @@ import type { Store } from '../store/index.js'
 import { OplogWriter } from './oplog-writer.js'
 import { OplogReader } from './oplog-reader.js'
 import { WorkerPersistence } from './persistence.js'
-import { WorkerService, type WorkerSettings } from './service.js'
+import { WorkerService, type ForwardOplog, type WorkerSettings } from './service.js'
 
-export function createWorkerService (o: { store: Store, components: ComponentRegistry, clock: Clock, log: Logger, settings: WorkerSettings }): WorkerService {
+export function createWorkerService (o: {
+  store: Store
+  components: ComponentRegistry
+  clock: Clock
+  log: Logger
+  settings: WorkerSettings
+  /** Hands durable entries of a worker with active plugins to them (the plugins domain sits above this one). */
+  forward?: ForwardOplog
+}): WorkerService {
   const writer = new OplogWriter(o.store.oplog)
   const reader = new OplogReader(o.store.oplog)
+  // Made below; the rows tell it of each durable append.
+  let service: WorkerService | undefined
   const rows = new WorkerPersistence({
     store: o.store,
     writer,
     reader,
     clock: o.clock,
     componentSize: (componentId, version) => o.components.revisionInfo(componentId, version)?.size ?? 0,
+    ...(o.forward !== undefined && { onDurable: (ref, entries) => service?.durable(ref, entries) }),
   })
-  return new WorkerService({
+  service = new WorkerService({
     rows,
     oplogFor: (ref) => rows.oplogFor(ref),
     writer,
@@ -29,5 +40,7 @@ export function createWorkerService (o: { store: Store, components: ComponentReg
     clock: o.clock,
     log: o.log,
     settings: o.settings,
+    ...(o.forward !== undefined && { forward: o.forward }),
   })
+  return service
 }

@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js'
 import type { OplogStore, Store, WorkerListQuery, WorkerRecord } from '../store/index.js'
 import { Oplog, type OplogEntry } from './oplog-entries.js'
 import type { OplogWriter } from './oplog-writer.js'
-import type { OplogReader } from './oplog-reader.js'
+import type { IndexedEntry, OplogReader } from './oplog-reader.js'
 import type { InvocationMark, InvocationResult, PendingInvocation, WorkerOplog, WorkerSnapshot } from './oplog-port.js'
 import type { NewWorker, OplogPage, OplogPageQuery, WorkerPage, WorkerRow, WorkerRows } from './rows-port.js'
 import type { WorkerRef, WorkerRowPatch } from './durable-worker.js'
@@ -20,6 +20,8 @@ export class WorkerPersistence implements WorkerRows {
     clock: Clock
     /** The size of a component revision (WorkerMetadata.componentSize). */
     componentSize (componentId: string, version: number): number
+    /** Told of every append once it is durable (oplog-processor plugins get the entries). */
+    onDurable?: (ref: WorkerRef, entries: IndexedEntry[]) => void
   }) {}
 
   private row (r: WorkerRecord): WorkerRow {
@@ -107,15 +109,24 @@ export class WorkerPersistence implements WorkerRows {
   oplogFor (ref: WorkerRef): WorkerOplog {
     const seq = this.seq(ref)
     if (seq === undefined) return missingOplog
-    return new SeqOplog(seq, this.o.store.oplog, this.o.writer, this.o.reader, this.o.clock)
+    return new SeqOplog(ref, seq, this.o.store.oplog, this.o.writer, this.o.reader, this.o.clock, this.o.onDurable)
   }
 }
 
 class SeqOplog implements WorkerOplog {
-  constructor (private readonly seq: number, private readonly store: OplogStore, private readonly writer: OplogWriter,
-    private readonly reader: OplogReader, private readonly clock: Clock) {}
+  constructor (private readonly ref: WorkerRef, private readonly seq: number, private readonly store: OplogStore, private readonly writer: OplogWriter,
+    private readonly reader: OplogReader, private readonly clock: Clock, private readonly onDurable: ((ref: WorkerRef, entries: IndexedEntry[]) => void) | undefined) {}
 
   append (entries: OplogEntry[], mark?: InvocationMark): Promise<{ firstIndex: number, lastIndex: number }> {
+    const durable = this.write(entries, mark)
+    const tell = this.onDurable
+    if (tell !== undefined) {
+      void durable.then(({ firstIndex }) => tell(this.ref, entries.map((entry, i) => ({ oplogIndex: firstIndex + i, entry }))), () => undefined)
+    }
+    return durable
+  }
+
+  private write (entries: OplogEntry[], mark: InvocationMark | undefined): Promise<{ firstIndex: number, lastIndex: number }> {
     if (mark === undefined) return this.writer.append(this.seq, entries)
     // A pending key's call is read back from its PendingWorkerInvocation entry (the key row points at it).
     const invocation = mark.state === 'completed' ? { idempotencyKey: mark.idempotencyKey, state: mark.state, result: mark.result } : { idempotencyKey: mark.idempotencyKey, state: mark.state }
@@ -130,7 +141,7 @@ class SeqOplog implements WorkerOplog {
     return this.writer.lastIndex(this.seq)
   }
 
-  read (from: number): Iterable<{ oplogIndex: number, entry: OplogEntry }> {
+  read (from: number): Iterable<IndexedEntry> {
     return this.reader.entries(this.seq, from)
   }
 

@@ -19,6 +19,7 @@ import { WorkerEventHub } from './events.js'
 import type { InvocationResult, WorkerOplog } from './oplog-port.js'
 import type { OplogWriter } from './oplog-writer.js'
 import type { PluginInstallation } from './oplog-entries.js'
+import type { IndexedEntry } from './oplog-reader.js'
 import type { WorkerRef, WorkerRowPatch } from './durable-worker.js'
 import type { UpdateRecord, WorkerListQuery, WorkerStatus } from '../store/index.js'
 import type { WorkerRow, WorkerRows, WorkerPage, OplogPage, OplogPageQuery } from './rows-port.js'
@@ -43,6 +44,9 @@ export interface WorkerMetadata {
   ownedResources: Record<string, never>
   activePlugins: string[]
 }
+
+/** Delivers a worker's durable entries to the plugins active on it (ids of their installations). */
+export type ForwardOplog = (ref: WorkerRef, activeInstallations: readonly string[], entries: IndexedEntry[]) => void
 
 /** What a worker actor reports of itself (the live half of the metadata). */
 export interface LiveWorker { status: WorkerStatus, pendingInvocationCount: number, componentVersion: number, memoryBytes: number, lastError?: string }
@@ -85,7 +89,22 @@ export class WorkerService {
     clock: Clock
     log: Logger
     settings: WorkerSettings
+    forward?: ForwardOplog
   }) {}
+
+  /** Workers with active plugins (by actor id): the only ones whose appends are forwarded. */
+  private readonly withPlugins = new Map<string, readonly string[]>()
+
+  /** An append of this worker is durable: its active oplog processors get the entries. */
+  durable (ref: WorkerRef, entries: IndexedEntry[]): void {
+    const active = this.withPlugins.get(this.actorId(ref))
+    if (active === undefined || this.o.forward === undefined) return
+    try {
+      this.o.forward(ref, active, entries)
+    } catch (err) {
+      this.o.log.warn({ err: toColonyError(err).message, worker: ref }, 'oplog entries could not be forwarded to the worker\'s plugins')
+    }
+  }
 
   get settings (): WorkerSettings {
     return this.o.settings
@@ -104,7 +123,10 @@ export class WorkerService {
   /** The actor system the workers' actors live in (created after the services). */
   bind (system: SystemApi): void {
     this.system = system
-    for (const row of this.o.rows.all()) this.byActorId.set(this.actorId(row), { componentId: row.componentId, workerName: row.workerName })
+    for (const row of this.o.rows.all()) {
+      this.byActorId.set(this.actorId(row), { componentId: row.componentId, workerName: row.workerName })
+      if (row.activePlugins.length > 0) this.withPlugins.set(this.actorId(row), row.activePlugins)
+    }
   }
 
   /**
@@ -320,7 +342,16 @@ export class WorkerService {
   async plugin (as: Identity | undefined, componentId: string, workerName: string, activate: boolean, plugin: PluginInstallation): Promise<void> {
     const row = await this.resolve(as, componentId, workerName, false)
     const id = await this.activate(row)
+    const current = this.o.rows.get(row.componentId, row.workerName)?.activePlugins ?? []
+    const active = activate
+      ? [...current.filter((i) => i !== plugin.installationId), plugin.installationId]
+      : current.filter((i) => i !== plugin.installationId)
+    // Active first, so an activation's own entry already reaches the processor (and a deactivation's too).
+    if (activate) this.withPlugins.set(id, active)
     await this.sys.ask(id, workerMessages.plugin(activate, plugin), { timeoutMs: ASK_MARGIN_MS })
+    this.o.rows.update(row.componentId, row.workerName, { activePlugins: active })
+    if (active.length === 0) this.withPlugins.delete(id)
+    else this.withPlugins.set(id, active)
   }
 
   async oplog (as: Identity | undefined, componentId: string, workerName: string, query: OplogPageQuery): Promise<OplogPage> {
@@ -343,6 +374,7 @@ export class WorkerService {
       this.o.rows.delete(row.componentId, row.workerName)
     })
     this.byActorId.delete(id)
+    this.withPlugins.delete(id)
     this.events.forget(id)
   }
 
@@ -355,6 +387,7 @@ export class WorkerService {
         this.o.rows.delete(row.componentId, row.workerName)
       })
       this.byActorId.delete(id)
+      this.withPlugins.delete(id)
       this.events.forget(id)
     }
   }

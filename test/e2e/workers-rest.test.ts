@@ -195,6 +195,43 @@ describe('durable workers over REST', () => {
     assert.equal(refused.status, 426)
   })
 
+  it('plugins: an activated OplogProcessor gets the worker\'s durable entries over MQTT; activation and deactivation are in the oplog', async () => {
+    const alice = await signup(base, 'plugin-owner')
+    const c = { token: alice.token }
+    const id = await create(base, 'memcounter', await fixture('memcounter'), c)
+    const plugin = await call('POST', `${base}/v1/accounts/me/plugins`, { name: 'audit', version: '1', specs: { type: 'OplogProcessor', componentId: id, componentVersion: 0 } }, c)
+    assert.equal(plugin.status, 200, JSON.stringify(plugin.body))
+    const installed = await call('POST', `${base}/v1/components/${id}/latest/plugins/installs`, { name: 'audit', version: '1', priority: 1, parameters: { level: 'all' } }, c)
+    assert.equal(installed.status, 200, JSON.stringify(installed.body))
+    await invokeWorker(base, id, 'p', 'increment', [], c)
+    assertError(await call('POST', workerUrl(base, id, 'p', '/activate-plugin?plugin-installation-id=nope'), undefined, c), 404, 'plugin_installation_not_found')
+
+    const mqtt: Recorder = await connect(colony.rt.urls.mqtt, { username: 'plugin-owner', password: alice.token })
+    try {
+      await mqtt.subscribe(`plugins/${plugin.body.id}/oplog`)
+      const from = mqtt.mark
+      const activate = `/activate-plugin?plugin-installation-id=${installed.body.id}`
+      assert.deepEqual((await call('POST', workerUrl(base, id, 'p', activate), undefined, c)).body, {})
+      assert.deepEqual((await workerMetadata(base, id, 'p', c)).body.activePlugins, [installed.body.id])
+      await invokeWorker(base, id, 'p', 'increment', [], { ...c, key: 'seen-by-plugin' })
+      const batch = await mqtt.next((m) => m.json?.entries?.some((e: any) => e.entry.idempotencyKey === 'seen-by-plugin'), { from, what: 'the invocation block' })
+      assert.deepEqual(batch.json.workerId, { componentId: id, workerName: 'p' })
+      assert.equal(batch.json.installationId, installed.body.id)
+      assert.deepEqual(batch.json.entries.map((e: any) => e.entry.type), ['ExportedFunctionInvoked', 'ExportedFunctionCompleted'])
+      assert.deepEqual(batch.json.entries[1].entry.response.value, [2])
+      const first = await mqtt.next((m) => m.json?.entries?.[0]?.entry.type === 'ActivatePlugin', { from, what: 'the activation' })
+      assert.deepEqual(first.json.entries[0].entry.plugin, { installationId: installed.body.id, pluginName: 'audit', pluginVersion: '1', parameters: { level: 'all' } })
+
+      assert.deepEqual((await call('POST', workerUrl(base, id, 'p', `/deactivate-plugin?plugin-installation-id=${installed.body.id}`), undefined, c)).body, {})
+      await mqtt.next((m) => m.json?.entries?.[0]?.entry.type === 'DeactivatePlugin', { from, what: 'the deactivation' })
+      assert.deepEqual((await workerMetadata(base, id, 'p', c)).body.activePlugins, [])
+      const types = (await wholeOplog(base, id, 'p', c)).map((e) => e.entry.type)
+      assert.ok(types.indexOf('ActivatePlugin') < types.indexOf('DeactivatePlugin') && types.includes('DeactivatePlugin'))
+    } finally {
+      await mqtt.close()
+    }
+  })
+
   it('a worker belongs to its component\'s team: another team gets 404', async () => {
     const id = await create(base, 'memcounter', await fixture('memcounter'))
     assert.equal(resultValue(await invokeWorker(base, id, 'w', 'increment', [])), 1)
