@@ -22,17 +22,16 @@ export function createWorkerService (o: {
 }): WorkerService {
   const writer = new OplogWriter(o.store.oplog)
   const reader = new OplogReader(o.store.oplog)
-  // Made below; the rows tell it of each durable append.
-  let service: WorkerService | undefined
   const rows = new WorkerPersistence({
     store: o.store,
     writer,
     reader,
     clock: o.clock,
     componentSize: (componentId, version) => o.components.revisionInfo(componentId, version)?.size ?? 0,
-    ...(o.forward !== undefined && { onDurable: (ref, entries) => service?.durable(ref, entries) }),
+    ...(o.forward !== undefined && { onDurable: (ref, entries) => service.durable(ref, entries) }),
   })
-  service = new WorkerService({
+  // The rows tell the service of each durable append (only ever after this line has run).
+  const service = new WorkerService({
     rows,
     oplogFor: (ref) => rows.oplogFor(ref),
     writer,
