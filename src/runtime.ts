@@ -251,6 +251,10 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
         })
         plugins.forwarder.forward(ref, active, entries)
       },
+      // Golem activates a component's installed plugins on each new worker (Create.initialActivePlugins).
+      installedPlugins: (componentId) => plugins.initialActivations(undefined, componentId).map((a) => ({
+        installationId: a.installationId, pluginName: a.name, pluginVersion: a.version, parameters: a.parameters,
+      })),
     }),
     gateway: new Gateway({ store: identity.store, clock, log: log.child({ component: 'gateway' }) }),
     plugins,

@@ -10,6 +10,7 @@ import { OplogWriter } from './oplog-writer.js'
 import { OplogReader } from './oplog-reader.js'
 import { WorkerPersistence } from './persistence.js'
 import { WorkerService, type ForwardOplog, type WorkerSettings } from './service.js'
+import type { PluginInstallation } from './oplog-entries.js'
 
 export function createWorkerService (o: {
   store: Store
@@ -19,6 +20,7 @@ export function createWorkerService (o: {
   settings: WorkerSettings
   /** Hands durable entries of a worker with active plugins to them (the plugins domain sits above this one). */
   forward?: ForwardOplog
+  installedPlugins?: (componentId: string) => PluginInstallation[]
 }): WorkerService {
   const writer = new OplogWriter(o.store.oplog)
   const reader = new OplogReader(o.store.oplog)
@@ -40,6 +42,7 @@ export function createWorkerService (o: {
     log: o.log,
     settings: o.settings,
     ...(o.forward !== undefined && { forward: o.forward }),
+    ...(o.installedPlugins !== undefined && { installedPlugins: o.installedPlugins }),
   })
   return service
 }

@@ -51,6 +51,7 @@ export class WorkerPersistence implements WorkerRows {
     const record = this.o.store.transaction(() => {
       const r = this.o.store.workers.insert({
         componentId: w.componentId, name: w.workerName, teamId: w.teamId, componentVersion: w.componentVersion, args: w.args, env: w.env, createdAtMs: w.createdAt,
+        activePlugins: w.plugins.map((p) => p.installationId),
       })
       this.o.writer.appendNow(r.seq, [Oplog.create({
         workerId: { componentId: w.componentId, workerName: w.workerName },
@@ -60,6 +61,7 @@ export class WorkerPersistence implements WorkerRows {
         accountId: w.teamId ?? 'host',
         componentSize: w.componentSize,
         initialTotalLinearMemorySize: 0,
+        initialActivePlugins: w.plugins,
       }, w.createdAt)])
       return r
     })

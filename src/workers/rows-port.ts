@@ -2,6 +2,7 @@
  * What the worker service needs of the workers' rows and oplog pages (the store behind it is SQLite).
  */
 import type { WorkerRef, WorkerRowPatch } from './durable-worker.js'
+import type { PluginInstallation } from './oplog-entries.js'
 import type { UpdateRecord, WorkerListQuery, WorkerStatus } from '../store/index.js'
 
 export interface WorkerRow extends WorkerRef {
@@ -25,6 +26,8 @@ export interface NewWorker extends WorkerRef {
   env: Record<string, string>
   createdAt: number
   componentSize: number
+  /** The component's plugin installations, active from the start (Golem's Create.initialActivePlugins). */
+  plugins: PluginInstallation[]
 }
 
 export interface WorkerPage { rows: WorkerRow[], cursor?: { layer: number, cursor: number } }

@@ -90,6 +90,8 @@ export class WorkerService {
     log: Logger
     settings: WorkerSettings
     forward?: ForwardOplog
+    /** The plugins installed on a component, which each new worker of it starts with active. */
+    installedPlugins?: (componentId: string) => PluginInstallation[]
   }) {}
 
   /** Workers with active plugins (by actor id): the only ones whose appends are forwarded. */
@@ -183,10 +185,12 @@ export class WorkerService {
     const version = this.o.components.latestVersion(record.id)
     if (version === undefined) throw new ColonyError('component_not_found', `component ${record.id} has no revision`)
     const size = this.o.components.revisionInfo(record.id, version)?.size ?? 0
+    const plugins = this.o.installedPlugins?.(record.id) ?? []
     const row = this.o.rows.insert({
-      componentId: record.id, workerName, teamId: record.teamId, componentVersion: version, args, env, createdAt: this.o.clock.now(), componentSize: size,
+      componentId: record.id, workerName, teamId: record.teamId, componentVersion: version, args, env, createdAt: this.o.clock.now(), componentSize: size, plugins,
     })
     this.byActorId.set(this.actorId(row), { componentId: row.componentId, workerName: row.workerName })
+    if (row.activePlugins.length > 0) this.withPlugins.set(this.actorId(row), row.activePlugins)
     await this.o.oplogFor({ componentId: record.id, workerName }).flushed()
     return row
   }

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { ComponentsApi } from './lib/components-api.js'
+import { HttpClient } from './lib/http-client.js'
 import { combine, sequential, type LatencyStats } from './lib/latency.js'
 import { procSample, Scope, startWorker } from './lib/proc.js'
 import { median, type Bench, type Cell, type Table, type Verdict } from './lib/report.js'
@@ -49,18 +50,29 @@ async function latency (api: ComponentsApi, base: string, componentId: string, r
 
 interface Throughput { perSecond: number, commits: number, invocations: number }
 
-async function throughput (api: ComponentsApi, base: string, componentId: string, callers: number, colonyStats: () => Promise<WorkerStats>): Promise<Throughput> {
+async function throughput (base: string, componentId: string, callers: number, colonyStats: () => Promise<WorkerStats>): Promise<Throughput> {
+  // One keep-alive connection per caller: a shared one would put every call in one line and measure nothing else.
+  const clients = Array.from({ length: callers }, () => new HttpClient())
+  try {
+    return await measureThroughput(clients, base, componentId, colonyStats)
+  } finally {
+    for (const c of clients) c.close()
+  }
+}
+
+async function measureThroughput (clients: HttpClient[], base: string, componentId: string, colonyStats: () => Promise<WorkerStats>): Promise<Throughput> {
+  const callers = clients.length
   const json = { 'content-type': 'application/json' }
   const body = Buffer.from(JSON.stringify({ params: [] }))
   const url = (i: number): string => `${base}/v1/components/${componentId}/workers/bench-tp-${callers}-${i}/invoke-and-await?function=increment`
   // Each worker is created and warm before the window opens.
-  await Promise.all(Array.from({ length: callers }, (_, i) => api.http.send('POST', url(i), body, json)))
+  await Promise.all(clients.map((c, i) => c.send('POST', url(i), body, json)))
   const before = await colonyStats()
   let done = 0
   const end = performance.now() + WINDOW_MS
   const lane = async (i: number): Promise<void> => {
     while (performance.now() < end) {
-      const r = await api.http.send('POST', url(i), body, json)
+      const r = await (clients[i] as HttpClient).send('POST', url(i), body, json)
       if (r.status !== 200) throw new Error(`invoke answered ${r.status}`)
       done++
     }
@@ -93,7 +105,7 @@ export const workersBench: Bench = {
       for (let round = 0; round < options.rounds; round++) {
         for (const n of CALLERS) {
           process.stderr.write(`[bench] workers: round ${round + 1}/${options.rounds}, ${n} callers\n`)
-          tp.set(n, [...(tp.get(n) ?? []), await throughput(api, info.httpUrl, componentId, n, stats)])
+          tp.set(n, [...(tp.get(n) ?? []), await throughput(info.httpUrl, componentId, n, stats)])
         }
       }
       for (const n of CALLERS) {

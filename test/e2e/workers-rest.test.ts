@@ -204,6 +204,11 @@ describe('durable workers over REST', () => {
     const installed = await call('POST', `${base}/v1/components/${id}/latest/plugins/installs`, { name: 'audit', version: '1', priority: 1, parameters: { level: 'all' } }, c)
     assert.equal(installed.status, 200, JSON.stringify(installed.body))
     await invokeWorker(base, id, 'p', 'increment', [], c)
+    // Golem: a new worker starts with its component's installed plugins active.
+    assert.deepEqual((await workerMetadata(base, id, 'p', c)).body.activePlugins, [installed.body.id])
+    const [createEntry] = await wholeOplog(base, id, 'p', c)
+    assert.deepEqual(createEntry?.entry.initialActivePlugins, [{ installationId: installed.body.id, pluginName: 'audit', pluginVersion: '1', parameters: { level: 'all' } }])
+    assert.deepEqual((await call('POST', workerUrl(base, id, 'p', `/deactivate-plugin?plugin-installation-id=${installed.body.id}`), undefined, c)).body, {})
     assertError(await call('POST', workerUrl(base, id, 'p', '/activate-plugin?plugin-installation-id=nope'), undefined, c), 404, 'plugin_installation_not_found')
 
     const mqtt: Recorder = await connect(colony.rt.urls.mqtt, { username: 'plugin-owner', password: alice.token })
@@ -226,7 +231,7 @@ describe('durable workers over REST', () => {
       await mqtt.next((m) => m.json?.entries?.[0]?.entry.type === 'DeactivatePlugin', { from, what: 'the deactivation' })
       assert.deepEqual((await workerMetadata(base, id, 'p', c)).body.activePlugins, [])
       const types = (await wholeOplog(base, id, 'p', c)).map((e) => e.entry.type)
-      assert.ok(types.indexOf('ActivatePlugin') < types.indexOf('DeactivatePlugin') && types.includes('DeactivatePlugin'))
+      assert.deepEqual(types.filter((t) => t.endsWith('Plugin')), ['DeactivatePlugin', 'ActivatePlugin', 'DeactivatePlugin'])
     } finally {
       await mqtt.close()
     }
