@@ -259,8 +259,10 @@ describe('durable workers over REST', () => {
       for (let i = 0; i < 2; i++) await mqtt.publish(`agents/${actor.id}/invoke`, JSON.stringify({ id: 'r1', function: 'increment', idempotencyKey: 'mq-1' }))
       const reply = await mqtt.next((m) => m.topic === `agents/${actor.id}/reply` && m.json?.id === 'r1', { from, what: 'the reply' })
       assert.equal(reply.json.result, 2)
-      const beat = await mqtt.next((m) => m.topic === `agents/${actor.id}/heartbeat`, { from, what: 'a heartbeat' })
-      assert.equal(beat.json.status, 'Idle')
+      // Once the calls are done, a beat reports the worker Idle with what it ran.
+      const beat = await mqtt.next((m) => m.topic === `agents/${actor.id}/heartbeat` && m.json?.status === 'Idle', { from, what: 'an Idle heartbeat' })
+      assert.equal(beat.json.componentVersion, 0)
+      assert.ok(beat.json.invocations >= 2, JSON.stringify(beat.json))
       assert.equal(resultValue(await invokeWorker(base, id, 'm', 'get', [])), 2, 'the duplicate MQTT request ran once')
     } finally {
       await mqtt.close()
