@@ -31,6 +31,7 @@ const LAYERS: Layer[] = [
   { name: 'durable workers domain', paths: ['src/workers/'] },
   { name: 'gateway domain', paths: ['src/gateway/'] },
   { name: 'plugins domain', paths: ['src/plugins/'] },
+  { name: 'capsules domain', paths: ['src/capsules/'] },
   { name: 'services and bridge contract', paths: ['src/services.ts', 'src/bridge.ts', 'src/kernel-metrics.ts'] },
   { name: 'runtime', paths: ['src/runtime.ts'] },
   { name: 'public entry points', paths: ['src/index.ts', 'src/wasm.ts', 'src/components.ts', 'src/workers.ts', 'src/gateway.ts', 'src/plugins.ts'] },
