@@ -9,11 +9,12 @@ const HELP = [
   'pause <name> | resume <name> | stop <name> | delete <name> — control an actor (protected ones refuse)',
   'kinds — actor kinds you can spawn',
   'spawn <kind> [name] — start a new actor',
+  'capsule create [template] — start a sandbox (a capsule) for your team; then @<capsule id> exec <command>',
 ].join('\n')
 
 /** `as`: who sent the command; they see and steer only what their teams own. */
-/** The main actor scales components (`scale`): it needs the component registry, nothing else of the runtime. */
-type MainDeps = Pick<Services, 'components'>
+/** The main actor scales components (`scale`) and creates capsules (`capsule create`): those two services, nothing else. */
+type MainDeps = Pick<Services, 'components' | 'capsules'>
 
 type Handler = (api: SystemApi, args: string[], ctx: ActorContext<MainDeps>, as: Identity | undefined) => string | Promise<string>
 
@@ -49,6 +50,16 @@ const COMMANDS: Record<string, Handler> = {
       return info === undefined ? `${record.name} stopped (0 instances)` : `${info.name} runs ${n} instance${n === 1 ? '' : 's'}`
     } catch (err) {
       return `cannot scale ${component}: ${toColonyError(err).message}`
+    }
+  },
+  capsule: async (_api, [verb, template], ctx, as) => {
+    if (verb !== 'create') return 'usage: capsule create [template]'
+    if (as === undefined) return 'cannot create a capsule: the sender has no team'
+    try {
+      const c = await ctx.deps.capsules.create({ teamId: as.teamId, isAdmin: false }, { ...(template !== undefined && { template }) })
+      return `capsule ${c.id} is ${c.status} (${c.template}, ${c.vcpus} vCPU, ${c.memory_mb} MiB): @${c.id} exec <command>`
+    } catch (err) {
+      return `cannot create a capsule: ${toColonyError(err).message}`
     }
   },
   spawn: async (api, [kind, name], _ctx, as) => {
@@ -89,7 +100,7 @@ export const mainKind: ActorKind<Record<string, unknown>, MainDeps> = {
   agentType: 'orchestrator',
   protected: true,
   help: HELP,
-  deps: ({ services }) => ({ components: services.components }),
+  deps: ({ services }) => ({ components: services.components, capsules: services.capsules }),
   create (ctx) {
     return {
       chat (message: ChatMessage) {

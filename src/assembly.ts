@@ -14,13 +14,14 @@ import { haMapKind } from '../actors/ha-map.js'
 import { echoKind } from '../actors/echo.js'
 import { componentKind } from '../actors/component.js'
 import { workerKind } from '../actors/worker.js'
+import { capsuleKind } from '../actors/capsule.js'
 import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
 import { restBridge } from '../bridges/rest/index.js'
 import { wsBridge } from '../bridges/ws/index.js'
 import { natsBridge } from '../bridges/nats/index.js'
 
 export const KINDS = [
-  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind,
+  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind, capsuleKind,
   keyvalueProviderKind, loggingProviderKind, messagingProviderKind,
 ] as ActorKind<never>[]
 export const BOOT = [

@@ -29,6 +29,9 @@ import { restoreScales } from './components/control.js'
 import { ProviderMemory } from './components/provider-memory.js'
 import { restoreProviders } from './components/provider-control.js'
 import { createWorkerService } from './workers/create.js'
+import { CapsuleService } from './capsules/service.js'
+import { SessionService } from './capsules/sessions.js'
+import { NamespaceDriver } from './capsules/namespace/driver.js'
 import { Gateway } from './gateway/service.js'
 import { PluginService } from './plugins/service.js'
 import type { Bus } from './broker/bus.js'
@@ -114,6 +117,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     services.providers.forget(id)
   })
   services.workers.bind(actors.api)
+  services.capsules.bind(actors.api)
   services.components.on('deleted', (id) => {
     services.workers.removeComponent(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not remove the workers of a deleted component'))
     if (actors.resolve(id) !== undefined) {
@@ -153,6 +157,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     // 3. actors: each publishes its final `stopped` status
     stopRouting()
     stopInvocations()
+    // Capsules' processes stop (their files stay: running ones start again at the next start).
+    await services.capsules.close()
     await actors.shutdown()
     services.workers.flush()
     // 4. the broker (clients get the last messages, then are disconnected), 5. the listeners, 6. the store
@@ -189,6 +195,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     await restoreScales(actors.api, services.components, services.links, log.child({ component: 'wasm' }))
     // Workers with acknowledged fire-and-forget calls not run yet come back now and run them.
     await services.workers.restore()
+    // Capsules' files survived; running ones start their processes again (each capsule is an actor again).
+    await services.capsules.restore()
     const mqttAddress = await broker.listenTcp(config.mqtt.host, config.mqtt.port)
     const httpAddress = await http.listen(config.http.host, config.http.port)
     state = 'running'
@@ -222,6 +230,14 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     log: log.child({ component: 'wasm' }),
   })
   const plugins = new PluginService({ store: identity.store, clock, log: log.child({ component: 'plugins' }), bus })
+  const capsuleDir = join(config.data.dir, 'capsules')
+  const capsules = new CapsuleService({
+    store: identity.store,
+    driver: new NamespaceDriver({ dir: capsuleDir, log: log.child({ component: 'capsules' }) }),
+    dir: capsuleDir,
+    clock,
+    log: log.child({ component: 'capsules' }),
+  })
   return {
     components,
     wasmLimits: {
@@ -258,6 +274,8 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     }),
     gateway: new Gateway({ store: identity.store, clock, log: log.child({ component: 'gateway' }) }),
     plugins,
+    capsules,
+    sessions: new SessionService({ capsules, clock }),
   }
 }
 

@@ -5,6 +5,8 @@ import type { ProviderMemory } from './components/provider-memory.js'
 import type { WorkerService } from './workers/service.js'
 import type { Gateway } from './gateway/service.js'
 import type { PluginService } from './plugins/service.js'
+import type { CapsuleService } from './capsules/service.js'
+import type { SessionService } from './capsules/sessions.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -33,4 +35,8 @@ export interface Services {
   gateway: Gateway
   /** Golem plugins: registry, installations, activation lookups and oplog delivery to processors. */
   plugins: PluginService
+  /** Wrenn capsules: sandboxes on this host, their lifecycle, files, terminals and snapshots. */
+  capsules: CapsuleService
+  /** wasmrun sessions, each a capsule underneath. */
+  sessions: SessionService
 }

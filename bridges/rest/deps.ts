@@ -26,6 +26,8 @@ export function restDeps ({ config, services }: BridgeRuntime) {
       gateway: services.gateway,
       plugins: services.plugins,
       workers: services.workers,
+      capsules: services.capsules,
+      sessions: services.sessions,
     },
   }
 }

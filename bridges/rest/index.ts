@@ -1,6 +1,6 @@
 import Koa from 'koa'
 import { Router } from '@koa/router'
-import { ProxyTrust, defineBridge } from '../../src/index.js'
+import { ProxyTrust, defineBridge, type Identity } from '../../src/index.js'
 import { restDeps } from './deps.js'
 import { errorHandler } from './errors.js'
 import { authenticate } from './authn.js'
@@ -17,6 +17,9 @@ import * as links from './links.js'
 import * as system from './system.js'
 import * as providers from './providers.js'
 import * as workers from './workers.js'
+import * as capsules from './capsules.js'
+import * as snapshots from './snapshots.js'
+import * as sessions from './sessions.js'
 import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
 import * as gateway from './gateway.js'
@@ -59,6 +62,10 @@ export const restBridge = defineBridge({
     table.register(workers, { workers: ctx.services.workers, plugins: ctx.services.plugins, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
     table.register(gateway, { gateway: ctx.services.gateway, auth: ctx.auth })
     table.register(plugins, { plugins: ctx.services.plugins })
+    const activeTeam = (who: Identity): string => ctx.auth.activeTeam(who)
+    table.register(capsules, { capsules: ctx.services.capsules, activeTeam, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
+    table.register(snapshots, { capsules: ctx.services.capsules, activeTeam })
+    table.register(sessions, { sessions: ctx.services.sessions, activeTeam })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
     app.use(errorHandler(ctx.log, stats))

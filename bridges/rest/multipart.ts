@@ -8,7 +8,7 @@ export interface Multipart { fields: Record<string, string>, files: Record<strin
  * Reads a multipart/form-data body (Golem's component upload: fields `name`, file `component`). A file over
  * `maxFileBytes` is 413 `component_too_large` as soon as it crosses the limit, without buffering the rest.
  */
-export function readMultipart (ctx: Context, maxFileBytes: number): Promise<Multipart> {
+export function readMultipart (ctx: Context, maxFileBytes: number, tooLarge: 'component_too_large' | 'file_too_large' = 'component_too_large'): Promise<Multipart> {
   const type = ctx.get('content-type')
   if (!/^multipart\/form-data/i.test(type)) {
     return Promise.reject(new ColonyError('unsupported_media_type', 'the upload must be multipart/form-data with a "component" file'))
@@ -37,7 +37,7 @@ export function readMultipart (ctx: Context, maxFileBytes: number): Promise<Mult
     parser.on('file', (name, stream) => {
       const chunks: Buffer[] = []
       stream.on('data', (c: Buffer) => chunks.push(c))
-      stream.on('limit', () => fail(new ColonyError('component_too_large', `the component is larger than the limit of ${maxFileBytes} bytes`, { details: { limit: maxFileBytes } })))
+      stream.on('limit', () => fail(new ColonyError(tooLarge, `the ${tooLarge === 'file_too_large' ? 'file' : 'component'} is larger than the limit of ${maxFileBytes} bytes`, { details: { limit: maxFileBytes } })))
       stream.on('close', () => { if (!failed) out.files[name] = Buffer.concat(chunks) })
     })
     parser.on('partsLimit', () => fail(new ColonyError('invalid_body', 'too many parts in the multipart body')))

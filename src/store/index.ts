@@ -12,6 +12,7 @@ import { WorkerStore } from './workers.js'
 import { OplogStore } from './oplog.js'
 import { ApiDefinitions, ApiDeployments } from './api-gateway.js'
 import { Plugins } from './plugins.js'
+import { Capsules } from './capsules.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -32,6 +33,7 @@ export {
 } from './worker-filter.js'
 export type { ApiDefinitionRecord, ApiDeploymentRecord } from './api-gateway.js'
 export type { InstallationRecord, PluginRecord } from './plugins.js'
+export type { CapsulePatch, CapsuleRecord, CapsuleStatus, SnapshotRow } from './capsules.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -49,6 +51,7 @@ export class Store {
   readonly apiDefinitions: ApiDefinitions
   readonly apiDeployments: ApiDeployments
   readonly plugins: Plugins
+  readonly capsules: Capsules
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -65,6 +68,7 @@ export class Store {
     this.apiDefinitions = new ApiDefinitions(db)
     this.apiDeployments = new ApiDeployments(db)
     this.plugins = new Plugins(db)
+    this.capsules = new Capsules(db)
   }
 
   static open (options: StoreOptions): Store {

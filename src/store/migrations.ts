@@ -325,4 +325,36 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX plugin_installations_plugin ON plugin_installations (component_id, plugin_id);
     `,
   },
+  {
+    version: 11,
+    name: 'capsules',
+    sql: `
+      -- Wrenn capsules: sandboxes on this host. The row is the truth for what exists and its last known status;
+      -- the sandbox's files live under the data dir (capsules/<id>). spec is the JSON of what it was created with
+      -- (template, limits, network, env). Destroyed capsules are deleted.
+      CREATE TABLE capsules (
+        id             TEXT PRIMARY KEY,
+        team_id        TEXT REFERENCES teams (id),
+        status         TEXT NOT NULL,
+        spec           TEXT NOT NULL,
+        reason         TEXT,
+        created_at     INTEGER NOT NULL,
+        started_at     INTEGER,
+        last_active_at INTEGER,
+        last_updated   INTEGER NOT NULL
+      );
+      CREATE INDEX capsules_team ON capsules (team_id);
+
+      -- Snapshots (Wrenn templates): a capsule's writable layer frozen under a name, usable as a template.
+      CREATE TABLE capsule_snapshots (
+        id         TEXT PRIMARY KEY,
+        team_id    TEXT REFERENCES teams (id),
+        name       TEXT NOT NULL,
+        spec       TEXT NOT NULL,
+        size_bytes INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX capsule_snapshots_name ON capsule_snapshots (COALESCE(team_id, ''), name);
+    `,
+  },
 ]

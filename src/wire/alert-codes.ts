@@ -31,6 +31,13 @@ export const ALERT_CODES = {
   workerFailed: 'worker_failed',
   /** A durable worker's guest called exit. */
   workerExited: 'worker_exited',
+  // capsule actors
+  /** A capsule changed status (paused, resumed, hibernated, missing, error): `info`, or `warning` for missing/error. */
+  capsuleStatus: 'capsule_status',
+  /** A process of a capsule was killed for going over its memory limit. */
+  capsuleOom: 'capsule_oom',
+  /** An exec ran over its timeout_sec: its process tree was killed. */
+  capsuleExecTimeout: 'capsule_exec_timeout',
   // ha-map-agent
   haMapFull: 'ha_map_full',
   // nats-bridge

@@ -34,7 +34,7 @@ const LAYERS: Layer[] = [
   { name: 'capsules domain', paths: ['src/capsules/'] },
   { name: 'services and bridge contract', paths: ['src/services.ts', 'src/bridge.ts', 'src/kernel-metrics.ts'] },
   { name: 'runtime', paths: ['src/runtime.ts'] },
-  { name: 'public entry points', paths: ['src/index.ts', 'src/wasm.ts', 'src/components.ts', 'src/workers.ts', 'src/gateway.ts', 'src/plugins.ts'] },
+  { name: 'public entry points', paths: ['src/index.ts', 'src/wasm.ts', 'src/components.ts', 'src/workers.ts', 'src/gateway.ts', 'src/plugins.ts', 'src/capsules.ts'] },
   { name: 'actors and bridges', paths: ['actors/', 'bridges/'] },
   { name: 'composition root', paths: ['src/assembly.ts'] },
   { name: 'CLI', paths: ['src/main.ts'] },

@@ -1,0 +1,265 @@
+import { Type } from '@sinclair/typebox'
+import { ColonyError } from '../../src/index.js'
+import { listDir, makeDir, MAX_FILE_BYTES, readFile, removePath, writeFile, type CapsuleCaller, type CapsuleService } from '../../src/capsules.js'
+import type { Gate, HttpHost, Identity } from '../../src/index.js'
+import { mountCapsuleStreams } from './capsule-streams.js'
+import { identity } from './authn.js'
+import { readMultipart } from './multipart.js'
+import type { Routes } from './route.js'
+
+export const name = 'Capsules'
+
+export interface CapsulesDeps {
+  capsules: CapsuleService
+  /** The team a request acts for (a capsule belongs to the caller's active team). */
+  activeTeam: (who: Identity) => string
+  /** For the exec-stream and PTY WebSockets, served beside the routes with the same credentials. */
+  http: HttpHost
+  gate: Gate
+  onStop: (stop: () => void) => void
+}
+
+const Id = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64, description: 'a capsule id (cl-…)' }) })
+const Status = Type.Union(['pending', 'running', 'paused', 'hibernated', 'missing', 'error'].map((s) => Type.Literal(s)))
+const Capsule = Type.Object({
+  id: Type.String(),
+  status: Status,
+  template: Type.String(),
+  vcpus: Type.Integer(),
+  memory_mb: Type.Integer(),
+  timeout_sec: Type.Integer(),
+  network: Type.Boolean(),
+  created_at: Type.String({ format: 'date-time' }),
+  started_at: Type.Optional(Type.String({ format: 'date-time' })),
+  last_active_at: Type.Optional(Type.String({ format: 'date-time' })),
+  last_updated: Type.String({ format: 'date-time' }),
+  reason: Type.Optional(Type.String()),
+})
+const Env = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.String({ maxLength: 32_768 }), { maxProperties: 256 })
+const ExecResult = Type.Object({
+  sandbox_id: Type.String(),
+  cmd: Type.String(),
+  stdout: Type.String(),
+  stderr: Type.String(),
+  exit_code: Type.Integer(),
+  duration_ms: Type.Integer(),
+  encoding: Type.Union([Type.Literal('utf-8'), Type.Literal('base64')]),
+  timed_out: Type.Boolean(),
+  truncated: Type.Boolean(),
+})
+const FileEntry = Type.Object({
+  name: Type.String(),
+  path: Type.String(),
+  type: Type.Union(['file', 'directory', 'symlink', 'other'].map((s) => Type.Literal(s))),
+  size: Type.Integer(),
+  mode: Type.Integer(),
+  permissions: Type.String(),
+  owner: Type.String(),
+  group: Type.String(),
+  modified_at: Type.Integer(),
+  symlink_target: Type.Optional(Type.String()),
+})
+const PathBody = Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096, description: 'a path inside the capsule (relative: from the user\'s home)' }) })
+const CAPSULE = ['capsule_not_found'] as const
+const RUNNING = ['capsule_not_found', 'capsule_not_running', 'capsule_exec_failed'] as const
+
+/**
+ * Wrenn's capsules (`/v1/capsules`): sandboxes on this host that the caller's team owns — create, list, get,
+ * destroy, pause (frozen), hibernate (stopped, files kept), resume, ping, exec, files. Another team's capsule is 404.
+ */
+export function register (routes: Routes, { capsules, activeTeam, http, gate, onStop }: CapsulesDeps): void {
+  const caller = (ctx: Parameters<typeof identity>[0]): CapsuleCaller => {
+    const who = identity(ctx)
+    return { teamId: activeTeam(who), isAdmin: false }
+  }
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules',
+    summary: 'Creates a capsule (a sandbox: namespaces, a copy-on-write root, cgroup limits, no network unless asked) and starts it',
+    body: Type.Object({
+      template: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '"minimal" (default) or a snapshot\'s name' })),
+      vcpus: Type.Optional(Type.Integer({ description: 'CPU quota in cores (default 1; 0 or less: the default)' })),
+      memory_mb: Type.Optional(Type.Integer({ description: 'memory limit (default 512; a process over it is OOM-killed)' })),
+      timeout_sec: Type.Optional(Type.Integer({ description: 'pause after this long without activity (default 0: never)' })),
+      network: Type.Optional(Type.Boolean({ description: 'share the host\'s network (default false: loopback only)' })),
+      envs: Type.Optional(Env),
+    }, { additionalProperties: false }),
+    bodyKind: 'optional-json',
+    status: 201,
+    responses: { 201: { description: 'The capsule, running', schema: Capsule } },
+    errors: ['template_not_found', 'capsule_unavailable', 'capsule_start_failed'],
+    handle: async (ctx, { body }) => await capsules.create(caller(ctx), body),
+  })
+
+  routes.route({
+    method: 'GET',
+    path: '/v1/capsules',
+    summary: 'The team\'s capsules',
+    responses: { 200: { description: 'Capsules', schema: Type.Array(Capsule) } },
+    errors: [],
+    handle: (ctx) => capsules.list(caller(ctx)),
+  })
+
+  routes.route({
+    method: 'GET',
+    path: '/v1/capsules/{id}',
+    summary: 'One capsule',
+    params: Id,
+    responses: { 200: { description: 'The capsule', schema: Capsule } },
+    errors: CAPSULE,
+    handle: (ctx, { params }) => capsules.get(caller(ctx), params.id),
+  })
+
+  routes.route({
+    method: 'DELETE',
+    path: '/v1/capsules/{id}',
+    summary: 'Destroys a capsule: every process stops, its files go',
+    params: Id,
+    status: 204,
+    responses: { 204: { description: 'Destroyed' } },
+    errors: CAPSULE,
+    async handle (ctx, { params }) {
+      await capsules.destroy(caller(ctx), params.id)
+    },
+  })
+
+  const transitions = [
+    ['pause', 'Freezes every process of a running capsule (memory kept, no CPU)'],
+    ['resume', 'Thaws a paused capsule, or starts a hibernated or missing one again (its files kept)'],
+    ['hibernate', 'Stops every process of a running or paused capsule; its files stay'],
+  ] as const
+  for (const [op, summary] of transitions) {
+    routes.route({
+      method: 'POST',
+      path: `/v1/capsules/{id}/${op}`,
+      summary,
+      params: Id,
+      responses: { 200: { description: 'The capsule', schema: Capsule } },
+      errors: [...CAPSULE, 'capsule_invalid_state', 'capsule_unavailable'],
+      handle: async (ctx, { params }) => await capsules[op](caller(ctx), params.id),
+    })
+  }
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/ping',
+    summary: 'Counts as activity: the capsule\'s inactivity timeout starts again',
+    params: Id,
+    status: 204,
+    responses: { 204: { description: 'Noted' } },
+    errors: [...CAPSULE, 'capsule_not_running'],
+    handle (ctx, { params }) {
+      capsules.ping(caller(ctx), params.id)
+    },
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/exec',
+    summary: 'Runs a command in the capsule and waits for it (argv, no shell: use cmd "/bin/sh" with args ["-c", …] for one); the process tree is killed at timeout_sec',
+    params: Id,
+    body: Type.Object({
+      cmd: Type.String({ minLength: 1, maxLength: 4096 }),
+      args: Type.Optional(Type.Array(Type.String({ maxLength: 131_072 }), { maxItems: 4096 })),
+      timeout_sec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'default 30' })),
+      envs: Type.Optional(Env),
+      cwd: Type.Optional(Type.String({ maxLength: 4096 })),
+    }, { additionalProperties: false }),
+    responses: { 200: { description: 'Its output (both streams base64 when either is not UTF-8), exit code and duration', schema: ExecResult } },
+    errors: RUNNING,
+    handle: async (ctx, { params, body }) => await capsules.exec(caller(ctx), params.id, body),
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/files/write',
+    summary: 'Writes a file (multipart: `path` and the `file`, at most 100 MiB); parent directories are created',
+    params: Id,
+    body: Type.Object({ path: Type.String(), file: Type.String({ format: 'binary' }) }),
+    bodyKind: 'multipart',
+    status: 204,
+    responses: { 204: { description: 'Written' } },
+    errors: [...RUNNING, 'file_too_large', 'file_invalid', 'unsupported_media_type'],
+    async handle (ctx, { params }) {
+      const sandbox = capsules.running(caller(ctx), params.id)
+      const { fields, files } = await readMultipart(ctx, MAX_FILE_BYTES, 'file_too_large')
+      const path = fields.path
+      const file = files.file
+      if (path === undefined || path === '') throw new ColonyError('invalid_body', 'the multipart body needs a "path" field', { details: { field: 'path' } })
+      if (file === undefined) throw new ColonyError('invalid_body', 'the multipart body needs a "file"', { details: { field: 'file' } })
+      await writeFile(sandbox, path, file)
+    },
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/files/read',
+    summary: 'A file\'s bytes (application/octet-stream)',
+    params: Id,
+    body: PathBody,
+    responses: { 200: { description: 'The bytes', type: 'application/octet-stream' } },
+    errors: [...RUNNING, 'file_not_found', 'file_invalid', 'file_too_large'],
+    async handle (ctx, { params, body }) {
+      const bytes = await readFile(capsules.running(caller(ctx), params.id), body.path)
+      ctx.type = 'application/octet-stream'
+      ctx.body = bytes
+      return undefined
+    },
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/files/list',
+    summary: 'The entries under a directory, down to `depth` levels (default 1), links not followed',
+    params: Id,
+    body: Type.Object({ path: PathBody.properties.path, depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 32 })) }),
+    responses: { 200: { description: 'Entries', schema: Type.Object({ entries: Type.Array(FileEntry) }) } },
+    errors: [...RUNNING, 'file_not_found', 'file_invalid'],
+    handle: async (ctx, { params, body }) => ({ entries: await listDir(capsules.running(caller(ctx), params.id), body.path, body.depth ?? 1) }),
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/files/mkdir',
+    summary: 'Creates a directory and its parents (409 when it exists)',
+    params: Id,
+    body: PathBody,
+    responses: { 200: { description: 'The directory', schema: Type.Object({ entry: FileEntry }) } },
+    errors: [...RUNNING, 'file_exists', 'file_invalid'],
+    handle: async (ctx, { params, body }) => ({ entry: await makeDir(capsules.running(caller(ctx), params.id), body.path) }),
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/files/remove',
+    summary: 'Removes a file, a link or a whole directory',
+    params: Id,
+    body: PathBody,
+    status: 204,
+    responses: { 204: { description: 'Removed' } },
+    errors: [...RUNNING, 'file_not_found', 'file_invalid'],
+    async handle (ctx, { params, body }) {
+      await removePath(capsules.running(caller(ctx), params.id), body.path)
+    },
+  })
+
+  for (const [tail, summary] of [
+    ['exec/stream', 'A WebSocket running one command: {type:"start",cmd,args} in; start, stdout, stderr and exit frames out'],
+    ['pty', 'A WebSocket terminal: {type:"start"} (bash 80x24) or {type:"connect",tag}; input/resize/kill in (base64); started, output, exit, ping out'],
+  ] as const) {
+    routes.route({
+      method: 'GET',
+      path: `/v1/capsules/{id}/${tail}`,
+      summary,
+      params: Id,
+      responses: { 101: { description: 'Switching to the WebSocket' } },
+      errors: [...RUNNING, 'upgrade_required'],
+      handle (ctx, { params }) {
+        capsules.running(caller(ctx), params.id)
+        throw new ColonyError('upgrade_required', `${tail} is a WebSocket: send Upgrade: websocket`)
+      },
+    })
+  }
+  onStop(mountCapsuleStreams({ http, gate, capsules, activeTeam }))
+}

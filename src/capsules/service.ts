@@ -1,0 +1,524 @@
+/**
+ * Wrenn capsules on this host: every door (REST, chat, the capsule actors) goes through this service. The store
+ * row is the truth for what exists and its status; the driver's sandbox is what runs. Lifecycle, as Wrenn's and
+ * docs/capsules.md decide it for a namespace sandbox:
+ *
+ *   running ⇄ paused (cgroup freezer: memory kept, no CPU)
+ *   running | paused → hibernated (processes stopped, files kept) → running (resume: processes start again)
+ *   any → destroyed (the row and every file go)
+ *   a capsule whose processes vanished under it → missing; one that could not start → error (with a reason)
+ *
+ * `timeout_sec` > 0 pauses a running capsule after that long without activity (exec, ping, PTY); the reaper runs
+ * on the injected clock. Exec on a paused or hibernated capsule is refused with 409 `capsule_not_running`.
+ */
+import { EventEmitter } from 'node:events'
+import { randomUUID } from 'node:crypto'
+import { dirname, join } from 'node:path'
+import { mkdir, rm } from 'node:fs/promises'
+import { execFile } from 'node:child_process'
+import { ColonyError, toColonyError } from '../errors.js'
+import type { Clock, TimerHandle } from '../clock.js'
+import type { Logger } from '../log.js'
+import type { SystemApi } from '../actor/types.js'
+import type { CapsuleRecord, CapsuleStatus, Store } from '../store/index.js'
+import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec, ExecResult } from './driver.js'
+import { PtySessions } from './pty-sessions.js'
+
+/** Who asks: a team (`undefined` for the host itself and platform admins see everything). */
+export interface CapsuleCaller { teamId: string | null, isAdmin: boolean }
+
+export interface CreateCapsule {
+  template?: string
+  vcpus?: number
+  memory_mb?: number
+  timeout_sec?: number
+  network?: boolean
+  envs?: Record<string, string>
+}
+
+/** A wasmrun session on top of a capsule: its id, idle timeout and limits. */
+export interface SessionSpec { id: string, idleTimeoutSec: number, maxOutputBytes: number, maxFileBytes: number }
+
+/** What the row's spec holds. */
+export interface StoredSpec {
+  template: string
+  vcpus: number
+  memoryMb: number
+  timeoutSec: number
+  network: boolean
+  env: Record<string, string>
+  layers: string[]
+  session?: SessionSpec
+}
+
+/** Wrenn's Capsule response. */
+export interface CapsuleView {
+  id: string
+  status: CapsuleStatus
+  template: string
+  vcpus: number
+  memory_mb: number
+  timeout_sec: number
+  network: boolean
+  created_at: string
+  started_at?: string
+  last_active_at?: string
+  last_updated: string
+  reason?: string
+}
+
+export interface ExecView {
+  sandbox_id: string
+  cmd: string
+  stdout: string
+  stderr: string
+  exit_code: number
+  duration_ms: number
+  encoding: 'utf-8' | 'base64'
+  timed_out: boolean
+  truncated: boolean
+}
+
+export type CapsuleEvent =
+  | { type: 'status', id: string, status: CapsuleStatus, reason?: string }
+  | { type: 'oom', id: string }
+  | { type: 'exec-timeout', id: string, cmd: string }
+  | { type: 'destroyed', id: string }
+
+/** Wrenn's Template (a snapshot, or the built-in base). */
+export interface TemplateView {
+  name: string
+  type: 'base' | 'snapshot'
+  vcpus: number
+  memory_mb: number
+  size_bytes: number
+  created_at: string
+}
+
+/** Wrenn's names for templates, snapshots and channels. */
+const NAME = /^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$/
+const BASE_TEMPLATE = 'minimal'
+
+/** Wrenn's defaults: 1 vCPU, 512 MiB, no auto-pause. */
+const DEFAULTS = { vcpus: 1, memoryMb: 512, timeoutSec: 0 }
+const LIMITS = { vcpus: 16, memoryMb: 65_536, timeoutSec: 30 * 86_400 }
+/** A fork bomb stops here. */
+const PIDS_MAX = 256
+/** Wrenn's foreground exec default. */
+export const DEFAULT_EXEC_TIMEOUT_SEC = 30
+/** Each of stdout and stderr is cut here. */
+const MAX_OUTPUT_BYTES = 16 * 1024 * 1024
+/** Wrenn's reaper tick. */
+const REAP_EVERY_MS = 2000
+
+export function newCapsuleId (): string {
+  // Wrenn: the prefix and 25 base-36 characters of a UUIDv4.
+  const n = BigInt(`0x${randomUUID().replace(/-/g, '')}`)
+  return `cl-${n.toString(36).padStart(25, '0').slice(-25)}`
+}
+
+export class CapsuleService {
+  readonly events = new EventEmitter<{ event: [CapsuleEvent] }>()
+  /** Terminal sessions, which outlive the WebSocket that started them. */
+  readonly ptys = new PtySessions()
+  private readonly sandboxes = new Map<string, CapsuleSandbox>()
+  /** Lifecycle changes of one capsule never overlap. */
+  private readonly lanes = new Map<string, Promise<unknown>>()
+  private reaper: TimerHandle | undefined
+  private closed = false
+  private system: SystemApi | undefined
+
+  constructor (private readonly o: { store: Store, driver: CapsuleDriver, dir: string, clock: Clock, log: Logger }) {
+    o.driver.events.on('oom', (id) => this.emit({ type: 'oom', id }))
+    o.driver.events.on('vanished', (id) => {
+      if (!this.sandboxes.has(id)) return
+      this.sandboxes.delete(id)
+      this.ptys.forget(id)
+      this.setStatus(id, 'missing', 'its processes vanished')
+    })
+  }
+
+  /** The actor system the capsules' actors live in (created after the services). */
+  bind (system: SystemApi): void {
+    this.system = system
+  }
+
+  /** Each capsule is an actor (agentType `capsule`), named by its id. */
+  private async spawnActor (id: string, teamId: string | null): Promise<void> {
+    if (this.system === undefined || this.system.stateOf(id) !== undefined) return
+    await this.system.spawnInternal('capsule', { id, name: id, team: teamId, options: { capsuleId: id, teamId } })
+      .catch((err: unknown) => this.o.log.warn({ err: toColonyError(err).message, capsule: id }, 'the capsule\'s actor could not start'))
+  }
+
+  get driverName (): string {
+    return this.o.driver.name
+  }
+
+  private emit (e: CapsuleEvent): void {
+    this.events.emit('event', e)
+  }
+
+  private now (): number {
+    return this.o.clock.now()
+  }
+
+  spec (row: CapsuleRecord): StoredSpec {
+    return JSON.parse(row.spec) as StoredSpec
+  }
+
+  private sandboxSpec (id: string, s: StoredSpec): CapsuleSpec {
+    return { id, dir: join(this.o.dir, id), layers: s.layers, memoryMb: s.memoryMb, vcpus: s.vcpus, pidsMax: PIDS_MAX, network: s.network, env: s.env }
+  }
+
+  view (row: CapsuleRecord): CapsuleView {
+    const s = this.spec(row)
+    const iso = (ms: number | null): string | undefined => ms === null ? undefined : new Date(ms).toISOString()
+    return {
+      id: row.id,
+      status: row.status,
+      template: s.template,
+      vcpus: s.vcpus,
+      memory_mb: s.memoryMb,
+      timeout_sec: s.timeoutSec,
+      network: s.network,
+      created_at: new Date(row.createdAtMs).toISOString(),
+      ...(row.startedAtMs !== null && { started_at: iso(row.startedAtMs) }),
+      ...(row.lastActiveAtMs !== null && { last_active_at: iso(row.lastActiveAtMs) }),
+      last_updated: new Date(row.lastUpdatedMs).toISOString(),
+      ...(row.reason !== null && { reason: row.reason }),
+    }
+  }
+
+  /** The caller's capsule, or 404 (another team's capsule does not exist for it). */
+  row (as: CapsuleCaller, id: string): CapsuleRecord {
+    const row = this.o.store.capsules.get(id)
+    if (row === undefined || (!as.isAdmin && row.teamId !== as.teamId)) throw new ColonyError('capsule_not_found', `no capsule ${id.slice(0, 64)}`)
+    return row
+  }
+
+  list (as: CapsuleCaller): CapsuleView[] {
+    return this.o.store.capsules.all().filter((r) => as.isAdmin || r.teamId === as.teamId).map((r) => this.view(r))
+  }
+
+  get (as: CapsuleCaller, id: string): CapsuleView {
+    return this.view(this.row(as, id))
+  }
+
+  private setStatus (id: string, status: CapsuleStatus, reason?: string, extra: { startedAtMs?: number, lastActiveAtMs?: number } = {}): void {
+    if (this.closed || this.o.store.capsules.get(id) === undefined) return
+    this.o.store.capsules.update(id, { status, reason: reason ?? null, ...extra }, this.now())
+    this.emit({ type: 'status', id, status, ...(reason !== undefined && { reason }) })
+  }
+
+  private async inLane<T> (id: string, work: () => Promise<T>): Promise<T> {
+    const before = this.lanes.get(id) ?? Promise.resolve()
+    const next = before.catch(() => undefined).then(work)
+    this.lanes.set(id, next)
+    try {
+      return await next
+    } finally {
+      if (this.lanes.get(id) === next) this.lanes.delete(id)
+    }
+  }
+
+  /** Wrenn's create: the row is written `pending`, the sandbox starts, then `running` (or `error` with the reason). */
+  async create (as: CapsuleCaller, body: CreateCapsule, session?: SessionSpec): Promise<CapsuleView> {
+    const template = body.template ?? BASE_TEMPLATE
+    const layers: string[] = []
+    let fromSnapshot: { vcpus: number, memoryMb: number } | undefined
+    if (template !== BASE_TEMPLATE) {
+      const snap = this.o.store.capsules.snapshotNamed(as.teamId, template)
+      if (snap === undefined) throw new ColonyError('template_not_found', `no template or snapshot named ${template.slice(0, 64)}`)
+      const snapSpec = JSON.parse(snap.spec) as { vcpus: number, memoryMb: number, layers: string[] }
+      layers.push(join(this.o.dir, 'snapshots', snap.id), ...snapSpec.layers)
+      fromSnapshot = snapSpec
+    }
+    const spec: StoredSpec = {
+      template,
+      // Wrenn: a snapshot template brings its own vcpus and memory.
+      vcpus: fromSnapshot?.vcpus ?? positive(body.vcpus, DEFAULTS.vcpus, LIMITS.vcpus, 'vcpus'),
+      memoryMb: fromSnapshot?.memoryMb ?? positive(body.memory_mb, DEFAULTS.memoryMb, LIMITS.memoryMb, 'memory_mb'),
+      timeoutSec: Math.max(0, Math.min(LIMITS.timeoutSec, Math.floor(body.timeout_sec ?? DEFAULTS.timeoutSec))),
+      network: body.network ?? false,
+      env: body.envs ?? {},
+      layers,
+      ...(session !== undefined && { session }),
+    }
+    await this.o.driver.check()
+    const id = newCapsuleId()
+    const now = this.now()
+    this.o.store.capsules.insert({
+      id, teamId: as.teamId, status: 'pending', spec: JSON.stringify(spec), reason: null, createdAtMs: now, startedAtMs: null, lastActiveAtMs: null, lastUpdatedMs: now,
+    })
+    try {
+      const sandbox = await this.inLane(id, () => this.o.driver.create(this.sandboxSpec(id, spec)))
+      this.sandboxes.set(id, sandbox)
+      const at = this.now()
+      this.setStatus(id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
+      await this.spawnActor(id, as.teamId)
+    } catch (err) {
+      const e = toColonyError(err)
+      this.setStatus(id, 'error', e.message)
+      throw new ColonyError('capsule_start_failed', `the capsule could not start: ${e.message}`, { cause: err, details: { id } })
+    }
+    return this.get(as, id)
+  }
+
+  private sandbox (row: CapsuleRecord): CapsuleSandbox {
+    const sandbox = this.sandboxes.get(row.id)
+    if (row.status !== 'running' || sandbox === undefined) {
+      throw new ColonyError('capsule_not_running', `the capsule is ${row.status}; resume it first`, { details: { status: row.status } })
+    }
+    return sandbox
+  }
+
+  /** Activity (exec, ping, PTY input): the inactivity TTL starts again. */
+  touch (id: string): void {
+    this.o.store.capsules.update(id, { lastActiveAtMs: this.now() }, this.now())
+  }
+
+  async destroy (as: CapsuleCaller, id: string): Promise<void> {
+    const row = this.row(as, id)
+    await this.inLane(row.id, async () => {
+      const sandbox = this.sandboxes.get(row.id) ?? await this.o.driver.reopen(this.sandboxSpec(row.id, this.spec(row))).catch(() => undefined)
+      this.sandboxes.delete(row.id)
+      await sandbox?.destroy()
+      this.ptys.forget(row.id)
+      this.o.store.capsules.remove(row.id)
+    })
+    if (this.system?.stateOf(row.id) !== undefined) await this.system?.remove(row.id).catch(() => undefined)
+    this.emit({ type: 'destroyed', id: row.id })
+  }
+
+  async pause (as: CapsuleCaller, id: string): Promise<CapsuleView> {
+    const row = this.row(as, id)
+    await this.inLane(row.id, async () => {
+      const current = this.o.store.capsules.get(row.id) as CapsuleRecord
+      if (current.status !== 'running') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}, not running`)
+      await this.sandbox(current).pause()
+      this.setStatus(row.id, 'paused')
+    })
+    return this.get(as, id)
+  }
+
+  async hibernate (as: CapsuleCaller, id: string): Promise<CapsuleView> {
+    const row = this.row(as, id)
+    await this.inLane(row.id, async () => {
+      const current = this.o.store.capsules.get(row.id) as CapsuleRecord
+      if (current.status !== 'running' && current.status !== 'paused') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}, not running or paused`)
+      await this.sandboxes.get(row.id)?.hibernate()
+      this.ptys.forget(row.id)
+      this.setStatus(row.id, 'hibernated')
+    })
+    return this.get(as, id)
+  }
+
+  /** From paused (thaw), hibernated or missing (processes start again, files kept). */
+  async resume (as: CapsuleCaller, id: string): Promise<CapsuleView> {
+    const row = this.row(as, id)
+    await this.inLane(row.id, async () => {
+      const current = this.o.store.capsules.get(row.id) as CapsuleRecord
+      if (current.status === 'running') throw new ColonyError('capsule_invalid_state', 'the capsule is already running')
+      if (current.status === 'pending' || current.status === 'error') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}`)
+      let sandbox = this.sandboxes.get(row.id)
+      if (sandbox === undefined) {
+        sandbox = await this.o.driver.reopen(this.sandboxSpec(row.id, this.spec(current)))
+        this.sandboxes.set(row.id, sandbox)
+      }
+      await sandbox.resume()
+      const at = this.now()
+      this.setStatus(row.id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
+    })
+    return this.get(as, id)
+  }
+
+  ping (as: CapsuleCaller, id: string): void {
+    const row = this.row(as, id)
+    if (row.status !== 'running') throw new ColonyError('capsule_not_running', `the capsule is ${row.status}`, { details: { status: row.status } })
+    this.touch(row.id)
+  }
+
+  /** Wrenn's foreground exec: argv (no shell), the whole process tree killed at the timeout. */
+  async exec (as: CapsuleCaller, id: string, req: { cmd: string, args?: string[], envs?: Record<string, string>, cwd?: string, timeout_sec?: number, stdin?: Buffer }): Promise<ExecView> {
+    const row = this.row(as, id)
+    const sandbox = this.sandbox(row)
+    this.touch(row.id)
+    const timeoutSec = Math.min(3600, Math.max(1, req.timeout_sec ?? DEFAULT_EXEC_TIMEOUT_SEC))
+    const out: ExecResult = await sandbox.exec({
+      cmd: req.cmd,
+      args: req.args ?? [],
+      ...(req.envs !== undefined && { env: req.envs }),
+      ...(req.cwd !== undefined && req.cwd !== '' && { cwd: req.cwd }),
+      ...(req.stdin !== undefined && { stdin: req.stdin }),
+      timeoutMs: timeoutSec * 1000,
+      maxOutputBytes: MAX_OUTPUT_BYTES,
+    })
+    this.touch(row.id)
+    if (out.timedOut) this.emit({ type: 'exec-timeout', id: row.id, cmd: req.cmd })
+    return execView(row.id, req.cmd, out)
+  }
+
+  /**
+   * Wrenn's snapshot: the capsule (running or paused) is paused and stays paused; its writable layer is copied
+   * under the name, usable as `template` on create (its vcpus and memory come with it).
+   */
+  async snapshot (as: CapsuleCaller, body: { sandbox_id: string, name?: string }): Promise<TemplateView> {
+    const row = this.row(as, body.sandbox_id)
+    const name = body.name ?? `template-${randomUUID().slice(0, 8)}`
+    if (!NAME.test(name)) throw new ColonyError('invalid_body', 'name must match ^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$', { details: { field: 'name' } })
+    if (name === BASE_TEMPLATE) throw new ColonyError('name_reserved', `${name} is the built-in template`)
+    if (this.o.store.capsules.snapshotNamed(as.teamId, name) !== undefined) throw new ColonyError('template_name_taken', `the team already has a template named ${name}`)
+    if (row.status === 'running') await this.pause(as, row.id)
+    const current = this.row(as, row.id)
+    if (current.status !== 'paused') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}, not running or paused`)
+    const spec = this.spec(current)
+    const sandbox = this.sandboxes.get(row.id)
+    const upper = sandbox?.upperDir
+    if (upper === undefined) throw new ColonyError('capsule_invalid_state', 'the capsule has no writable layer to copy')
+    const id = randomUUID()
+    const target = join(this.o.dir, 'snapshots', id)
+    await copyLayer(upper, target)
+    const size = await diskUsage(target)
+    const created = this.now()
+    this.o.store.capsules.insertSnapshot({
+      id, teamId: as.teamId, name, sizeBytes: size, createdAtMs: created,
+      // The layers below the copy come along: a snapshot of a capsule made from a template stacks on it.
+      spec: JSON.stringify({ vcpus: spec.vcpus, memoryMb: spec.memoryMb, network: spec.network, env: spec.env, layers: spec.layers }),
+    })
+    return { name, type: 'snapshot', vcpus: spec.vcpus, memory_mb: spec.memoryMb, size_bytes: size, created_at: new Date(created).toISOString() }
+  }
+
+  templates (as: CapsuleCaller, type?: 'base' | 'snapshot'): TemplateView[] {
+    const base: TemplateView = { name: BASE_TEMPLATE, type: 'base', vcpus: DEFAULTS.vcpus, memory_mb: DEFAULTS.memoryMb, size_bytes: 0, created_at: new Date(0).toISOString() }
+    const snaps = this.o.store.capsules.snapshots().filter((s) => s.teamId === as.teamId).map((s): TemplateView => {
+      const spec = JSON.parse(s.spec) as { vcpus: number, memoryMb: number }
+      return { name: s.name, type: 'snapshot', vcpus: spec.vcpus, memory_mb: spec.memoryMb, size_bytes: s.sizeBytes, created_at: new Date(s.createdAtMs).toISOString() }
+    })
+    return [...(type !== 'snapshot' ? [base] : []), ...(type !== 'base' ? snaps : [])]
+  }
+
+  async deleteSnapshot (as: CapsuleCaller, name: string): Promise<void> {
+    const snap = this.o.store.capsules.snapshotNamed(as.teamId, name)
+    if (snap === undefined) throw new ColonyError('template_not_found', `no snapshot named ${name.slice(0, 64)}`)
+    const dir = join(this.o.dir, 'snapshots', snap.id)
+    const users = this.o.store.capsules.all().filter((c) => this.spec(c).layers.includes(dir))
+    if (users.length > 0) throw new ColonyError('template_in_use', `capsules still run on ${name}: ${users.map((c) => c.id).slice(0, 5).join(', ')}`)
+    this.o.store.capsules.removeSnapshot(snap.id)
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  /** Every capsule row (the session layer finds its sessions among them). */
+  rows (): CapsuleRecord[] {
+    return this.o.store.capsules.all()
+  }
+
+  setEnv (id: string, env: Record<string, string>): void {
+    const row = this.o.store.capsules.get(id)
+    if (row === undefined) return
+    this.o.store.capsules.updateSpec(id, JSON.stringify({ ...this.spec(row), env }), this.now())
+  }
+
+  /** The running sandbox of a capsule the caller may use (files, PTY and streams work on it). */
+  running (as: CapsuleCaller, id: string): CapsuleSandbox {
+    return this.sandbox(this.row(as, id))
+  }
+
+  /**
+   * Start-up: every capsule's files survived; running ones start their processes again, paused ones come back
+   * hibernated (a frozen process does not survive a restart of Colony), and one that cannot is `error` with why.
+   */
+  async restore (): Promise<void> {
+    for (const row of this.o.store.capsules.all()) {
+      await this.spawnActor(row.id, row.teamId)
+      if (row.status === 'error' || row.status === 'pending') continue
+      try {
+        const sandbox = await this.o.driver.reopen(this.sandboxSpec(row.id, this.spec(row)))
+        this.sandboxes.set(row.id, sandbox)
+        if (row.status === 'running' || row.status === 'missing') {
+          await sandbox.resume()
+          const at = this.now()
+          this.setStatus(row.id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
+        } else if (row.status === 'paused') {
+          this.setStatus(row.id, 'hibernated', 'Colony restarted while it was paused: its processes stopped, its files were kept')
+        }
+      } catch (err) {
+        this.setStatus(row.id, 'error', `could not be restored: ${toColonyError(err).message}`)
+      }
+    }
+    this.scheduleReaper()
+  }
+
+  private scheduleReaper (): void {
+    if (this.closed) return
+    this.reaper = this.o.clock.setTimeout(() => { void this.reap().finally(() => this.scheduleReaper()) }, REAP_EVERY_MS)
+  }
+
+  /** Wrenn's reaper: a running capsule idle for longer than its timeout_sec is paused. */
+  async reap (): Promise<void> {
+    const now = this.now()
+    for (const row of this.o.store.capsules.all()) {
+      const s = this.spec(row)
+      if (row.status !== 'running' || s.timeoutSec <= 0 || row.lastActiveAtMs === null) continue
+      if (now - row.lastActiveAtMs <= s.timeoutSec * 1000) continue
+      await this.pause({ teamId: row.teamId, isAdmin: true }, row.id).catch((err: unknown) => {
+        this.o.log.warn({ err: toColonyError(err).message, capsule: row.id }, 'auto-pause failed')
+      })
+    }
+  }
+
+  /** Shutdown: processes stop (the files stay; the next start brings running capsules back). */
+  async close (): Promise<void> {
+    this.closed = true
+    if (this.reaper !== undefined) this.o.clock.clearTimeout(this.reaper)
+    for (const [id, sandbox] of this.sandboxes) {
+      await this.inLane(id, () => sandbox.hibernate()).catch((err: unknown) => this.o.log.warn({ err, capsule: id }, 'a capsule did not stop cleanly'))
+    }
+    this.sandboxes.clear()
+  }
+}
+
+/** Copies a writable layer as it is (overlay whiteouts, links and modes included): `cp -a` of our own files. */
+async function copyLayer (from: string, to: string): Promise<void> {
+  await mkdir(dirname(to), { recursive: true })
+  await new Promise<void>((resolve, reject) => {
+    execFile('cp', ['-a', '--', from, to], { timeout: 600_000 }, (err, _out, stderr) => {
+      if (err === null) resolve()
+      else reject(new ColonyError('capsule_exec_failed', `the layer could not be copied: ${stderr.trim().slice(0, 300) || err.message}`))
+    })
+  })
+}
+
+/** Bytes the directory takes on disk. */
+async function diskUsage (dir: string): Promise<number> {
+  return await new Promise((resolve) => {
+    execFile('du', ['-sb', '--', dir], { timeout: 60_000 }, (err, out) => resolve(err === null ? Number(out.split('\t')[0]) || 0 : 0))
+  })
+}
+
+function positive (value: number | undefined, fallback: number, max: number, field: string): number {
+  // Wrenn: a value <= 0 means the default.
+  if (value === undefined || value <= 0) return fallback
+  if (!Number.isInteger(value) || value > max) throw new ColonyError('invalid_body', `${field} must be a whole number up to ${max}`, { details: { field } })
+  return value
+}
+
+/** Wrenn: when either stream is not valid UTF-8, both are base64. */
+export function execView (id: string, cmd: string, out: ExecResult): ExecView {
+  const utf8 = isUtf8(out.stdout) && isUtf8(out.stderr)
+  const text = (b: Buffer): string => utf8 ? b.toString('utf8') : b.toString('base64')
+  return {
+    sandbox_id: id,
+    cmd,
+    stdout: text(out.stdout),
+    stderr: text(out.stderr),
+    exit_code: out.exitCode,
+    duration_ms: Math.round(out.durationMs),
+    encoding: utf8 ? 'utf-8' : 'base64',
+    timed_out: out.timedOut,
+    truncated: out.truncated,
+  }
+}
+
+function isUtf8 (b: Buffer): boolean {
+  return Buffer.from(b.toString('utf8'), 'utf8').equals(b)
+}

@@ -1,0 +1,308 @@
+import assert from 'node:assert/strict'
+import { createServer, type Server } from 'node:net'
+import { WebSocket } from 'ws'
+import { parse } from '@bytecodealliance/jco-transpile/wasm-tools'
+import { ManualClock } from '../../src/clock.js'
+import { startColony, type TestColony } from '../helpers/runtime.js'
+import { assertError, call } from '../helpers/components.js'
+import { signup } from '../helpers/identity.js'
+import { connect, type Recorder } from '../helpers/mqtt.js'
+
+/** A WASI preview1 command that prints a line: what a wasmrun user uploads to a session. */
+const HELLO_WAT = `(module
+  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "hello from wasi\\n")
+  (func (export "_start")
+    (i32.store (i32.const 0) (i32.const 16))
+    (i32.store (i32.const 4) (i32.const 16))
+    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
+  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))`
+
+interface Frames { frames: any[], ws: WebSocket, next: (test: (f: any) => boolean) => Promise<any>, closed: Promise<number> }
+
+async function openWs (url: string): Promise<Frames> {
+  const ws = new WebSocket(url)
+  const frames: any[] = []
+  const waiting: Array<{ test: (f: any) => boolean, resolve: (f: any) => void }> = []
+  ws.on('message', (data) => {
+    const f = JSON.parse((data as Buffer).toString('utf8'))
+    frames.push(f)
+    for (const w of [...waiting]) {
+      if (w.test(f)) {
+        waiting.splice(waiting.indexOf(w), 1)
+        w.resolve(f)
+      }
+    }
+  })
+  const closed = new Promise<number>((resolve) => ws.once('close', (code) => resolve(code)))
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+  const next = (test: (f: any) => boolean): Promise<any> => {
+    const seen = frames.find(test)
+    if (seen !== undefined) {
+      frames.splice(frames.indexOf(seen), 1)
+      return Promise.resolve(seen)
+    }
+    return new Promise((resolve) => waiting.push({ test, resolve: (f) => { frames.splice(frames.indexOf(f), 1); resolve(f) } }))
+  }
+  return { frames, ws, next, closed }
+}
+
+describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox', function () {
+  this.timeout(60_000)
+  let colony: TestColony
+  let base: string
+  const capsule = async (body: unknown = {}): Promise<string> => {
+    const res = await call('POST', `${base}/v1/capsules`, body)
+    assert.equal(res.status, 201, JSON.stringify(res.body))
+    return res.body.id
+  }
+  const exec = (id: string, cmd: string, args: string[] = [], extra: Record<string, unknown> = {}) => call('POST', `${base}/v1/capsules/${id}/exec`, { cmd, args, ...extra })
+  const sh = async (id: string, script: string): Promise<any> => {
+    const res = await exec(id, '/bin/sh', ['-c', script])
+    assert.equal(res.status, 200, JSON.stringify(res.body))
+    return res.body
+  }
+
+  describe('with the real clock', () => {
+    beforeEach(async () => {
+      colony = await startColony()
+      base = colony.rt.urls.http
+    })
+    afterEach(async () => { await colony?.close() })
+
+    it('create, list, get, exec (argv, exit code, env, base64, timeout), destroy', async () => {
+      const id = await capsule({ envs: { GREETING: 'hi' } })
+      assert.match(id, /^cl-[0-9a-z]{25}$/)
+      const got = await call('GET', `${base}/v1/capsules/${id}`)
+      assert.equal(got.body.status, 'running')
+      assert.deepEqual((await call('GET', `${base}/v1/capsules`)).body.map((c: any) => c.id), [id])
+
+      const echo = await exec(id, 'echo', ['a b', '$HOME'])
+      assert.deepEqual({ out: echo.body.stdout, code: echo.body.exit_code, enc: echo.body.encoding }, { out: 'a b $HOME\n', code: 0, enc: 'utf-8' })
+      assert.equal((await sh(id, 'echo $GREETING; exit 3')).exit_code, 3)
+      assert.equal((await sh(id, 'echo $GREETING')).stdout, 'hi\n')
+      const binary = await sh(id, 'printf "\\377\\376"')
+      assert.equal(binary.encoding, 'base64')
+      assert.deepEqual(Buffer.from(binary.stdout, 'base64'), Buffer.from([0xff, 0xfe]))
+      const slow = await exec(id, '/bin/sh', ['-c', 'echo started; sleep 30 & sleep 30'], { timeout_sec: 1 })
+      assert.equal(slow.body.timed_out, true)
+      assert.equal(slow.body.stdout, 'started\n')
+      assert.ok(slow.body.duration_ms < 10_000)
+      assert.equal((await sh(id, 'ps -e -o comm= | grep -c sleep || true')).stdout.trim(), '0', 'the whole tree was killed')
+
+      assert.equal((await call('DELETE', `${base}/v1/capsules/${id}`)).status, 204)
+      assertError(await call('GET', `${base}/v1/capsules/${id}`), 404, 'capsule_not_found')
+    })
+
+    it('files: write, read, list, mkdir, remove; a symlink or hard link to a host file reads the capsule\'s view only', async () => {
+      const id = await capsule()
+      const form = new FormData()
+      form.set('path', '/home/user/dir/hello.txt')
+      form.set('file', new Blob([Buffer.from('hello capsule')]), 'hello.txt')
+      const written = await fetch(`${base}/v1/capsules/${id}/files/write`, { method: 'POST', body: form })
+      assert.equal(written.status, 204, await written.text())
+      const read = await fetch(`${base}/v1/capsules/${id}/files/read`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '/home/user/dir/hello.txt' }) })
+      assert.equal(await read.text(), 'hello capsule')
+      const listed = await call('POST', `${base}/v1/capsules/${id}/files/list`, { path: '/home/user', depth: 2 })
+      assert.deepEqual(listed.body.entries.map((e: any) => [e.path, e.type]).sort(), [['/home/user/dir', 'directory'], ['/home/user/dir/hello.txt', 'file']])
+      const made = await call('POST', `${base}/v1/capsules/${id}/files/mkdir`, { path: '/home/user/new/deep' })
+      assert.equal(made.body.entry.type, 'directory')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/mkdir`, { path: '/home/user/new/deep' }), 409, 'file_exists')
+      assert.equal((await call('POST', `${base}/v1/capsules/${id}/files/remove`, { path: '/home/user/new' })).status, 204)
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: '/home/user/new/deep' }), 404, 'file_not_found')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: '/home/user/dir' }), 400, 'file_invalid')
+
+      // Whatever the capsule links to, the files API sees what the capsule sees: never Colony's data dir.
+      const secret = colony.dataDir
+      await sh(id, `ln -s ${secret} /home/user/link; ln -s /proc/1/root /home/user/proc-root; ln /etc/hostname /home/user/hard 2>/dev/null || true`)
+      const viaLink = await call('POST', `${base}/v1/capsules/${id}/files/list`, { path: '/home/user/link' })
+      assert.ok(viaLink.status === 404 || (viaLink.status === 200 && viaLink.body.entries.length === 0), JSON.stringify(viaLink.body))
+      const viaProc = await call('POST', `${base}/v1/capsules/${id}/files/list`, { path: `/home/user/proc-root${secret}` })
+      assert.ok(viaProc.status >= 400 || viaProc.body.entries.length === 0, JSON.stringify(viaProc.body))
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: `${secret}/colony.db` }), 404, 'file_not_found')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: '/home/user/../../..' + secret + '/colony.db' }), 404, 'file_not_found')
+
+      // 100 MiB + 1 byte is refused with 413 and nothing is written.
+      const big = new FormData()
+      big.set('path', '/home/user/big')
+      big.set('file', new Blob([Buffer.alloc(100 * 1024 * 1024 + 1)]), 'big')
+      const tooBig = await fetch(`${base}/v1/capsules/${id}/files/write`, { method: 'POST', body: big })
+      assert.equal(tooBig.status, 413)
+      assert.equal((await tooBig.json() as any).error.code, 'file_too_large')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: '/home/user/big' }), 404, 'file_not_found')
+    })
+
+    it('pause freezes a running loop, resume continues it; hibernate and resume keep the files', async () => {
+      const id = await capsule()
+      await sh(id, 'nohup sh -c "i=0; while true; do i=$((i+1)); echo $i > /home/user/count; sleep 0.05; done" >/dev/null 2>&1 &')
+      const count = async (): Promise<number> => Number((await sh(id, 'cat /home/user/count')).stdout)
+      const before = await count()
+      assert.equal((await call('POST', `${base}/v1/capsules/${id}/pause`)).body.status, 'paused')
+      assertError(await exec(id, 'true'), 409, 'capsule_not_running')
+      await new Promise((resolve) => setTimeout(resolve, 300)) // wall time must pass to show the loop does not move
+      assert.equal((await call('POST', `${base}/v1/capsules/${id}/resume`)).body.status, 'running')
+      const atResume = await count()
+      assert.ok(atResume - before <= 2, `the loop advanced ${atResume - before} while frozen`)
+      await sh(id, 'sleep 0.3')
+      assert.ok(await count() > atResume, 'the loop runs again after resume')
+
+      assert.equal((await call('POST', `${base}/v1/capsules/${id}/hibernate`)).body.status, 'hibernated')
+      assert.equal((await call('POST', `${base}/v1/capsules/${id}/resume`)).body.status, 'running')
+      assert.ok(await count() >= atResume, 'the file survived hibernation')
+      assert.equal((await sh(id, 'pgrep -c -f "while true" || true')).stdout.trim(), '0', 'hibernation stopped the processes')
+    })
+
+    it('PTY: bash, resize, Ctrl-C, disconnect, reconnect by tag, exit code; exec/stream frames', async () => {
+      const id = await capsule()
+      const wsUrl = `${base.replace('http', 'ws')}/v1/capsules/${id}`
+      const t = await openWs(`${wsUrl}/pty`)
+      t.ws.send(JSON.stringify({ type: 'start', cmd: '/bin/bash', args: ['--norc', '-i'], cols: 100, rows: 30 }))
+      const started = await t.next((f) => f.type === 'started')
+      assert.match(started.tag, /^pty-[0-9a-f]{8}$/)
+      let screen = ''
+      const output = (text: string) => t.next((f) => {
+        if (f.type === 'output') screen += Buffer.from(f.data, 'base64').toString('utf8')
+        return screen.includes(text)
+      })
+      const input = (s: string) => t.ws.send(JSON.stringify({ type: 'input', data: Buffer.from(s).toString('base64') }))
+      t.ws.send(JSON.stringify({ type: 'resize', cols: 120, rows: 40 }))
+      input('stty size\n')
+      await output('40 120')
+      input('sleep 30\n')
+      input('\x03')
+      input('echo after-interrupt\n')
+      await output('after-interrupt')
+      t.ws.close()
+      await t.closed
+
+      const again = await openWs(`${wsUrl}/pty`)
+      again.ws.send(JSON.stringify({ type: 'connect', tag: started.tag }))
+      let replay = ''
+      await again.next((f) => { if (f.type === 'output') replay += Buffer.from(f.data, 'base64').toString('utf8'); return replay.includes('after-interrupt') })
+      again.ws.send(JSON.stringify({ type: 'input', data: Buffer.from('exit 7\n').toString('base64') }))
+      assert.equal((await again.next((f) => f.type === 'exit')).exit_code, 7)
+      await again.closed
+
+      const s = await openWs(`${wsUrl}/exec/stream`)
+      s.ws.send(JSON.stringify({ type: 'start', cmd: '/bin/sh', args: ['-c', 'echo out; echo err >&2; exit 4'] }))
+      assert.equal(typeof (await s.next((f) => f.type === 'start')).pid, 'number')
+      assert.equal((await s.next((f) => f.type === 'stdout')).data, 'out\n')
+      assert.equal((await s.next((f) => f.type === 'stderr')).data, 'err\n')
+      assert.equal((await s.next((f) => f.type === 'exit')).exit_code, 4)
+      await s.closed
+      assert.equal((await fetch(`${base}/v1/capsules/${id}/pty`)).status, 426)
+    })
+
+    it('snapshots: a capsule\'s files become a template; the source stays paused; a name clash is 409', async () => {
+      const id = await capsule({ memory_mb: 256 })
+      await sh(id, 'echo from-template > /home/user/marker')
+      const snap = await call('POST', `${base}/v1/snapshots`, { sandbox_id: id, name: 'base-1' })
+      assert.equal(snap.status, 201, JSON.stringify(snap.body))
+      assert.deepEqual({ name: snap.body.name, type: snap.body.type, memory: snap.body.memory_mb }, { name: 'base-1', type: 'snapshot', memory: 256 })
+      assert.equal((await call('GET', `${base}/v1/capsules/${id}`)).body.status, 'paused')
+      assertError(await call('POST', `${base}/v1/snapshots`, { sandbox_id: id, name: 'base-1' }), 409, 'template_name_taken')
+      assertError(await call('POST', `${base}/v1/snapshots`, { sandbox_id: id, name: 'minimal' }), 409, 'name_reserved')
+      const child = await capsule({ template: 'base-1' })
+      assert.equal((await sh(child, 'cat /home/user/marker')).stdout, 'from-template\n')
+      assert.deepEqual((await call('GET', `${base}/v1/snapshots?type=snapshot`)).body.map((t: any) => t.name), ['base-1'])
+      assertError(await call('DELETE', `${base}/v1/snapshots/base-1`), 409, 'template_in_use')
+      await call('DELETE', `${base}/v1/capsules/${child}`)
+      assert.equal((await call('DELETE', `${base}/v1/snapshots/base-1`)).status, 204)
+      assertError(await call('POST', `${base}/v1/capsules`, { template: 'base-1' }), 404, 'template_not_found')
+    })
+
+    it('sessions (wasmrun): files, env, a WASI module\'s stdout, a command, limits and errors', async () => {
+      const created = await call('POST', `${base}/api/v1/sessions`)
+      assert.equal(created.status, 200, JSON.stringify(created.body))
+      const sid = created.body.session_id
+      assert.match(sid, /^[0-9a-f]{32}$/)
+      const url = `${base}/api/v1/sessions/${sid}`
+      const wasm = Buffer.from(await parse(HELLO_WAT))
+      assert.deepEqual((await call('POST', `${url}/files`, { path: '/bin/hello.wasm', content: wasm.toString('base64'), encoding: 'base64' })).body, { message: 'Written: bin/hello.wasm' })
+      const ran = await call('POST', `${url}/exec`, { wasm_path: 'bin/hello.wasm' })
+      assert.deepEqual({ out: ran.body.stdout, code: ran.body.exit_code }, { out: 'hello from wasi\n', code: 0 })
+      assert.equal((await call('POST', `${url}/exec`, { wasm_path: 'bin/hello.wasm', function: 'add', args: ['2', '40'] })).body.stdout, '42\n')
+      await call('POST', `${url}/env`, { NAME: 'colony' })
+      assert.deepEqual((await call('GET', `${url}/env`)).body, { env: { NAME: 'colony' } })
+      assert.equal((await call('POST', `${url}/exec`, { command: 'echo hello $NAME > note.txt; cat note.txt' })).body.stdout, 'hello colony\n')
+      assert.deepEqual((await call('GET', `${url}/files?path=note.txt`)).body, { path: 'note.txt', content: 'hello colony\n' })
+      const listing = (await call('GET', `${url}/files?path=/&list=true`)).body
+      assert.deepEqual(listing.entries.map((e: any) => [e.name, e.is_dir]).sort(), [['bin', true], ['note.txt', false]])
+      const slow = await call('POST', `${url}/exec`, { command: 'echo partial; sleep 20', timeout: 1 })
+      assert.deepEqual({ code: slow.body.exit_code, out: slow.body.stdout, error: slow.body.error }, { code: -1, out: 'partial\n', error: 'Execution timed out after 1s' })
+      assertError(await call('GET', `${url}/files?path=../etc/passwd`), 400, 'invalid_path')
+      assertError(await call('POST', `${url}/exec`, {}), 400, 'invalid_body')
+      assertError(await call('GET', `${base}/api/v1/sessions/${'0'.repeat(32)}`), 404, 'session_not_found')
+      assert.equal((await call('GET', `${base}/api/v1/sessions`)).body.count, 1)
+      assert.deepEqual((await call('DELETE', url)).body, { message: `Session ${sid} destroyed` })
+      assertError(await call('GET', url), 404, 'session_not_found')
+    })
+
+    it('bad input: unknown capsule, exec without cmd, malformed JSON, wrong types; another team gets 404; nothing changes', async () => {
+      const id = await capsule()
+      assertError(await call('GET', `${base}/v1/capsules/cl-nope`), 404, 'capsule_not_found')
+      assertError(await exec('cl-nope', 'true'), 404, 'capsule_not_found')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/exec`, { args: ['x'] }), 400, 'invalid_body')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/exec`, { cmd: 5 }), 400, 'invalid_body')
+      const malformed = await fetch(`${base}/v1/capsules/${id}/exec`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"cmd":' })
+      assert.equal(malformed.status, 400)
+      assertError(await call('POST', `${base}/v1/capsules`, { memory_mb: 'lots' }), 400, 'invalid_body')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/resume`), 409, 'capsule_invalid_state')
+      const bob = await signup(base, 'bob')
+      assertError(await call('GET', `${base}/v1/capsules/${id}`, undefined, { token: bob.token }), 404, 'capsule_not_found')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/exec`, { cmd: 'true' }, { token: bob.token }), 404, 'capsule_not_found')
+      assert.deepEqual((await call('GET', `${base}/v1/capsules`, undefined, { token: bob.token })).body, [])
+      assert.equal((await call('GET', `${base}/v1/capsules/${id}`)).body.status, 'running')
+    })
+
+    it('isolation: no network when off, a fork bomb stops at the pids limit, an OOM kill is an alert and Colony lives', async () => {
+      const server: Server = createServer((s) => s.end('reached'))
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+      const port = (server.address() as { port: number }).port
+      try {
+        const id = await capsule({ memory_mb: 64 })
+        const probe = await sh(id, `exec 3<>/dev/tcp/127.0.0.1/${port} && echo connected || echo refused`)
+        assert.doesNotMatch(probe.stdout, /connected/)
+        const bomb = await exec(id, '/bin/sh', ['-c', 'bomb() { bomb | bomb & }; bomb; sleep 1; echo survived'], { timeout_sec: 5 })
+        assert.equal(bomb.status, 200)
+        const mqtt: Recorder = await connect(colony.rt.urls.mqtt)
+        try {
+          await mqtt.subscribe(`agents/${id}/alert`)
+          const from = mqtt.mark
+          const hog = await exec(id, '/usr/bin/python3', ['-c', 'x = bytearray(512 * 1024 * 1024); print(len(x))'])
+          assert.notEqual(hog.body.exit_code, 0)
+          await mqtt.next((m) => m.json?.code === 'capsule_oom', { from, what: 'the OOM alert' })
+        } finally {
+          await mqtt.close()
+        }
+        assert.equal((await call('GET', `${base}/api/health`)).status, 200)
+      } finally {
+        server.close()
+      }
+    })
+  })
+
+  describe('with an injected clock', () => {
+    let clock: ManualClock
+    beforeEach(async () => {
+      clock = new ManualClock(Date.now())
+      colony = await startColony({ clock })
+      base = colony.rt.urls.http
+    })
+    afterEach(async () => { await colony?.close() })
+
+    it('TTL: a capsule idle for longer than timeout_sec is paused; a ping resets the clock', async () => {
+      const id = await capsule({ timeout_sec: 10 })
+      clock.advance(8_000)
+      assert.equal((await call('POST', `${base}/v1/capsules/${id}/ping`)).status, 204)
+      clock.advance(8_000)
+      await colony.rt.services.capsules.reap()
+      assert.equal((await call('GET', `${base}/v1/capsules/${id}`)).body.status, 'running', 'the ping counted as activity')
+      clock.advance(4_000)
+      await colony.rt.services.capsules.reap()
+      assert.equal((await call('GET', `${base}/v1/capsules/${id}`)).body.status, 'paused')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/ping`), 409, 'capsule_not_running')
+    })
+  })
+})
