@@ -20,7 +20,7 @@ import { restoreSpawned } from './actor/restore.js'
 import type { ActorKind, SystemApi } from './actor/types.js'
 import { bridgeKind, type BridgeDef, type BridgeRuntime, type RuntimeStatus } from './bridge.js'
 import { registerKernelMetrics } from './kernel-metrics.js'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Services } from './services.js'
 import { ComponentRegistry } from './components/registry.js'
 import { LinkService } from './components/links.js'
@@ -233,7 +233,8 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
   const capsuleDir = join(config.data.dir, 'capsules')
   const capsules = new CapsuleService({
     store: identity.store,
-    driver: new NamespaceDriver({ dir: capsuleDir, log: log.child({ component: 'capsules' }) }),
+    // Colony's own data never shows inside a capsule (wherever the data dir is).
+    driver: new NamespaceDriver({ hiddenPaths: [resolve(config.data.dir)] }),
     dir: capsuleDir,
     clock,
     log: log.child({ component: 'capsules' }),
