@@ -19,6 +19,7 @@ import * as providers from './providers.js'
 import * as workers from './workers.js'
 import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
+import * as tools from './tools.js'
 import * as gateway from './gateway.js'
 import { workerInvoker, serveSites } from './gateway-serve.js'
 
@@ -61,6 +62,7 @@ export const restBridge = defineBridge({
     table.register(plugins, { plugins: ctx.services.plugins })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
+    table.register(tools, { table })
     app.use(errorHandler(ctx.log, stats))
     app.use(authenticate(ctx.gate, (method, path) => table.isPublic(method, path)))
     app.use(dashboard())
