@@ -124,7 +124,7 @@ export function toolRequest (tools: ReadonlyMap<string, Tool>, call: ToolCall): 
   const args = argumentsOf(call.arguments)
   tool.check(args)
   const text = (value: unknown): string => (typeof value === 'string' ? value : JSON.stringify(value))
-  const path = tool.path.replace(/\{(\w+)\}/g, (_, key: string) => encodeURIComponent(text(args[key])))
+  const path = tool.path.replace(/\{(\w+)\}/g, (_, key: string) => segment(key, text(args[key])))
   const query: Record<string, string | string[]> = {}
   const search = new URLSearchParams()
   for (const key of tool.query) {
@@ -143,6 +143,16 @@ export function toolRequest (tools: ReadonlyMap<string, Tool>, call: ToolCall): 
   const given = tool.body.filter((key) => args[key] !== undefined)
   if (tool.bodyRequired || given.length > 0) out.body = Object.fromEntries(given.map((key) => [key, args[key]]))
   return out
+}
+
+/**
+ * A path parameter as one path segment: percent-encoded, `.` and `..` too (a client or proxy would resolve them into
+ * another route), never empty (that is another route as well).
+ */
+function segment (key: string, value: string): string {
+  if (value === '') throw new ColonyError('invalid_body', `${key} must not be empty`, { details: { field: key } })
+  const encoded = encodeURIComponent(value)
+  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded
 }
 
 function argumentsOf (value: ToolCall['arguments']): Record<string, unknown> {

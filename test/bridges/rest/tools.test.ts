@@ -163,6 +163,11 @@ describe('LLM tools: names, schemas and calls made from the route declarations',
     refused({ name: tool.name, arguments: { id: 'x', n: 'one' } }, 'invalid_body', /^n must be an integer/)
     refused({ name: tool.name, arguments: '{"id":' }, 'invalid_json', /not JSON/)
     refused({ name: tool.name, arguments: '[1]' }, 'invalid_body', /object/)
+    refused({ name: tool.name, arguments: { id: '', n: 1 } }, 'invalid_body', /^id must not be empty/)
+    // A dot segment would be resolved into another route by a client or a proxy: it goes encoded.
+    assert.equal(toolRequest(table.tools, { name: tool.name, arguments: { id: '..', n: 1 } }).path, '/v1/things/%2E%2E/do')
+    assert.equal(toolRequest(table.tools, { name: tool.name, arguments: { id: '.', n: 1 } }).path, '/v1/things/%2E/do')
+    assert.equal(toolRequest(table.tools, { name: tool.name, arguments: { id: '...', n: 1 } }).path, '/v1/things/.../do')
   })
 
   describe('GET /api/v1/tools on a runtime', function () {
