@@ -153,6 +153,7 @@ export function register (routes: Routes, o: ComponentsDeps): void {
     path: '/v1/components/{id}/invoke-and-await',
     summary: 'Calls an exported function and waits for its result (the component is started if it is not running)',
     params: ComponentRef,
+    tool: true,
     query: Type.Object({ function: Type.String({ minLength: 1, description: 'the function, e.g. add or local:adder/math.add' }) }),
     invalid: { query: 'invalid_params' },
     body: Type.Object({ params: Type.Optional(Type.Unknown({ description: 'the arguments, a JSON list in WIT order' })) }),

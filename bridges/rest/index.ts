@@ -22,6 +22,7 @@ import * as snapshots from './snapshots.js'
 import * as sessions from './sessions.js'
 import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
+import * as tools from './tools.js'
 import * as gateway from './gateway.js'
 import { workerInvoker, serveSites } from './gateway-serve.js'
 
@@ -68,6 +69,7 @@ export const restBridge = defineBridge({
     table.register(sessions, { sessions: ctx.services.sessions, activeTeam })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
+    table.register(tools, { table })
     app.use(errorHandler(ctx.log, stats))
     app.use(authenticate(ctx.gate, (method, path) => table.isPublic(method, path)))
     app.use(dashboard())

@@ -3,6 +3,7 @@ import type { Context } from 'koa'
 import { readJson, readOptionalObject } from './body.js'
 import { compileCheck, type Check } from './validate.js'
 import type { AnyRoute, ApiFamily, Routes } from './route.js'
+import { toolOf, type Tool } from './tool-schema.js'
 
 /** A declared route, the family that declared it, and its path as the authenticator matches it. */
 interface Declared {
@@ -12,14 +13,16 @@ interface Declared {
 }
 
 /**
- * Every route the REST bridge serves, declared by the API families (`register(routes, deps)`), and the three things
- * made from the declarations: the Koa routes with compiled validation, the public-route test the authenticator
- * asks before any routing, and the OpenAPI document (openapi.ts).
+ * Every route the REST bridge serves, declared by the API families (`register(routes, deps)`), and the things made
+ * from the declarations: the Koa routes with compiled validation, the public-route test the authenticator asks
+ * before any routing, the OpenAPI document (openapi.ts) and the LLM tool definitions (tools.ts).
  */
 export class RouteTable implements Routes {
   readonly #routes: Declared[] = []
   /** The public ones apart, by method (HEAD under GET): the authenticator asks on every request. */
   readonly #public = new Map<string, RegExp[]>()
+  /** The routes offered as LLM tools, by tool name (made when declared, so a clash stops the start). */
+  readonly #tools = new Map<string, Tool>()
   #family = ''
 
   /** Lets `family` declare its routes. */
@@ -38,6 +41,12 @@ export class RouteTable implements Routes {
     if (this.#routes.some((d) => d.route.method === route.method && d.route.path === route.path)) {
       throw new Error(`route ${route.method} ${route.path} is declared twice`)
     }
+    if (route.tool !== undefined) {
+      const tool = toolOf(route)
+      const other = this.#tools.get(tool.name)
+      if (other !== undefined) throw new Error(`tool ${tool.name} of ${route.method} ${route.path} is already ${other.method} ${other.path}'s`)
+      this.#tools.set(tool.name, tool)
+    }
     const declared = { route, family: this.#family, pattern: pathPattern(route.path) }
     this.#routes.push(declared)
     if (route.public === true) {
@@ -50,6 +59,11 @@ export class RouteTable implements Routes {
   /** Every declared route with its family, in declaration order. */
   get all (): ReadonlyArray<{ route: AnyRoute, family: string }> {
     return this.#routes
+  }
+
+  /** The routes declared as tools, by name, in declaration order. */
+  get tools (): ReadonlyMap<string, Tool> {
+    return this.#tools
   }
 
   /** Whether `method path` is a public route (HEAD counts as GET, as the router treats it). */

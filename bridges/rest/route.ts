@@ -49,7 +49,19 @@ export interface RouteDef<P extends TObject | undefined = undefined, Q extends T
   errors: readonly ErrorCode[]
   /** A schema mismatch's code per part; default invalid_params / invalid_query / invalid_body. */
   invalid?: Partial<Record<'params' | 'query' | 'body', ErrorCode>>
+  /**
+   * Offered to LLM agents as a tool (`GET /api/v1/tools`, see tool-schema.ts): its path parameters, query and JSON
+   * body become one argument object. The name defaults to one made from the method and path, the description to
+   * `summary`.
+   */
+  tool?: true | ToolOptions
   handle: (ctx: Context, input: Input<P, Q, B>) => unknown
+}
+
+export interface ToolOptions {
+  /** 1 to 64 of `a-z A-Z 0-9 _ -`, unique among the tools. */
+  name?: string
+  description?: string
 }
 
 /** A route as the table keeps it, its part types forgotten. */

@@ -99,6 +99,7 @@ export function register (routes: Routes, { workers, http, gate, onStop, plugins
     path: '/v1/components/{id}/workers',
     summary: 'Worker metadata, a page at a time (Golem\'s filters: `name = x`, `status == Idle`, `version >= 1`, `env.K = v`, `createdAt > …`; several are ANDed)',
     params: Component,
+    tool: true,
     query: Type.Object({
       filter: Type.Optional(Type.Union([Type.String({ maxLength: 512 }), Type.Array(Type.String({ maxLength: 512 }), { maxItems: 16 })])),
       cursor: Type.Optional(Type.String({ maxLength: 64, description: 'the previous page\'s cursor as <layer>/<cursor>' })),
@@ -135,6 +136,7 @@ export function register (routes: Routes, { workers, http, gate, onStop, plugins
     path: '/v1/components/{id}/workers/{name}',
     summary: 'A worker\'s metadata (status, version, pending invocations, updates, last error)',
     params: Worker,
+    tool: true,
     responses: { 200: { description: 'The worker', schema: WorkerMetadata } },
     errors: WORKER,
     handle: async (ctx, { params }) => await workers.get(identity(ctx), params.id, params.name),
@@ -161,6 +163,11 @@ export function register (routes: Routes, { workers, http, gate, onStop, plugins
         ? 'Invokes a function and waits for its result, a Tuple (the worker is created if it does not exist; header Idempotency-Key: exactly once)'
         : 'Enqueues an invocation and answers once it is durable (header Idempotency-Key: exactly once)',
       params: Worker,
+      tool: {
+        description: wait
+          ? 'Invokes a function of a durable worker and waits for its result, a Tuple (the worker is created if it does not exist)'
+          : 'Enqueues an invocation on a durable worker and answers once it is durable; it runs in order, also after a crash',
+      },
       query: InvokeQuery,
       invalid: { query: 'invalid_params' },
       body: Params,
@@ -179,6 +186,7 @@ export function register (routes: Routes, { workers, http, gate, onStop, plugins
     path: '/v1/components/{id}/workers/{name}/interrupt',
     summary: 'Interrupts a running worker (it stays Interrupted until resumed or invoked); ?recovery-immediately=true simulates a crash and recovers at once',
     params: Worker,
+    tool: true,
     query: Type.Object({ 'recovery-immediately': Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }),
     responses: { 200: { description: 'Interrupted', schema: Empty } },
     errors: [...WORKER, 'replay_diverged'],
@@ -193,6 +201,7 @@ export function register (routes: Routes, { workers, http, gate, onStop, plugins
     path: '/v1/components/{id}/workers/{name}/resume',
     summary: 'Resumes a Suspended, Interrupted or Idle worker (409 worker_not_resumable otherwise)',
     params: Worker,
+    tool: true,
     responses: { 200: { description: 'Resumed', schema: Empty } },
     errors: [...WORKER, 'worker_not_resumable', 'worker_not_ready', 'actor_limit_reached'],
     async handle (ctx, { params }) {
@@ -223,6 +232,7 @@ export function register (routes: Routes, { workers, http, gate, onStop, plugins
     path: '/v1/components/{id}/workers/{name}/oplog',
     summary: 'A page of the worker\'s oplog from an index (Golem\'s shape: entries, next, firstIndexInChunk, lastIndex)',
     params: Worker,
+    tool: true,
     query: Type.Object({
       from: Type.Optional(Type.String({ maxLength: 16, description: 'the first oplog index (from 1)' })),
       count: Type.String({ maxLength: 16, description: 'entries per page, 1 to 1000' }),
