@@ -128,6 +128,11 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   wireIdentityEvents(identity, broker, actors, services.gateway, log)
   const metrics = new Metrics()
   registerKernelMetrics(metrics, actors, broker)
+  metrics.register('colony_capsules', 'Capsules by status', 'gauge', () => Object.entries(services.capsules.countByStatus()).map(([status, n]) => [{ status }, n]))
+  metrics.register('colony_capsule_cpu_percent', 'Each capsule\'s CPU use at its latest sample, percent of its vCPUs', 'gauge',
+    () => services.capsules.latestSamples().map((x) => [{ capsule: x.id }, x.cpuPct]))
+  metrics.register('colony_capsule_memory_bytes', 'Each capsule\'s memory at its latest sample', 'gauge', () => services.capsules.latestSamples().map((x) => [{ capsule: x.id }, x.memoryBytes]))
+  metrics.register('colony_capsule_disk_bytes', 'Bytes in each capsule\'s writable layer at its latest sample', 'gauge', () => services.capsules.latestSamples().map((x) => [{ capsule: x.id }, x.diskBytes]))
   const status = (): RuntimeStatus => ({
     state,
     version: VERSION,

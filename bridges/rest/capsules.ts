@@ -77,6 +77,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules',
     summary: 'Creates a capsule (a sandbox: namespaces, a copy-on-write root, cgroup limits, no network unless asked) and starts it',
+    tool: { name: 'create_capsule' },
     body: Type.Object({
       template: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '"minimal" (default) or a snapshot\'s name' })),
       vcpus: Type.Optional(Type.Integer({ description: 'CPU quota in cores (default 1; 0 or less: the default)' })),
@@ -96,6 +97,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'GET',
     path: '/v1/capsules',
     summary: 'The team\'s capsules',
+    tool: { name: 'list_capsules' },
     responses: { 200: { description: 'Capsules', schema: Type.Array(Capsule) } },
     errors: [],
     handle: (ctx) => capsules.list(caller(ctx)),
@@ -103,8 +105,45 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
 
   routes.route({
     method: 'GET',
+    path: '/v1/capsules/stats',
+    summary: 'The team\'s capsules now: how many run and are paused, the vCPUs and memory they reserve (a paused one counts half its memory), each one\'s latest sample',
+    responses: {
+      200: {
+        description: 'Team stats',
+        schema: Type.Object({
+          running_count: Type.Integer(), paused_count: Type.Integer(), vcpus_reserved: Type.Integer(), memory_mb_reserved: Type.Integer(),
+          capsules: Type.Array(Type.Object({ id: Type.String(), status: Status, cpu_pct: Type.Number(), mem_bytes: Type.Integer(), disk_bytes: Type.Integer() })),
+        }),
+      },
+    },
+    errors: [],
+    handle: (ctx) => capsules.teamStats(caller(ctx)),
+  })
+
+  routes.route({
+    method: 'GET',
+    path: '/v1/capsules/{id}/metrics',
+    summary: 'CPU, memory and disk samples: 500 ms for the last 10 min, 30 s averages for 2 h, 5 min averages for 24 h (kept while paused)',
+    params: Id,
+    query: Type.Object({ range: Type.Optional(Type.String({ maxLength: 8, description: '5m, 10m (default), 1h, 2h, 6h, 12h or 24h' })) }),
+    responses: {
+      200: {
+        description: 'Points, oldest first',
+        schema: Type.Object({
+          sandbox_id: Type.String(), range: Type.String(),
+          points: Type.Array(Type.Object({ timestamp_unix: Type.Integer(), cpu_pct: Type.Number(), mem_bytes: Type.Integer(), disk_bytes: Type.Integer() })),
+        }),
+      },
+    },
+    errors: [...CAPSULE],
+    handle: (ctx, { params, query }) => capsules.metricsFor(caller(ctx), params.id, query.range),
+  })
+
+  routes.route({
+    method: 'GET',
     path: '/v1/capsules/{id}',
     summary: 'One capsule',
+    tool: { name: 'get_capsule' },
     params: Id,
     responses: { 200: { description: 'The capsule', schema: Capsule } },
     errors: CAPSULE,
@@ -115,6 +154,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'DELETE',
     path: '/v1/capsules/{id}',
     summary: 'Destroys a capsule: every process stops, its files go',
+    tool: { name: 'destroy_capsule' },
     params: Id,
     status: 204,
     responses: { 204: { description: 'Destroyed' } },
@@ -134,6 +174,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
       method: 'POST',
       path: `/v1/capsules/{id}/${op}`,
       summary,
+      tool: { name: `${op}_capsule` },
       params: Id,
       responses: { 200: { description: 'The capsule', schema: Capsule } },
       errors: [...CAPSULE, 'capsule_invalid_state', 'capsule_unavailable'],
@@ -145,6 +186,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules/{id}/ping',
     summary: 'Counts as activity: the capsule\'s inactivity timeout starts again',
+    tool: { name: 'ping_capsule' },
     params: Id,
     status: 204,
     responses: { 204: { description: 'Noted' } },
@@ -158,6 +200,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules/{id}/exec',
     summary: 'Runs a command in the capsule and waits for it (argv, no shell: use cmd "/bin/sh" with args ["-c", …] for one); the process tree is killed at timeout_sec',
+    tool: { name: 'capsule_exec' },
     params: Id,
     body: Type.Object({
       cmd: Type.String({ minLength: 1, maxLength: 4096 }),
@@ -196,6 +239,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules/{id}/files/read',
     summary: 'A file\'s bytes (application/octet-stream)',
+    tool: { name: 'capsule_read_file' },
     params: Id,
     body: PathBody,
     responses: { 200: { description: 'The bytes', type: 'application/octet-stream' } },
@@ -212,6 +256,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules/{id}/files/list',
     summary: 'The entries under a directory, down to `depth` levels (default 1), links not followed',
+    tool: { name: 'capsule_list_files' },
     params: Id,
     body: Type.Object({ path: PathBody.properties.path, depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 32 })) }),
     responses: { 200: { description: 'Entries', schema: Type.Object({ entries: Type.Array(FileEntry) }) } },
@@ -223,6 +268,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules/{id}/files/mkdir',
     summary: 'Creates a directory and its parents (409 when it exists)',
+    tool: { name: 'capsule_mkdir' },
     params: Id,
     body: PathBody,
     responses: { 200: { description: 'The directory', schema: Type.Object({ entry: FileEntry }) } },
@@ -234,6 +280,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     method: 'POST',
     path: '/v1/capsules/{id}/files/remove',
     summary: 'Removes a file, a link or a whole directory',
+    tool: { name: 'capsule_remove_file' },
     params: Id,
     body: PathBody,
     status: 204,

@@ -31,6 +31,7 @@ export function register (routes: Routes, { capsules, activeTeam }: SnapshotsDep
     method: 'POST',
     path: '/v1/snapshots',
     summary: 'Snapshots a running or paused capsule as a template (the capsule stays paused)',
+    tool: { name: 'snapshot_capsule' },
     body: Type.Object({
       sandbox_id: Type.String({ minLength: 1, maxLength: 64 }),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '^[a-zA-Z0-9][a-zA-Z0-9._-]{0,63}$; default template-<8 hex>' })),

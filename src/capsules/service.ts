@@ -14,7 +14,7 @@
 import { EventEmitter } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { dirname, join } from 'node:path'
-import { mkdir, rm } from 'node:fs/promises'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { execFile } from 'node:child_process'
 import { ColonyError, toColonyError } from '../errors.js'
 import type { Clock, TimerHandle } from '../clock.js'
@@ -23,6 +23,7 @@ import type { SystemApi } from '../actor/types.js'
 import type { CapsuleRecord, CapsuleStatus, Store } from '../store/index.js'
 import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec, ExecResult } from './driver.js'
 import { PtySessions } from './pty-sessions.js'
+import { CapsuleMetrics, cpuPercent, metricRange, metricsResponse, type CpuReading, type MetricsSnapshot, type WireMetricPoint } from './metrics.js'
 
 /** Who asks: a team (`undefined` for the host itself and platform admins see everything). */
 export interface CapsuleCaller { teamId: string | null, isAdmin: boolean }
@@ -110,6 +111,8 @@ export const DEFAULT_EXEC_TIMEOUT_SEC = 30
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024
 /** Wrenn's reaper tick. */
 const REAP_EVERY_MS = 2000
+/** Wrenn's metrics sampler: every 500 ms per running capsule. */
+const SAMPLE_EVERY_MS = 500
 
 export function newCapsuleId (): string {
   // Wrenn: the prefix and 25 base-36 characters of a UUIDv4.
@@ -127,6 +130,11 @@ export class CapsuleService {
   private reaper: TimerHandle | undefined
   private closed = false
   private system: SystemApi | undefined
+  /** Each capsule's metric tiers (kept while paused or hibernated, and across restarts) and its last CPU reading. */
+  private readonly metrics = new Map<string, CapsuleMetrics>()
+  private readonly lastCpu = new Map<string, CpuReading>()
+  private sampler: TimerHandle | undefined
+  private sampling = false
 
   constructor (private readonly o: { store: Store, driver: CapsuleDriver, dir: string, clock: Clock, log: Logger }) {
     o.driver.events.on('oom', (id) => this.emit({ type: 'oom', id }))
@@ -285,6 +293,9 @@ export class CapsuleService {
       await sandbox?.destroy()
       this.ptys.forget(row.id)
       this.o.store.capsules.remove(row.id)
+      this.metrics.delete(row.id)
+      this.lastCpu.delete(row.id)
+      await rm(this.metricsFile(row.id), { force: true })
     })
     if (this.system?.stateOf(row.id) !== undefined) await this.system?.remove(row.id).catch(() => undefined)
     this.emit({ type: 'destroyed', id: row.id })
@@ -430,6 +441,7 @@ export class CapsuleService {
   async restore (): Promise<void> {
     for (const row of this.o.store.capsules.all()) {
       await this.spawnActor(row.id, row.teamId)
+      await this.loadMetrics(row.id)
       if (row.status === 'error' || row.status === 'pending') continue
       try {
         const sandbox = await this.o.driver.reopen(this.sandboxSpec(row.id, this.spec(row)))
@@ -446,6 +458,110 @@ export class CapsuleService {
       }
     }
     this.scheduleReaper()
+    this.scheduleSampler()
+  }
+
+  private scheduleSampler (): void {
+    if (this.closed) return
+    this.sampler = this.o.clock.setTimeout(() => { void this.sample().finally(() => this.scheduleSampler()) }, SAMPLE_EVERY_MS)
+  }
+
+  /** One sample of every running capsule: CPU share since the last one, memory, disk. */
+  async sample (): Promise<void> {
+    if (this.sampling) return
+    this.sampling = true
+    try {
+      for (const [id, sandbox] of this.sandboxes) {
+        const row = this.o.store.capsules.get(id)
+        if (row === undefined || row.status !== 'running') continue
+        const stats = await sandbox.stats().catch(() => undefined)
+        if (stats === undefined) continue
+        const now = this.now()
+        const reading = { atMs: now, cpuNs: stats.cpuNs }
+        const previous = this.lastCpu.get(id)
+        this.lastCpu.set(id, reading)
+        if (previous === undefined) continue
+        this.metricsOf(id).push({ timestampMs: now, cpuPct: cpuPercent(previous, reading, this.spec(row).vcpus), memoryBytes: stats.memoryBytes, diskBytes: stats.diskBytes })
+      }
+    } finally {
+      this.sampling = false
+    }
+  }
+
+  private metricsOf (id: string): CapsuleMetrics {
+    let m = this.metrics.get(id)
+    if (m === undefined) {
+      m = new CapsuleMetrics()
+      this.metrics.set(id, m)
+    }
+    return m
+  }
+
+  /** Wrenn's `GET /v1/capsules/{id}/metrics?range=`: running or paused capsules (their history is kept while paused). */
+  metricsFor (as: CapsuleCaller, id: string, range: string | undefined): { sandbox_id: string, range: string, points: WireMetricPoint[] } {
+    const row = this.row(as, id)
+    const r = metricRange(range)
+    return metricsResponse(row.id, r, this.metricsOf(row.id).range(r, row.status === 'running' ? this.now() : undefined))
+  }
+
+  /** The team's capsules now (Wrenn's `current` of `/v1/capsules/stats`): paused ones count half their memory. */
+  teamStats (as: CapsuleCaller): { running_count: number, paused_count: number, vcpus_reserved: number, memory_mb_reserved: number, capsules: Array<{ id: string, status: CapsuleStatus, cpu_pct: number, mem_bytes: number, disk_bytes: number }> } {
+    let running = 0
+    let paused = 0
+    let vcpus = 0
+    let memory = 0
+    const capsules: Array<{ id: string, status: CapsuleStatus, cpu_pct: number, mem_bytes: number, disk_bytes: number }> = []
+    for (const row of this.o.store.capsules.all()) {
+      if (!as.isAdmin && row.teamId !== as.teamId) continue
+      const s = this.spec(row)
+      if (row.status === 'running' || row.status === 'pending') {
+        running++
+        vcpus += s.vcpus
+        memory += s.memoryMb
+      } else if (row.status === 'paused') {
+        paused++
+        memory += Math.ceil(s.memoryMb / 2)
+      }
+      const last = this.metrics.get(row.id)?.tier('10m').at(-1)
+      capsules.push({ id: row.id, status: row.status, cpu_pct: last?.cpuPct ?? 0, mem_bytes: last?.memoryBytes ?? 0, disk_bytes: last?.diskBytes ?? 0 })
+    }
+    return { running_count: running, paused_count: paused, vcpus_reserved: vcpus, memory_mb_reserved: memory, capsules }
+  }
+
+  /** Every capsule's latest sample, for Prometheus. */
+  latestSamples (): Array<{ id: string, cpuPct: number, memoryBytes: number, diskBytes: number }> {
+    const out: Array<{ id: string, cpuPct: number, memoryBytes: number, diskBytes: number }> = []
+    for (const [id, m] of this.metrics) {
+      const last = m.tier('10m').at(-1)
+      if (last !== undefined) out.push({ id, cpuPct: last.cpuPct, memoryBytes: last.memoryBytes, diskBytes: last.diskBytes })
+    }
+    return out
+  }
+
+  countByStatus (): Record<string, number> {
+    const counts: Record<string, number> = {}
+    for (const row of this.o.store.capsules.all()) counts[row.status] = (counts[row.status] ?? 0) + 1
+    return counts
+  }
+
+  private metricsFile (id: string): string {
+    return join(this.o.dir, 'metrics', `${id}.json`)
+  }
+
+  private async saveMetrics (id: string): Promise<void> {
+    const m = this.metrics.get(id)
+    if (m === undefined) return
+    await mkdir(join(this.o.dir, 'metrics'), { recursive: true })
+    await writeFile(this.metricsFile(id), JSON.stringify(m.toJSON()))
+  }
+
+  private async loadMetrics (id: string): Promise<void> {
+    try {
+      const snapshot = JSON.parse(await readFile(this.metricsFile(id), 'utf8')) as MetricsSnapshot
+      this.metrics.set(id, CapsuleMetrics.fromJSON(snapshot))
+    } catch {
+      // none kept (or unreadable): the history starts again
+    }
   }
 
   private scheduleReaper (): void {
@@ -470,6 +586,8 @@ export class CapsuleService {
   async close (): Promise<void> {
     this.closed = true
     if (this.reaper !== undefined) this.o.clock.clearTimeout(this.reaper)
+    if (this.sampler !== undefined) this.o.clock.clearTimeout(this.sampler)
+    for (const id of this.metrics.keys()) await this.saveMetrics(id).catch(() => undefined)
     for (const [id, sandbox] of this.sandboxes) {
       await this.inLane(id, () => sandbox.hibernate()).catch((err: unknown) => this.o.log.warn({ err, capsule: id }, 'a capsule did not stop cleanly'))
     }

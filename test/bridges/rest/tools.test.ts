@@ -6,6 +6,9 @@ import { RouteTable } from '../../../bridges/rest/route-table.js'
 import type { ApiFamily, Routes } from '../../../bridges/rest/route.js'
 import * as components from '../../../bridges/rest/components.js'
 import * as workers from '../../../bridges/rest/workers.js'
+import * as capsules from '../../../bridges/rest/capsules.js'
+import * as snapshots from '../../../bridges/rest/snapshots.js'
+import * as sessions from '../../../bridges/rest/sessions.js'
 import { TOOL_NAME, toolDefinitions, toolName, toolRequest, type Tool, type ToolCall, type ToolRequest } from '../../../bridges/rest/tools.js'
 import { startColony, type TestColony } from '../../helpers/runtime.js'
 import { create, fixture } from '../../helpers/components.js'
@@ -51,6 +54,9 @@ function localTools (): ReadonlyMap<string, Tool> {
   const table = new RouteTable()
   table.register(components, {} as never)
   table.register(workers, { http: { routeMatching: () => () => {} }, onStop: () => {} } as never)
+  table.register(capsules, { http: { routeMatching: () => () => {} }, onStop: () => {} } as never)
+  table.register(snapshots, {} as never)
+  table.register(sessions, {} as never)
   return table.tools
 }
 
