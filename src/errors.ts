@@ -107,6 +107,12 @@ export const ERROR_CODES = {
   plugin_exists: { status: 409, expose: true, message: 'A plugin with this name and version is already registered' },
   plugin_installation_not_found: { status: 404, expose: true, message: 'No such plugin installation' },
   plugin_already_installed: { status: 409, expose: true, message: 'The plugin is already installed on this component' },
+  // capsules (sandboxes)
+  capsule_unavailable: { status: 503, expose: true, message: 'Capsules cannot run on this host' },
+  capsule_not_running: { status: 409, expose: true, message: 'The capsule is not running' },
+  capsule_not_found: { status: 404, expose: true, message: 'No such capsule' },
+  capsule_exec_failed: { status: 500, expose: true, message: 'The process could not be started in the capsule' },
+  capsule_start_failed: { status: 500, expose: true, message: 'The capsule could not be started' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },
