@@ -1,0 +1,141 @@
+/**
+ * The capsule's init: one long-lived process tree per running capsule that owns its namespaces.
+ *
+ *   sh (joins the capsule's cgroups: its `init` leaf)
+ *   └ exec unshare -m --propagation private        a mount namespace of its own: nothing it mounts reaches the host
+ *     └ exec sh: mount -t overlay … merged          the capsule's root filesystem, visible only in that namespace
+ *       └ exec bwrap --bind merged / --unshare-all --uid 1000 --cap-drop ALL --die-with-parent …
+ *         └ pid 1 of the capsule (bwrap's reaper)  ← exec/spawn/pty nsenter into its namespaces
+ *           └ sh: creates /home/user, /tmp… (as the capsule user), prints `ready`, execs `sleep infinity`
+ *
+ * Every step is an exec, so bwrap's parent is Colony: when Colony dies (even kill -9), --die-with-parent kills the
+ * capsule's pid 1, the kernel kills everything in its pid namespace, and the private mount namespace (with the
+ * overlay) goes away with its last process. Nothing stays mounted on the host.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { ColonyError } from '../../errors.js'
+import type { HostTools } from './prereqs.js'
+import { CAPSULE_HOME, CAPSULE_UID } from './rootfs.js'
+
+/** `sh -c JOIN_THEN_EXEC name N file1..fileN argv...`: writes its pid into N cgroup.procs files, then execs argv. */
+export const JOIN_THEN_EXEC =
+  'n=$1; shift; while [ "$n" -gt 0 ]; do echo $$ > "$1" || exit 90; shift; n=$((n-1)); done; exec "$@"'
+
+/**
+ * `sh -c MOUNT_THEN_EXEC name maskSrc maskMount N (mountpoint options)×N argv...`: the mask onto a tmpfs, the overlays,
+ * then exec argv (all inside the private mount namespace).
+ */
+const MOUNT_THEN_EXEC = [
+  'mount -t tmpfs -o mode=755,size=4m capsule-mask "$2" || exit 91',
+  'cp -a "$1/." "$2/" || exit 91',
+  'n=$3; shift 3',
+  'while [ "$n" -gt 0 ]; do mount -t overlay overlay -o "$2" "$1" || exit 91; shift 2; n=$((n-1)); done',
+  'exec "$@"',
+].join('\n')
+
+/** Runs inside the sandbox as the capsule user: its own empty directories, kept in the upper layer. */
+const INIT_SCRIPT = [
+  'umask 022',
+  'mk () { [ -e "$2" ] || [ -L "$2" ] || mkdir -m "$1" "$2"; }',
+  `for d in /root /home ${CAPSULE_HOME} /run /run/lock /var /var/lib /var/log /var/cache /mnt /opt /srv /media; do mk 755 "$d"; done`,
+  'mk 1777 /tmp; mk 1777 /var/tmp',
+  '[ -e /var/run ] || [ -L /var/run ] || ln -s /run /var/run',
+  '[ -e /var/lock ] || [ -L /var/lock ] || ln -s /run/lock /var/lock',
+  'echo ready',
+  'exec sleep infinity',
+].join('\n')
+
+export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+
+export interface InitOptions {
+  tools: HostTools
+  merged: string
+  mask: string
+  maskMount: string
+  /** `[mountpoint, options]` of each overlay, the capsule's root last. */
+  overlays: Array<[string, string]>
+  /** cgroup.procs files of the init leaf. */
+  procsFiles: string[]
+  network: boolean
+  hostname: string
+  startTimeoutMs: number
+}
+
+export interface InitProcess {
+  child: ChildProcess
+  /** Host pid of the capsule's pid 1: what exec/spawn/pty enter. */
+  nsPid: number
+  /** Resolves when the init tree has exited. */
+  exited: Promise<void>
+}
+
+export function bwrapArgs (opts: InitOptions): string[] {
+  return [
+    '--bind', opts.merged, '/',
+    '--proc', '/proc',
+    '--dev', '/dev',
+    '--tmpfs', '/dev/shm',
+    '--unshare-all', '--unshare-user',
+    ...(opts.network ? ['--share-net'] : []),
+    '--uid', String(CAPSULE_UID), '--gid', String(CAPSULE_UID),
+    '--hostname', opts.hostname,
+    '--die-with-parent', '--new-session',
+    '--cap-drop', 'ALL',
+    '--chdir', '/',
+    '--clearenv', '--setenv', 'PATH', DEFAULT_PATH, '--setenv', 'HOME', CAPSULE_HOME,
+    '--json-status-fd', '3',
+  ]
+}
+
+export function startInit (opts: InitOptions): Promise<InitProcess> {
+  const { tools } = opts
+  const argv = [
+    '-c', JOIN_THEN_EXEC, 'capsule-init', String(opts.procsFiles.length), ...opts.procsFiles,
+    tools.unshare, '-m', '--propagation', 'private', '--',
+    tools.sh, '-c', MOUNT_THEN_EXEC, 'capsule-mount', opts.mask, opts.maskMount, String(opts.overlays.length), ...opts.overlays.flat(),
+    tools.bwrap, ...bwrapArgs(opts), '--', '/bin/sh', '-c', INIT_SCRIPT,
+  ]
+  const child = spawn(tools.sh, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: DEFAULT_PATH } })
+  const exited = new Promise<void>((resolve) => { child.once('close', () => { resolve() }) })
+  return new Promise<InitProcess>((resolve, reject) => {
+    let stdout = ''
+    let stderr = ''
+    let status = ''
+    let nsPid: number | undefined
+    let ready = false
+    let settled = false
+    const finish = (err?: Error): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(timer)
+      if (err !== undefined) {
+        try { child.kill('SIGKILL') } catch { /* gone */ }
+        reject(err)
+      } else {
+        resolve({ child, nsPid: nsPid!, exited })
+      }
+    }
+    const check = (): void => { if (ready && nsPid !== undefined) finish() }
+    const timer = setTimeout(() => {
+      finish(new ColonyError('capsule_start_failed', `the capsule did not start within ${opts.startTimeoutMs} ms: ${stderr.trim()}`))
+    }, opts.startTimeoutMs)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (ready) return
+      stdout += chunk.toString()
+      if (stdout.includes('ready\n')) { ready = true; check() }
+    })
+    child.stderr!.on('data', (chunk: Buffer) => { if (stderr.length < 8192) stderr += chunk.toString() })
+    const statusStream = child.stdio[3] as NodeJS.ReadableStream
+    statusStream.on('data', (chunk: Buffer) => {
+      if (nsPid !== undefined) return
+      status += chunk.toString()
+      const m = /"child-pid"\s*:\s*(\d+)/.exec(status)
+      if (m !== null) { nsPid = Number(m[1]); check() }
+    })
+    child.once('error', (err) => { finish(new ColonyError('capsule_start_failed', err.message, { cause: err })) })
+    child.once('exit', (code, signal) => {
+      const why = code === 90 ? 'could not join its cgroup' : code === 91 ? 'could not mount its filesystem' : `exited (${signal ?? code})`
+      finish(new ColonyError('capsule_start_failed', `the capsule's init ${why}: ${stderr.trim()}`))
+    })
+  })
+}

@@ -1,0 +1,263 @@
+/**
+ * Processes in a running capsule: exec (run to completion), spawn (streaming) and pty.
+ *
+ * Each one starts as `sh` on the host that writes its own pid into a fresh cgroup leaf of the capsule, then execs
+ * `setpriv --no-new-privs nsenter -t <capsule pid 1> -U -m -p -n -u -i -C --preserve-credentials -r -w`: it enters
+ * the capsule's user, mount, pid, network, uts, ipc and cgroup namespaces as the capsule user (uid 1000 there,
+ * no capability left after the exec: it is not uid 0 in that namespace, and no-new-privs blocks setuid/file caps).
+ * Because the cgroup is joined before anything of the capsule runs, no process can start outside it.
+ * Inside, `/bin/sh -c 'cd -- "$0" && exec "$@"'` only changes to the working directory and execs argv (no shell
+ * parsing of the command).
+ *
+ * A process tree is its leaf: when the main process exits, whatever it left behind in the leaf is killed (a
+ * background job must be started with spawn and kept alive by its own main process); a timeout or kill('SIGKILL')
+ * kills the whole leaf.
+ */
+import { spawn as spawnChild } from 'node:child_process'
+import { EventEmitter } from 'node:events'
+import { constants as osConstants } from 'node:os'
+import { ColonyError } from '../../errors.js'
+import type { CapsuleProcess, CapsulePty, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
+import type { HostTools } from './prereqs.js'
+import { JOIN_THEN_EXEC } from './init.js'
+import { CAPSULE_HOME } from './rootfs.js'
+
+/** What a process needs of its sandbox. */
+export interface CapsuleEntry {
+  readonly tools: HostTools
+  readonly nsPid: number
+  readonly baseEnv: Record<string, string>
+  /** A new, empty leaf (created synchronously) and the cgroup.procs files its process joins. */
+  newLeaf (): { leaf: string, procsFiles: string[] }
+  /** Kills every process of the leaf (deferred while the capsule is paused). */
+  killLeaf (leaf: string): Promise<void>
+  /** Sends a signal to the processes of the leaf except `except` (the host-side nsenter that waits for them). */
+  signalLeaf (leaf: string, signal: NodeJS.Signals, except: number): Promise<void>
+  /** The main process exited: kill what is left in the leaf, remove it, look for an OOM kill. */
+  releaseLeaf (leaf: string): Promise<void>
+}
+
+const CHDIR_THEN_EXEC = 'cd -- "$0" || exit 125; exec "$@"'
+
+export function signalExitCode (signal: string | null | number | undefined): number {
+  if (signal === null || signal === undefined || signal === 0) return 0
+  const n = typeof signal === 'number' ? signal : osConstants.signals[signal as NodeJS.Signals]
+  return 128 + (n ?? 0)
+}
+
+function checkEnv (env: Record<string, string>): void {
+  for (const [k, v] of Object.entries(env)) {
+    if (k.length === 0 || k.includes('=') || k.includes('\0') || typeof v !== 'string' || v.includes('\0')) {
+      throw new ColonyError('invalid_body', `invalid environment variable: ${k}`)
+    }
+  }
+}
+
+export function processEnv (entry: CapsuleEntry, req: ProcessRequest, extra: Record<string, string> = {}): Record<string, string> {
+  const env = { ...entry.baseEnv, ...extra, ...(req.env ?? {}) }
+  checkEnv(env)
+  return env
+}
+
+export function entryArgv (entry: CapsuleEntry, procsFiles: string[], req: ProcessRequest): string[] {
+  if (typeof req.cmd !== 'string' || req.cmd.length === 0 || req.cmd.includes('\0')) throw new ColonyError('invalid_body', 'cmd is required')
+  if (!Array.isArray(req.args) || req.args.some((a) => typeof a !== 'string' || a.includes('\0'))) throw new ColonyError('invalid_body', 'args must be strings')
+  const cwd = req.cwd ?? CAPSULE_HOME
+  if (typeof cwd !== 'string' || cwd.length === 0 || cwd.includes('\0')) throw new ColonyError('invalid_body', 'cwd is invalid')
+  const t = entry.tools
+  return [
+    '-c', JOIN_THEN_EXEC, 'capsule-exec', String(procsFiles.length), ...procsFiles,
+    t.setpriv, '--no-new-privs', '--',
+    t.nsenter, '-t', String(entry.nsPid), '-U', '-m', '-p', '-n', '-u', '-i', '-C', '--preserve-credentials', '-r', '-w', '--',
+    '/bin/sh', '-c', CHDIR_THEN_EXEC, cwd, req.cmd, ...req.args,
+  ]
+}
+
+/** Runs a command to completion. */
+export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResult> {
+  const env = processEnv(entry, req)
+  const { leaf, procsFiles } = entry.newLeaf()
+  let argv: string[]
+  try {
+    argv = entryArgv(entry, procsFiles, req)
+  } catch (err) {
+    void entry.releaseLeaf(leaf).catch(() => {})
+    throw err
+  }
+  const started = performance.now()
+  const max = Math.max(0, req.maxOutputBytes)
+  return new Promise<ExecResult>((resolve, reject) => {
+    const child = spawnChild(entry.tools.sh, argv, {
+      env, detached: true, stdio: [req.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    })
+    const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], stdoutBytes: 0, stderrBytes: 0 }
+    let truncated = false
+    let timedOut = false
+    const collect = (which: 'stdout' | 'stderr') => (chunk: Buffer): void => {
+      const have = which === 'stdout' ? out.stdoutBytes : out.stderrBytes
+      const room = max - have
+      if (room <= 0) { truncated = true; return }
+      const part = chunk.length > room ? chunk.subarray(0, room) : chunk
+      if (part.length < chunk.length) truncated = true
+      out[which].push(part)
+      if (which === 'stdout') out.stdoutBytes += part.length
+      else out.stderrBytes += part.length
+    }
+    child.stdout!.on('data', collect('stdout'))
+    child.stderr!.on('data', collect('stderr'))
+    if (req.stdin !== undefined && child.stdin !== null) {
+      child.stdin.on('error', () => { /* the process did not read all of it */ })
+      child.stdin.end(req.stdin)
+    }
+    const timer = setTimeout(() => {
+      timedOut = true
+      void entry.killLeaf(leaf).catch(() => {})
+    }, Math.max(1, req.timeoutMs))
+    let exit: { code: number | null, signal: NodeJS.Signals | null } | undefined
+    let released: Promise<void> | undefined
+    child.once('error', (err) => {
+      clearTimeout(timer)
+      void entry.releaseLeaf(leaf).catch(() => {})
+      reject(new ColonyError('capsule_exec_failed', err.message, { cause: err }))
+    })
+    child.once('exit', (code, signal) => {
+      exit = { code, signal }
+      released = entry.releaseLeaf(leaf)
+    })
+    child.once('close', () => {
+      clearTimeout(timer)
+      if (exit === undefined) return
+      const result = exit
+      void (released ?? Promise.resolve()).catch(() => {}).then(() => {
+        resolve({
+          stdout: Buffer.concat(out.stdout),
+          stderr: Buffer.concat(out.stderr),
+          exitCode: timedOut ? 124 : result.code ?? signalExitCode(result.signal),
+          durationMs: Math.round(performance.now() - started),
+          timedOut,
+          truncated,
+        })
+      })
+    })
+  })
+}
+
+class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null] }> implements CapsuleProcess {
+  readonly pid: number
+  private readonly child: ReturnType<typeof spawnChild>
+  private readonly entry: CapsuleEntry
+  private readonly leaf: string
+
+  constructor (entry: CapsuleEntry, leaf: string, child: ReturnType<typeof spawnChild>) {
+    super()
+    this.entry = entry
+    this.leaf = leaf
+    this.child = child
+    this.pid = child.pid ?? -1
+    child.stdout!.on('data', (chunk: Buffer) => { this.emit('stdout', chunk) })
+    child.stderr!.on('data', (chunk: Buffer) => { this.emit('stderr', chunk) })
+    child.stdin!.on('error', () => { /* the process closed its stdin */ })
+    let exit: { code: number, signal: string | null } | undefined
+    let released: Promise<void> = Promise.resolve()
+    child.once('error', (err) => {
+      exit ??= { code: 127, signal: null }
+      this.emit('stderr', Buffer.from(`${err.message}\n`))
+      void entry.releaseLeaf(leaf).catch(() => {}).then(() => { this.emit('exit', 127, null) })
+    })
+    child.once('exit', (code, signal) => {
+      exit = { code: code ?? signalExitCode(signal), signal }
+      released = entry.releaseLeaf(leaf).catch(() => {})
+    })
+    child.once('close', () => {
+      if (exit === undefined) return
+      const e = exit
+      void released.then(() => { this.emit('exit', e.code, e.signal) })
+    })
+  }
+
+  write (data: Buffer): void { this.child.stdin?.write(data) }
+  end (): void { this.child.stdin?.end() }
+  kill (signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (signal === 'SIGKILL') void this.entry.killLeaf(this.leaf).catch(() => {})
+    else void this.entry.signalLeaf(this.leaf, signal, this.pid).catch(() => {})
+  }
+}
+
+/** Starts a streaming process. */
+export function spawnIn (entry: CapsuleEntry, req: ProcessRequest): CapsuleProcess {
+  const env = processEnv(entry, req)
+  const { leaf, procsFiles } = entry.newLeaf()
+  let argv: string[]
+  try {
+    argv = entryArgv(entry, procsFiles, req)
+  } catch (err) {
+    void entry.releaseLeaf(leaf).catch(() => {})
+    throw err
+  }
+  const child = spawnChild(entry.tools.sh, argv, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+  return new NsProcess(entry, leaf, child)
+}
+
+/** The part of @lydell/node-pty the driver uses. */
+export interface PtyModule {
+  spawn (file: string, args: string[], options: {
+    name?: string, cols?: number, rows?: number, cwd?: string, env?: Record<string, string>, encoding?: string | null
+  }): PtyHandle
+}
+interface PtyHandle {
+  readonly pid: number
+  onData (listener: (data: Buffer | string) => void): unknown
+  onExit (listener: (e: { exitCode: number, signal?: number }) => void): unknown
+  write (data: Buffer | string): void
+  resize (cols: number, rows: number): void
+  kill (signal?: string): void
+}
+
+class NsPty extends EventEmitter<{ data: [Buffer], exit: [code: number, signal: number | undefined] }> implements CapsulePty {
+  readonly pid: number
+  private readonly handle: PtyHandle
+  private readonly entry: CapsuleEntry
+  private readonly leaf: string
+  private exited = false
+
+  constructor (entry: CapsuleEntry, leaf: string, handle: PtyHandle) {
+    super()
+    this.entry = entry
+    this.leaf = leaf
+    this.handle = handle
+    this.pid = handle.pid
+    handle.onData((data) => { this.emit('data', typeof data === 'string' ? Buffer.from(data) : data) })
+    handle.onExit(({ exitCode, signal }) => {
+      this.exited = true
+      const code = signal !== undefined && signal !== 0 ? signalExitCode(signal) : exitCode
+      void entry.releaseLeaf(leaf).catch(() => {}).then(() => { this.emit('exit', code, signal === 0 ? undefined : signal) })
+    })
+  }
+
+  write (data: Buffer | string): void { if (!this.exited) this.handle.write(data) }
+  resize (cols: number, rows: number): void {
+    if (!this.exited && Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0) this.handle.resize(cols, rows)
+  }
+
+  kill (signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (signal === 'SIGKILL') void this.entry.killLeaf(this.leaf).catch(() => {})
+    else void this.entry.signalLeaf(this.leaf, signal, this.pid).catch(() => {})
+  }
+}
+
+/** Starts a process on a pseudo-terminal (its controlling terminal; it is its own session). */
+export function ptyIn (entry: CapsuleEntry, pty: PtyModule, req: ProcessRequest & { cols: number, rows: number }): CapsulePty {
+  const env = processEnv(entry, req, { TERM: 'xterm-256color' })
+  const { leaf, procsFiles } = entry.newLeaf()
+  let argv: string[]
+  try {
+    argv = entryArgv(entry, procsFiles, req)
+  } catch (err) {
+    void entry.releaseLeaf(leaf).catch(() => {})
+    throw err
+  }
+  const handle = pty.spawn(entry.tools.sh, argv, {
+    name: env.TERM ?? 'xterm-256color', cols: req.cols > 0 ? req.cols : 80, rows: req.rows > 0 ? req.rows : 24, cwd: '/', env, encoding: null,
+  })
+  return new NsPty(entry, leaf, handle)
+}

@@ -1,0 +1,231 @@
+/**
+ * One capsule of the namespace driver: its lifecycle (running ⇄ paused, running/paused → hibernated → running,
+ * any → destroyed) around one init process, a cgroup and an overlay.
+ */
+import type { EventEmitter } from 'node:events'
+import { rm } from 'node:fs/promises'
+import { ColonyError } from '../../errors.js'
+import type { CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleStats, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
+import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
+import { DEFAULT_PATH, startInit, type InitProcess } from './init.js'
+import type { HostTools } from './prereqs.js'
+import { execIn, ptyIn, spawnIn, type CapsuleEntry, type PtyModule } from './process.js'
+import { CAPSULE_HOME, CAPSULE_USER, buildMask, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
+import { OomWatch, capsuleStats } from './stats.js'
+
+export interface SandboxContext {
+  tools: HostTools
+  cgroups: CgroupLayout
+  cgroupParent: string
+  base: string
+  hidden: string[]
+  etcUnreadable (): Promise<string[]>
+  pty (): PtyModule
+  events: EventEmitter<{ oom: [id: string], vanished: [id: string] }>
+  startTimeoutMs: number
+  oomPollMs: number
+}
+
+type State = 'starting' | 'running' | 'paused' | 'stopping' | 'hibernated' | 'destroyed'
+
+export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
+  readonly id: string
+  readonly baseEnv: Record<string, string>
+  private readonly ctx: SandboxContext
+  private readonly spec: CapsuleSpec
+  private readonly paths: RootfsPaths
+  private readonly cgroup: CapsuleCgroup
+  private state: State = 'hibernated'
+  private init: InitProcess | undefined
+  private oom: OomWatch | undefined
+  private leafSeq = 0
+  private readonly deferredKills = new Set<string>()
+  private lock: Promise<unknown> = Promise.resolve()
+
+  constructor (ctx: SandboxContext, spec: CapsuleSpec) {
+    this.ctx = ctx
+    this.spec = spec
+    this.id = spec.id
+    this.paths = rootfsPaths(spec.dir)
+    this.cgroup = new CapsuleCgroup(ctx.cgroups, ctx.cgroupParent, spec.id)
+    this.baseEnv = { PATH: DEFAULT_PATH, HOME: CAPSULE_HOME, USER: CAPSULE_USER, LOGNAME: CAPSULE_USER, ...spec.env }
+  }
+
+  get running (): boolean { return this.state === 'running' }
+  get upperDir (): string { return this.paths.upper }
+  get tools (): HostTools { return this.ctx.tools }
+  get nsPid (): number {
+    if (this.init === undefined) throw new ColonyError('capsule_not_running')
+    return this.init.nsPid
+  }
+
+  /** Lifecycle operations run one at a time. */
+  private serial<T> (fn: () => Promise<T>): Promise<T> {
+    const next = this.lock.then(fn, fn)
+    this.lock = next.catch(() => {})
+    return next
+  }
+
+  private requireRunning (): void {
+    if (this.state !== 'running') throw new ColonyError('capsule_not_running', `capsule ${this.id} is ${this.state}`)
+  }
+
+  /** Starts the capsule from its files (a new capsule, or a hibernated one). */
+  async start (): Promise<void> {
+    this.state = 'starting'
+    try {
+      await prepareDirs(this.paths)
+      await buildMask(this.paths, {
+        base: this.ctx.base, hidden: this.ctx.hidden, etcUnreadable: await this.ctx.etcUnreadable(), network: this.spec.network,
+      })
+      await this.cgroup.create({ memoryMb: this.spec.memoryMb, vcpus: this.spec.vcpus, pidsMax: this.spec.pidsMax })
+      await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
+      await this.cgroup.thaw()
+      await this.cgroup.makeLeaf('init')
+      const init = await startInit({
+        tools: this.ctx.tools,
+        merged: this.paths.merged,
+        mask: this.paths.mask,
+        maskMount: this.paths.maskMount,
+        overlays: overlayMounts(this.paths, this.spec.layers, this.ctx.base),
+        procsFiles: this.cgroup.procsFiles('init'),
+        network: this.spec.network,
+        hostname: this.spec.id,
+        startTimeoutMs: this.ctx.startTimeoutMs,
+      })
+      this.init = init
+      init.child.once('exit', () => { this.initExited(init) })
+      this.oom = new OomWatch(this.cgroup, () => { this.ctx.events.emit('oom', this.id) })
+      await this.oom.start(this.ctx.oomPollMs)
+      this.state = 'running'
+    } catch (err) {
+      await this.stopProcesses().catch(() => {})
+      this.state = 'hibernated'
+      throw err
+    }
+  }
+
+  private initExited (init: InitProcess): void {
+    if (this.init !== init || (this.state !== 'running' && this.state !== 'paused')) return
+    void this.serial(async () => {
+      if (this.init !== init || (this.state !== 'running' && this.state !== 'paused')) return
+      this.state = 'stopping'
+      await this.stopProcesses().catch(() => {})
+      this.state = 'hibernated'
+      this.ctx.events.emit('vanished', this.id)
+    })
+  }
+
+  /** Kills every process of the capsule and removes its cgroup; the overlay goes with the last process. */
+  private async stopProcesses (): Promise<void> {
+    const oom = this.oom
+    this.oom = undefined
+    oom?.stop()
+    await oom?.check().catch(() => {})
+    await this.cgroup.kill()
+    if (this.init !== undefined) {
+      const init = this.init
+      try { init.child.kill('SIGKILL') } catch { /* gone */ }
+      await init.exited
+    }
+    this.init = undefined
+    this.deferredKills.clear()
+    await this.cgroup.remove()
+  }
+
+  async exec (req: ExecRequest): Promise<ExecResult> {
+    this.requireRunning()
+    return await execIn(this, req)
+  }
+
+  spawn (req: ProcessRequest): CapsuleProcess {
+    this.requireRunning()
+    return spawnIn(this, req)
+  }
+
+  pty (req: ProcessRequest & { cols: number, rows: number }): CapsulePty {
+    this.requireRunning()
+    return ptyIn(this, this.ctx.pty(), req)
+  }
+
+  pause (): Promise<void> {
+    return this.serial(async () => {
+      if (this.state === 'paused') return
+      this.requireRunning()
+      await this.cgroup.freeze()
+      this.state = 'paused'
+    })
+  }
+
+  resume (): Promise<void> {
+    return this.serial(async () => {
+      if (this.state === 'running') return
+      if (this.state === 'destroyed') throw new ColonyError('capsule_not_found', `capsule ${this.id} is destroyed`)
+      if (this.state === 'paused') {
+        await this.cgroup.thaw()
+        this.state = 'running'
+        const pending = [...this.deferredKills]
+        this.deferredKills.clear()
+        for (const leaf of pending) await this.cgroup.removeLeaf(leaf).catch(() => {})
+        return
+      }
+      await this.start()
+    })
+  }
+
+  hibernate (): Promise<void> {
+    return this.serial(async () => {
+      if (this.state === 'hibernated' || this.state === 'destroyed') return
+      this.state = 'stopping'
+      try {
+        await this.stopProcesses()
+      } finally {
+        this.state = 'hibernated'
+      }
+    })
+  }
+
+  destroy (): Promise<void> {
+    return this.serial(async () => {
+      if (this.state === 'destroyed') return
+      this.state = 'stopping'
+      await this.stopProcesses()
+      await rm(this.spec.dir, { recursive: true, force: true })
+      this.state = 'destroyed'
+    })
+  }
+
+  async stats (): Promise<CapsuleStats> {
+    const live = this.state === 'running' || this.state === 'paused'
+    return await capsuleStats(live ? this.cgroup : undefined, this.paths.upper)
+  }
+
+  // CapsuleEntry: what processes need of the sandbox.
+
+  newLeaf (): { leaf: string, procsFiles: string[] } {
+    const leaf = `p${++this.leafSeq}`
+    this.cgroup.makeLeafSync(leaf)
+    return { leaf, procsFiles: this.cgroup.procsFiles(leaf) }
+  }
+
+  async killLeaf (leaf: string): Promise<void> {
+    if (this.state === 'paused') { this.deferredKills.add(leaf); return }
+    await this.cgroup.kill(leaf)
+  }
+
+  async signalLeaf (leaf: string, signal: NodeJS.Signals, except: number): Promise<void> {
+    for (const pid of await this.cgroup.leafPids(leaf)) {
+      if (pid === except) continue
+      try { process.kill(pid, signal) } catch { /* gone */ }
+    }
+  }
+
+  async releaseLeaf (leaf: string): Promise<void> {
+    if (this.state === 'paused') {
+      this.deferredKills.add(leaf)
+    } else {
+      await this.cgroup.removeLeaf(leaf)
+    }
+    await this.oom?.check()
+  }
+}
