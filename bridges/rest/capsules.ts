@@ -208,10 +208,22 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
       timeout_sec: Type.Optional(Type.Integer({ minimum: 1, maximum: 3600, description: 'default 30' })),
       envs: Type.Optional(Env),
       cwd: Type.Optional(Type.String({ maxLength: 4096 })),
+      background: Type.Optional(Type.Boolean({ description: 'start it and answer 202 at once; it runs on until it exits' })),
+      tag: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a background process\'s tag (default proc-<8 hex>)' })),
     }, { additionalProperties: false }),
-    responses: { 200: { description: 'Its output (both streams base64 when either is not UTF-8), exit code and duration', schema: ExecResult } },
+    responses: {
+      200: { description: 'Its output (both streams base64 when either is not UTF-8), exit code and duration', schema: ExecResult },
+      202: { description: 'A background process started', schema: Type.Object({ sandbox_id: Type.String(), cmd: Type.String(), pid: Type.Integer(), tag: Type.String() }) },
+    },
     errors: RUNNING,
-    handle: async (ctx, { params, body }) => await capsules.exec(caller(ctx), params.id, body),
+    async handle (ctx, { params, body }) {
+      if (body.background === true) {
+        ctx.status = 202
+        ctx.body = capsules.background(caller(ctx), params.id, body)
+        return undefined
+      }
+      return await capsules.exec(caller(ctx), params.id, body)
+    },
   })
 
   routes.route({

@@ -160,7 +160,6 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     method: 'POST',
     path: '/api/v1/sessions/{id}/env',
     summary: 'Sets environment variables for the session\'s later execs',
-    tool: { name: 'set_env' },
     params: Id,
     body: Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.String({ maxLength: 32_768 }), { maxProperties: 256 }),
     responses: { 200: { description: 'Set', schema: Message } },

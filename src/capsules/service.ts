@@ -21,7 +21,7 @@ import type { Clock, TimerHandle } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { SystemApi } from '../actor/types.js'
 import type { CapsuleRecord, CapsuleStatus, Store } from '../store/index.js'
-import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec, ExecResult } from './driver.js'
+import type { CapsuleDriver, CapsuleProcess, CapsuleSandbox, CapsuleSpec, ExecResult } from './driver.js'
 import { PtySessions } from './pty-sessions.js'
 import { CapsuleMetrics, cpuPercent, metricRange, metricsResponse, type CpuReading, type MetricsSnapshot, type WireMetricPoint } from './metrics.js'
 
@@ -127,13 +127,16 @@ export class CapsuleService {
   private readonly sandboxes = new Map<string, CapsuleSandbox>()
   /** Lifecycle changes of one capsule never overlap. */
   private readonly lanes = new Map<string, Promise<unknown>>()
-  private reaper: TimerHandle | undefined
+  /** Set once the reaper is scheduled (the clock's handle type is opaque). */
+  private reaper: { handle: TimerHandle } | undefined
   private closed = false
   private system: SystemApi | undefined
   /** Each capsule's metric tiers (kept while paused or hibernated, and across restarts) and its last CPU reading. */
   private readonly metrics = new Map<string, CapsuleMetrics>()
   private readonly lastCpu = new Map<string, CpuReading>()
-  private sampler: TimerHandle | undefined
+  private sampler: { handle: TimerHandle } | undefined
+  /** Background processes by capsule and tag. */
+  private readonly backgrounds = new Map<string, Map<string, CapsuleProcess>>()
   private sampling = false
 
   constructor (private readonly o: { store: Store, driver: CapsuleDriver, dir: string, clock: Clock, log: Logger }) {
@@ -429,6 +432,29 @@ export class CapsuleService {
     this.o.store.capsules.updateSpec(id, JSON.stringify({ ...this.spec(row), env }), this.now())
   }
 
+  /**
+   * Wrenn's background exec: the process runs on after the answer (until it exits, the capsule stops, or it is
+   * killed), under a tag (`proc-` + 8 hex unless given).
+   */
+  background (as: CapsuleCaller, id: string, req: { cmd: string, args?: string[], envs?: Record<string, string>, cwd?: string, tag?: string }): { sandbox_id: string, cmd: string, pid: number, tag: string } {
+    const row = this.row(as, id)
+    const sandbox = this.sandbox(row)
+    this.touch(row.id)
+    const tag = req.tag ?? `proc-${randomUUID().replace(/-/g, '').slice(0, 8)}`
+    const procs = this.backgrounds.get(row.id) ?? new Map<string, CapsuleProcess>()
+    if (procs.has(tag)) throw new ColonyError('invalid_body', `a background process with tag ${tag} is running`, { details: { field: 'tag' } })
+    const proc = sandbox.spawn({
+      cmd: req.cmd,
+      args: req.args ?? [],
+      ...(req.envs !== undefined && { env: req.envs }),
+      ...(req.cwd !== undefined && req.cwd !== '' && { cwd: req.cwd }),
+    })
+    procs.set(tag, proc)
+    this.backgrounds.set(row.id, procs)
+    proc.on('exit', () => { procs.delete(tag) })
+    return { sandbox_id: row.id, cmd: req.cmd, pid: proc.pid, tag }
+  }
+
   /** The running sandbox of a capsule the caller may use (files, PTY and streams work on it). */
   running (as: CapsuleCaller, id: string): CapsuleSandbox {
     return this.sandbox(this.row(as, id))
@@ -463,7 +489,7 @@ export class CapsuleService {
 
   private scheduleSampler (): void {
     if (this.closed) return
-    this.sampler = this.o.clock.setTimeout(() => { void this.sample().finally(() => this.scheduleSampler()) }, SAMPLE_EVERY_MS)
+    this.sampler = { handle: this.o.clock.setTimeout(() => { void this.sample().finally(() => this.scheduleSampler()) }, SAMPLE_EVERY_MS) }
   }
 
   /** One sample of every running capsule: CPU share since the last one, memory, disk. */
@@ -566,7 +592,7 @@ export class CapsuleService {
 
   private scheduleReaper (): void {
     if (this.closed) return
-    this.reaper = this.o.clock.setTimeout(() => { void this.reap().finally(() => this.scheduleReaper()) }, REAP_EVERY_MS)
+    this.reaper = { handle: this.o.clock.setTimeout(() => { void this.reap().finally(() => this.scheduleReaper()) }, REAP_EVERY_MS) }
   }
 
   /** Wrenn's reaper: a running capsule idle for longer than its timeout_sec is paused. */
@@ -585,8 +611,8 @@ export class CapsuleService {
   /** Shutdown: processes stop (the files stay; the next start brings running capsules back). */
   async close (): Promise<void> {
     this.closed = true
-    if (this.reaper !== undefined) this.o.clock.clearTimeout(this.reaper)
-    if (this.sampler !== undefined) this.o.clock.clearTimeout(this.sampler)
+    if (this.reaper !== undefined) this.o.clock.clearTimeout(this.reaper.handle)
+    if (this.sampler !== undefined) this.o.clock.clearTimeout(this.sampler.handle)
     for (const id of this.metrics.keys()) await this.saveMetrics(id).catch(() => undefined)
     for (const [id, sandbox] of this.sandboxes) {
       await this.inLane(id, () => sandbox.hibernate()).catch((err: unknown) => this.o.log.warn({ err, capsule: id }, 'a capsule did not stop cleanly'))

@@ -89,7 +89,7 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       assert.equal(slow.body.timed_out, true)
       assert.equal(slow.body.stdout, 'started\n')
       assert.ok(slow.body.duration_ms < 10_000)
-      assert.equal((await sh(id, 'ps -e -o comm= | grep -c sleep || true')).stdout.trim(), '0', 'the whole tree was killed')
+      assert.equal((await sh(id, 'ps -e -o args= | grep -c "^sleep 30" || true')).stdout.trim(), '0', 'the whole tree was killed')
 
       assert.equal((await call('DELETE', `${base}/v1/capsules/${id}`)).status, 204)
       assertError(await call('GET', `${base}/v1/capsules/${id}`), 404, 'capsule_not_found')
@@ -135,7 +135,10 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
 
     it('pause freezes a running loop, resume continues it; hibernate and resume keep the files', async () => {
       const id = await capsule()
-      await sh(id, 'nohup sh -c "i=0; while true; do i=$((i+1)); echo $i > /home/user/count; sleep 0.05; done" >/dev/null 2>&1 &')
+      const started = await exec(id, '/bin/sh', ['-c', 'i=0; while true; do i=$((i+1)); echo $i > /home/user/count; sleep 0.05; done'], { background: true, tag: 'loop' })
+      assert.equal(started.status, 202, JSON.stringify(started.body))
+      assert.equal(started.body.tag, 'loop')
+      await sh(id, 'while [ ! -s /home/user/count ]; do sleep 0.02; done')
       const count = async (): Promise<number> => Number((await sh(id, 'cat /home/user/count')).stdout)
       const before = await count()
       assert.equal((await call('POST', `${base}/v1/capsules/${id}/pause`)).body.status, 'paused')
@@ -150,7 +153,7 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       assert.equal((await call('POST', `${base}/v1/capsules/${id}/hibernate`)).body.status, 'hibernated')
       assert.equal((await call('POST', `${base}/v1/capsules/${id}/resume`)).body.status, 'running')
       assert.ok(await count() >= atResume, 'the file survived hibernation')
-      assert.equal((await sh(id, 'pgrep -c -f "while true" || true')).stdout.trim(), '0', 'hibernation stopped the processes')
+      assert.equal((await sh(id, 'ps -e -o args= | grep -c "^/bin/sh -c i=0" || true')).stdout.trim(), '0', 'hibernation stopped the processes')
     })
 
     it('PTY: bash, resize, Ctrl-C, disconnect, reconnect by tag, exit code; exec/stream frames', async () => {
