@@ -15,9 +15,10 @@ import { oplogBench } from './oplog.js'
 import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
 import { workersBench } from './durable.js'
+import { capsulesBench } from './capsules.js'
 import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
-const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench]
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench, capsulesBench]
 
 const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
 
