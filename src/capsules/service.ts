@@ -121,7 +121,8 @@ export function newCapsuleId (): string {
 }
 
 export class CapsuleService {
-  readonly events = new EventEmitter<{ event: [CapsuleEvent] }>()
+  /** One listener per capsule actor, by design: no leak warning at 11. */
+  readonly events = new EventEmitter<{ event: [CapsuleEvent] }>().setMaxListeners(0)
   /** Terminal sessions, which outlive the WebSocket that started them. */
   readonly ptys = new PtySessions()
   private readonly sandboxes = new Map<string, CapsuleSandbox>()
