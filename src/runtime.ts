@@ -281,7 +281,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     gateway: new Gateway({ store: identity.store, clock, log: log.child({ component: 'gateway' }) }),
     plugins,
     capsules,
-    sessions: new SessionService({ capsules, clock }),
+    sessions: new SessionService({ capsules, clock, maxSessions: config.capsules.maxSessions, idleTimeoutSec: config.capsules.sessionIdleSec }),
   }
 }
 

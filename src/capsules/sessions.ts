@@ -69,7 +69,7 @@ process.exitCode = code;
 `
 
 export class SessionService {
-  constructor (private readonly o: { capsules: CapsuleService, clock: Clock, maxSessions?: number }) {}
+  constructor (private readonly o: { capsules: CapsuleService, clock: Clock, maxSessions?: number, idleTimeoutSec?: number }) {}
 
   private now (): number {
     return this.o.clock.now()
@@ -116,7 +116,7 @@ export class SessionService {
     const mb = (v: number | undefined, d: number): number => v !== undefined && v > 0 ? v : d
     const session: SessionSpec = {
       id,
-      idleTimeoutSec: SESSION_DEFAULTS.idleTimeoutSec,
+      idleTimeoutSec: this.o.idleTimeoutSec ?? SESSION_DEFAULTS.idleTimeoutSec,
       maxOutputBytes: mb(limits.max_output_mb, SESSION_DEFAULTS.maxOutputMb) * 1024 * 1024,
       maxFileBytes: mb(limits.max_file_size_mb, SESSION_DEFAULTS.maxFileSizeMb) * 1024 * 1024,
     }

@@ -18,7 +18,7 @@ const LAYERS: Layer[] = [
     name: 'config',
     paths: [
       'src/settings.ts', 'src/http/settings.ts', 'src/broker/settings.ts', 'src/store/settings.ts', 'src/auth/settings.ts',
-      'src/actor/settings.ts', 'src/wasm/settings.ts', 'src/workers/settings.ts', 'src/log-settings.ts', 'src/config.ts',
+      'src/actor/settings.ts', 'src/wasm/settings.ts', 'src/workers/settings.ts', 'src/capsules/settings.ts', 'src/log-settings.ts', 'src/config.ts',
     ],
   },
   { name: 'store', paths: ['src/store/'] },
