@@ -111,9 +111,10 @@ describe('capsules: the namespace driver', function () {
     })
 
     it('runs as uid 1000 with no capability, default env under spec env under request env, cwd home by default', async () => {
-      const r = await sh(capsule, 'id -u; id -un; grep CapEff /proc/self/status; pwd; echo "$HOME $USER $LOGNAME $PATH"; echo "$FROM_SPEC $SHARED $FROM_REQ"',
+      const r = await sh(capsule, 'id -u; id -un; grep CapEff /proc/self/status; pwd; echo "$HOME $USER $LOGNAME $PATH"; echo "$FROM_SPEC $SHARED $FROM_REQ"; grep NoNewPrivs /proc/self/status',
         { env: { SHARED: 'req', FROM_REQ: 'req' } })
       const lines = text(r).split('\n')
+      assert.match(lines[6] ?? '', /NoNewPrivs:\s+1$/)
       assert.equal(lines[0], '1000')
       assert.equal(lines[1], 'user')
       assert.match(lines[2] ?? '', /CapEff:\s+0+$/)
