@@ -3,7 +3,7 @@
  * any → destroyed) around one init process, a cgroup and an overlay.
  */
 import type { EventEmitter } from 'node:events'
-import { rm } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { ColonyError } from '../../errors.js'
 import type { CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleStats, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
 import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
@@ -12,6 +12,28 @@ import type { HostTools } from './prereqs.js'
 import { execIn, ptyIn, spawnIn, type CapsuleEntry, type PtyModule } from './process.js'
 import { CAPSULE_HOME, CAPSULE_USER, buildMask, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
 import { OomWatch, capsuleStats } from './stats.js'
+
+/** Whether a process has exited (a zombie counts as exited). */
+async function exited (pid: number): Promise<boolean> {
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    return state === 'Z' || state === 'X'
+  } catch {
+    return true
+  }
+}
+
+/** Waits until a process has exited; bounded. */
+async function untilGone (pid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  let wait = 1
+  while (Date.now() < deadline) {
+    if (await exited(pid)) return
+    await new Promise((resolve) => setTimeout(resolve, wait))
+    wait = Math.min(wait * 2, 20)
+  }
+}
 
 export interface SandboxContext {
   tools: HostTools
@@ -127,6 +149,8 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
       const init = this.init
       try { init.child.kill('SIGKILL') } catch { /* gone */ }
       await init.exited
+      // The capsule's pid 1 leaves the cgroup before it finishes exiting (it waits for its namespace to empty).
+      await untilGone(init.nsPid)
     }
     this.init = undefined
     this.deferredKills.clear()
@@ -214,9 +238,20 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   }
 
   async signalLeaf (leaf: string, signal: NodeJS.Signals, except: number): Promise<void> {
-    for (const pid of await this.cgroup.leafPids(leaf)) {
-      if (pid === except) continue
-      try { process.kill(pid, signal) } catch { /* gone */ }
+    // Right after spawn the process may not have entered the capsule yet: wait (bounded) until it has.
+    const deadline = Date.now() + 2000
+    let wait = 1
+    for (;;) {
+      const pids = (await this.cgroup.leafPids(leaf)).filter((p) => p !== except)
+      if (pids.length > 0) {
+        for (const pid of pids) {
+          try { process.kill(pid, signal) } catch { /* gone */ }
+        }
+        return
+      }
+      if (Date.now() > deadline || await exited(except)) return
+      await new Promise((resolve) => setTimeout(resolve, wait))
+      wait = Math.min(wait * 2, 20)
     }
   }
 
