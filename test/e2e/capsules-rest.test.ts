@@ -290,7 +290,7 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
     let clock: ManualClock
     beforeEach(async () => {
       clock = new ManualClock(Date.now())
-      colony = await startColony({ clock })
+      colony = await startColony({ clock, config: { capsules: { maxSessions: 2, sessionIdleSec: 60 } } })
       base = colony.rt.urls.http
     })
     afterEach(async () => { await colony?.close() })
@@ -306,6 +306,17 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       await colony.rt.services.capsules.reap()
       assert.equal((await call('GET', `${base}/v1/capsules/${id}`)).body.status, 'paused')
       assertError(await call('POST', `${base}/v1/capsules/${id}/ping`), 409, 'capsule_not_running')
+    })
+
+    it('sessions: the session limit is 429, an idle session is 410 and then 404', async () => {
+      const first = (await call('POST', `${base}/api/v1/sessions`)).body.session_id
+      assert.equal((await call('POST', `${base}/api/v1/sessions`)).status, 200)
+      assertError(await call('POST', `${base}/api/v1/sessions`), 429, 'session_limit')
+      clock.advance(61_000)
+      assertError(await call('GET', `${base}/api/v1/sessions/${first}`), 410, 'session_expired')
+      assertError(await call('GET', `${base}/api/v1/sessions/${first}`), 404, 'session_not_found')
+      assert.equal((await call('GET', `${base}/api/v1/sessions`)).body.count, 0, 'expired sessions are not listed')
+      assert.equal((await call('POST', `${base}/api/v1/sessions`)).status, 200, 'expired ones no longer count toward the limit')
     })
   })
 })
