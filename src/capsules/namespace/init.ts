@@ -36,9 +36,9 @@ const MOUNT_THEN_EXEC = [
 /** Runs inside the sandbox as the capsule user: its own empty directories, kept in the upper layer. */
 const INIT_SCRIPT = [
   'umask 022',
-  'mk () { [ -e "$2" ] || [ -L "$2" ] || mkdir -m "$1" "$2"; }',
-  `for d in /root /home ${CAPSULE_HOME} /run /run/lock /var /var/lib /var/log /var/cache /mnt /opt /srv /media; do mk 755 "$d"; done`,
-  'mk 1777 /tmp; mk 1777 /var/tmp',
+  // One mkdir for all (each process costs ~1 ms of a capsule's start); -p leaves existing ones as they are.
+  `mkdir -p -m 755 /root /home ${CAPSULE_HOME} /run /run/lock /var /var/lib /var/log /var/cache /mnt /opt /srv /media 2>/dev/null`,
+  '[ -d /tmp ] && [ -d /var/tmp ] || mkdir -p -m 1777 /tmp /var/tmp',
   '[ -e /var/run ] || [ -L /var/run ] || ln -s /run /var/run',
   '[ -e /var/lock ] || [ -L /var/lock ] || ln -s /run/lock /var/lock',
   'echo ready',
