@@ -18,7 +18,7 @@ import type { WasmInstance } from '../wasm/instance.js'
 import type { CallOutcome } from '../wasm/worker.js'
 import type { HostCallRecord } from '../wasm/host-journal.js'
 import type { ComponentMetadata } from '../wasm/types.js'
-import { Oplog, type OplogEntry, type PluginInstallation, type ValueAndType } from './oplog-entries.js'
+import { Oplog, type LogLevel, type OplogEntry, type PluginInstallation, type ValueAndType } from './oplog-entries.js'
 import type { IndexedEntry } from './oplog-reader.js'
 import { hostCallEntry, hostCallOf } from './host-call-entries.js'
 import type { UpdateRecord, WorkerStatus } from '../store/index.js'
@@ -299,7 +299,7 @@ export class DurableWorker {
       return this.fail(inv, [], toColonyError(err))
     }
     if (this.interrupting !== undefined) return this.interrupted(inv)
-    const hostCalls = (outcome.hostCalls ?? []).map((h) => hostCallEntry(h, this.at()))
+    const hostCalls = [...(outcome.hostCalls ?? []).map((h) => hostCallEntry(h, this.at())), ...logEntries(outcome, this.at())]
     const invoked = Oplog.exportedFunctionInvoked(fn, inv.typed, inv.key, undefined, this.at())
     if (!outcome.ok) {
       if (outcome.kind === 'exit') return this.exit(inv, [invoked, ...hostCalls])
@@ -586,6 +586,24 @@ export class DurableWorker {
     // the store closes.
     await this.settle()
   }
+}
+
+const LOG_LEVELS: Record<string, LogLevel> = { trace: 'Trace', debug: 'Debug', info: 'Info', warn: 'Warn', error: 'Error', critical: 'Critical' }
+
+/**
+ * Golem's Log entries of one invocation: what the guest wrote on stdout and stderr, and its wasi:logging lines
+ * (those are also ImportedFunctionInvoked: replay needs their recorded answers; Log is what a reader looks for).
+ */
+function logEntries (outcome: CallOutcome, at: number): OplogEntry[] {
+  const entries: OplogEntry[] = []
+  for (const h of outcome.hostCalls ?? []) {
+    if (!h.interface.startsWith('wasi:logging/logging') || h.function !== 'log' || !Array.isArray(h.request)) continue
+    const [level, context, message] = h.request as [unknown, unknown, unknown]
+    entries.push(Oplog.log(LOG_LEVELS[String(level)] ?? 'Info', String(context ?? ''), String(message ?? ''), at))
+  }
+  if (outcome.stdout !== '') entries.push(Oplog.log('Stdout', '', outcome.stdout, at))
+  if (outcome.stderr !== '') entries.push(Oplog.log('Stderr', '', outcome.stderr, at))
+  return entries
 }
 
 function failure (e: ColonyError): InvocationResult {

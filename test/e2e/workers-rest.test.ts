@@ -121,6 +121,10 @@ describe('durable workers over REST', () => {
     const invoked = all.filter((e) => e.entry.type === 'ExportedFunctionInvoked')
     assert.deepEqual(invoked.map((e) => e.entry.idempotencyKey), ['k0', 'k1', 'k2', 'k3', 'k4'])
     assert.ok(all.filter((e) => e.entry.type === 'ExportedFunctionCompleted').every((e) => e.entry.response.typ.type === 'Tuple'))
+    // One block per invocation, what the guest printed as a Log entry inside it.
+    const block = all.slice(1, 4).map((e) => e.entry)
+    assert.deepEqual(block.map((e) => e.type), ['ExportedFunctionInvoked', 'Log', 'ExportedFunctionCompleted'])
+    assert.deepEqual({ level: block[1].level, message: block[1].message }, { level: 'Stdout', message: 'count=1\n' })
   })
 
   it('interrupt, resume (409 for a Running worker), recovery-immediately keeps the state', async () => {
@@ -222,8 +226,8 @@ describe('durable workers over REST', () => {
       const batch = await mqtt.next((m) => m.json?.entries?.some((e: any) => e.entry.idempotencyKey === 'seen-by-plugin'), { from, what: 'the invocation block' })
       assert.deepEqual(batch.json.workerId, { componentId: id, workerName: 'p' })
       assert.equal(batch.json.installationId, installed.body.id)
-      assert.deepEqual(batch.json.entries.map((e: any) => e.entry.type), ['ExportedFunctionInvoked', 'ExportedFunctionCompleted'])
-      assert.deepEqual(batch.json.entries[1].entry.response.value, [2])
+      assert.deepEqual(batch.json.entries.map((e: any) => e.entry.type), ['ExportedFunctionInvoked', 'Log', 'ExportedFunctionCompleted'])
+      assert.deepEqual(batch.json.entries[2].entry.response.value, [2])
       const first = await mqtt.next((m) => m.json?.entries?.[0]?.entry.type === 'ActivatePlugin', { from, what: 'the activation' })
       assert.deepEqual(first.json.entries[0].entry.plugin, { installationId: installed.body.id, pluginName: 'audit', pluginVersion: '1', parameters: { level: 'all' } })
 
