@@ -599,7 +599,8 @@ function logEntries (outcome: CallOutcome, at: number): OplogEntry[] {
   for (const h of outcome.hostCalls ?? []) {
     if (!h.interface.startsWith('wasi:logging/logging') || h.function !== 'log' || !Array.isArray(h.request)) continue
     const [level, context, message] = h.request as [unknown, unknown, unknown]
-    entries.push(Oplog.log(LOG_LEVELS[String(level)] ?? 'Info', String(context ?? ''), String(message ?? ''), at))
+    const text = (v: unknown): string => typeof v === 'string' ? v : JSON.stringify(v) ?? ''
+    entries.push(Oplog.log(LOG_LEVELS[text(level)] ?? 'Info', text(context), text(message), at))
   }
   if (outcome.stdout !== '') entries.push(Oplog.log('Stdout', '', outcome.stdout, at))
   if (outcome.stderr !== '') entries.push(Oplog.log('Stderr', '', outcome.stderr, at))
