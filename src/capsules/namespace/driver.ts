@@ -47,6 +47,8 @@ export class NamespaceDriver implements CapsuleDriver {
   private readonly options: Required<NamespaceDriverOptions>
   private prereqs: Promise<Prerequisites> | undefined
   private etc: Promise<string[]> | undefined
+  /** Masks built by this driver (see SandboxContext.sharedMask). */
+  private readonly masks = new Map<string, Promise<void>>()
   private ptyModule: PtyModule | undefined
   private ptyError: string | undefined
 
@@ -92,6 +94,16 @@ export class NamespaceDriver implements CapsuleDriver {
       base: '/',
       hidden: this.options.hiddenPaths,
       etcUnreadable: () => (this.etc ??= unreadableUnder('/etc')),
+      sharedMask: (dir, build) => {
+        let built = this.masks.get(dir)
+        if (built === undefined) {
+          built = build()
+          // A failed build is tried again by the next capsule.
+          built.catch(() => { if (this.masks.get(dir) === built) this.masks.delete(dir) })
+          this.masks.set(dir, built)
+        }
+        return built
+      },
       pty: () => {
         if (this.ptyModule === undefined) throw new ColonyError('capsule_unavailable', `no pseudo-terminals: @lydell/node-pty did not load (${this.ptyError ?? 'unknown'})`)
         return this.ptyModule
