@@ -136,6 +136,9 @@ export class CapsuleService {
   private readonly metrics = new Map<string, CapsuleMetrics>()
   private readonly lastCpu = new Map<string, CpuReading>()
   private sampler: { handle: TimerHandle } | undefined
+  /** Last activity per capsule, and which of those the row does not have yet. */
+  private readonly activity = new Map<string, number>()
+  private readonly dirtyActivity = new Set<string>()
   /** Background processes by capsule and tag. */
   private readonly backgrounds = new Map<string, Map<string, CapsuleProcess>>()
   private sampling = false
@@ -195,7 +198,7 @@ export class CapsuleService {
       network: s.network,
       created_at: new Date(row.createdAtMs).toISOString(),
       ...(row.startedAtMs !== null && { started_at: iso(row.startedAtMs) }),
-      ...(row.lastActiveAtMs !== null && { last_active_at: iso(row.lastActiveAtMs) }),
+      ...(this.lastActive(row) !== null && { last_active_at: iso(this.lastActive(row)) }),
       last_updated: new Date(row.lastUpdatedMs).toISOString(),
       ...(row.reason !== null && { reason: row.reason }),
     }
@@ -218,6 +221,7 @@ export class CapsuleService {
 
   private setStatus (id: string, status: CapsuleStatus, reason?: string, extra: { startedAtMs?: number, lastActiveAtMs?: number } = {}): void {
     if (this.closed || this.o.store.capsules.get(id) === undefined) return
+    if (extra.lastActiveAtMs !== undefined) this.activity.set(id, extra.lastActiveAtMs)
     this.o.store.capsules.update(id, { status, reason: reason ?? null, ...extra }, this.now())
     this.emit({ type: 'status', id, status, ...(reason !== undefined && { reason }) })
   }
@@ -286,7 +290,24 @@ export class CapsuleService {
 
   /** Activity (exec, ping, PTY input): the inactivity TTL starts again. */
   touch (id: string): void {
-    this.o.store.capsules.update(id, { lastActiveAtMs: this.now() }, this.now())
+    // In memory: an exec must not wait for an fsync to note it ran. The reaper writes it down every 2 s (and close()).
+    this.activity.set(id, this.now())
+    this.dirtyActivity.add(id)
+  }
+
+  /** When the capsule was last used (the in-memory note wins over the row, which lags up to one reaper tick). */
+  lastActive (row: CapsuleRecord): number | null {
+    const mem = this.activity.get(row.id)
+    if (mem === undefined) return row.lastActiveAtMs
+    return row.lastActiveAtMs === null ? mem : Math.max(mem, row.lastActiveAtMs)
+  }
+
+  private flushActivity (): void {
+    for (const id of this.dirtyActivity) {
+      const at = this.activity.get(id)
+      if (at !== undefined && this.o.store.capsules.get(id) !== undefined) this.o.store.capsules.update(id, { lastActiveAtMs: at }, this.now())
+    }
+    this.dirtyActivity.clear()
   }
 
   async destroy (as: CapsuleCaller, id: string): Promise<void> {
@@ -298,6 +319,8 @@ export class CapsuleService {
       this.ptys.forget(row.id)
       this.o.store.capsules.remove(row.id)
       this.metrics.delete(row.id)
+      this.activity.delete(row.id)
+      this.dirtyActivity.delete(row.id)
       this.lastCpu.delete(row.id)
       await rm(this.metricsFile(row.id), { force: true })
     })
@@ -598,11 +621,13 @@ export class CapsuleService {
 
   /** Wrenn's reaper: a running capsule idle for longer than its timeout_sec is paused. */
   async reap (): Promise<void> {
+    this.flushActivity()
     const now = this.now()
     for (const row of this.o.store.capsules.all()) {
       const s = this.spec(row)
-      if (row.status !== 'running' || s.timeoutSec <= 0 || row.lastActiveAtMs === null) continue
-      if (now - row.lastActiveAtMs <= s.timeoutSec * 1000) continue
+      const last = this.lastActive(row)
+      if (row.status !== 'running' || s.timeoutSec <= 0 || last === null) continue
+      if (now - last <= s.timeoutSec * 1000) continue
       await this.pause({ teamId: row.teamId, isAdmin: true }, row.id).catch((err: unknown) => {
         this.o.log.warn({ err: toColonyError(err).message, capsule: row.id }, 'auto-pause failed')
       })
@@ -614,6 +639,7 @@ export class CapsuleService {
     this.closed = true
     if (this.reaper !== undefined) this.o.clock.clearTimeout(this.reaper.handle)
     if (this.sampler !== undefined) this.o.clock.clearTimeout(this.sampler.handle)
+    this.flushActivity()
     for (const id of this.metrics.keys()) await this.saveMetrics(id).catch(() => undefined)
     for (const [id, sandbox] of this.sandboxes) {
       await this.inLane(id, () => sandbox.hibernate()).catch((err: unknown) => this.o.log.warn({ err, capsule: id }, 'a capsule did not stop cleanly'))

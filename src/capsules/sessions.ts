@@ -85,7 +85,7 @@ export class SessionService {
   }
 
   private expired (row: CapsuleRecord, session: SessionSpec): boolean {
-    const last = row.lastActiveAtMs ?? row.createdAtMs
+    const last = this.o.capsules.lastActive(row) ?? row.createdAtMs
     return session.idleTimeoutSec > 0 && this.now() - last > session.idleTimeoutSec * 1000
   }
 
@@ -129,7 +129,7 @@ export class SessionService {
       session_id: session.id,
       state: 'active',
       created_at_elapsed_ms: Math.max(0, this.now() - row.createdAtMs),
-      last_accessed_elapsed_ms: Math.max(0, this.now() - (row.lastActiveAtMs ?? row.createdAtMs)),
+      last_accessed_elapsed_ms: Math.max(0, this.now() - (this.o.capsules.lastActive(row) ?? row.createdAtMs)),
       timeout_secs: session.idleTimeoutSec,
     }
   }
