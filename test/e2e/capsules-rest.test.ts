@@ -173,9 +173,12 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       input('stty size\n')
       await output('40 120')
       input('sleep 30\n')
+      // Ctrl-C once the sleep runs (sent earlier, it would reach bash instead and the sleep would run its 30 s).
+      await sh(id, 'while ! ps -e -o args= | grep -q "^sleep 30"; do sleep 0.02; done')
       input('\x03')
       input('echo after-interrupt\n')
       await output('after-interrupt')
+      assert.equal((await sh(id, 'ps -e -o args= | grep -c "^sleep 30" || true')).stdout.trim(), '0', 'Ctrl-C stopped the sleep')
       t.ws.close()
       await t.closed
 
