@@ -1,6 +1,9 @@
 import { Type } from '@sinclair/typebox'
 import { ColonyError } from '../../src/index.js'
-import { listDir, makeDir, MAX_FILE_BYTES, readFile, removePath, writeFile, type CapsuleCaller, type CapsuleService } from '../../src/capsules.js'
+import { listDir, makeDir, MAX_FILE_BYTES, readFile, readFileStream, removePath, writeFile, writeFileStream, type CapsuleCaller, type CapsuleService } from '../../src/capsules.js'
+import busboy from 'busboy'
+import type { Context } from 'koa'
+import type { Readable } from 'node:stream'
 import type { Gate, HttpHost, Identity } from '../../src/index.js'
 import { mountCapsuleStreams } from './capsule-streams.js'
 import { identity } from './authn.js'
@@ -89,7 +92,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     bodyKind: 'optional-json',
     status: 201,
     responses: { 201: { description: 'The capsule, running', schema: Capsule } },
-    errors: ['template_not_found', 'capsule_unavailable', 'capsule_start_failed'],
+    errors: ['team_not_found', 'template_not_found', 'capsule_unavailable', 'capsule_start_failed'],
     handle: async (ctx, { body }) => await capsules.create(caller(ctx), body),
   })
 
@@ -99,7 +102,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     summary: 'The team\'s capsules',
     tool: { name: 'list_capsules' },
     responses: { 200: { description: 'Capsules', schema: Type.Array(Capsule) } },
-    errors: [],
+    errors: ['team_not_found'],
     handle: (ctx) => capsules.list(caller(ctx)),
   })
 
@@ -116,7 +119,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
         }),
       },
     },
-    errors: [],
+    errors: ['team_not_found'],
     handle: (ctx) => capsules.teamStats(caller(ctx)),
   })
 
@@ -135,7 +138,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
         }),
       },
     },
-    errors: [...CAPSULE],
+    errors: ['team_not_found', ...CAPSULE],
     handle: (ctx, { params, query }) => capsules.metricsFor(caller(ctx), params.id, query.range),
   })
 
@@ -146,7 +149,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     tool: { name: 'get_capsule' },
     params: Id,
     responses: { 200: { description: 'The capsule', schema: Capsule } },
-    errors: CAPSULE,
+    errors: ['team_not_found', ...CAPSULE],
     handle: (ctx, { params }) => capsules.get(caller(ctx), params.id),
   })
 
@@ -158,7 +161,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     params: Id,
     status: 204,
     responses: { 204: { description: 'Destroyed' } },
-    errors: CAPSULE,
+    errors: ['team_not_found', ...CAPSULE],
     async handle (ctx, { params }) {
       await capsules.destroy(caller(ctx), params.id)
     },
@@ -177,7 +180,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
       tool: { name: `${op}_capsule` },
       params: Id,
       responses: { 200: { description: 'The capsule', schema: Capsule } },
-      errors: [...CAPSULE, 'capsule_invalid_state', 'capsule_unavailable'],
+      errors: ['team_not_found', ...CAPSULE, 'capsule_invalid_state', 'capsule_unavailable'],
       handle: async (ctx, { params }) => await capsules[op](caller(ctx), params.id),
     })
   }
@@ -190,7 +193,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     params: Id,
     status: 204,
     responses: { 204: { description: 'Noted' } },
-    errors: [...CAPSULE, 'capsule_not_running'],
+    errors: ['team_not_found', ...CAPSULE, 'capsule_not_running'],
     handle (ctx, { params }) {
       capsules.ping(caller(ctx), params.id)
     },
@@ -215,7 +218,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
       200: { description: 'Its output (both streams base64 when either is not UTF-8), exit code and duration', schema: ExecResult },
       202: { description: 'A background process started', schema: Type.Object({ sandbox_id: Type.String(), cmd: Type.String(), pid: Type.Integer(), tag: Type.String() }) },
     },
-    errors: RUNNING,
+    errors: ['team_not_found', ...RUNNING],
     async handle (ctx, { params, body }) {
       if (body.background === true) {
         ctx.status = 202
@@ -235,7 +238,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     bodyKind: 'multipart',
     status: 204,
     responses: { 204: { description: 'Written' } },
-    errors: [...RUNNING, 'file_too_large', 'file_invalid', 'unsupported_media_type'],
+    errors: ['team_not_found', ...RUNNING, 'file_too_large', 'file_invalid', 'unsupported_media_type'],
     async handle (ctx, { params }) {
       const sandbox = capsules.running(caller(ctx), params.id)
       const { fields, files } = await readMultipart(ctx, MAX_FILE_BYTES, 'file_too_large')
@@ -249,13 +252,45 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
 
   routes.route({
     method: 'POST',
+    path: '/v1/capsules/{id}/files/stream/write',
+    summary: 'Writes a file of any size as it is uploaded (multipart: the `path` field, then the `file`)',
+    params: Id,
+    body: Type.Object({ path: Type.String(), file: Type.String({ format: 'binary' }) }),
+    bodyKind: 'multipart',
+    status: 204,
+    responses: { 204: { description: 'Written' } },
+    errors: ['team_not_found', ...RUNNING, 'file_invalid', 'unsupported_media_type'],
+    async handle (ctx, { params }) {
+      const sandbox = capsules.running(caller(ctx), params.id)
+      await streamUpload(ctx, async (path, file) => { await writeFileStream(sandbox, path, file) })
+    },
+  })
+
+  routes.route({
+    method: 'POST',
+    path: '/v1/capsules/{id}/files/stream/read',
+    summary: 'A file of any size, sent as it is read (application/octet-stream, chunked)',
+    params: Id,
+    body: PathBody,
+    responses: { 200: { description: 'The bytes', type: 'application/octet-stream' } },
+    errors: ['team_not_found', ...RUNNING, 'file_not_found', 'file_invalid'],
+    async handle (ctx, { params, body }) {
+      const stream = await readFileStream(capsules.running(caller(ctx), params.id), body.path)
+      ctx.type = 'application/octet-stream'
+      ctx.body = stream
+      return undefined
+    },
+  })
+
+  routes.route({
+    method: 'POST',
     path: '/v1/capsules/{id}/files/read',
     summary: 'A file\'s bytes (application/octet-stream)',
     tool: { name: 'capsule_read_file' },
     params: Id,
     body: PathBody,
     responses: { 200: { description: 'The bytes', type: 'application/octet-stream' } },
-    errors: [...RUNNING, 'file_not_found', 'file_invalid', 'file_too_large'],
+    errors: ['team_not_found', ...RUNNING, 'file_not_found', 'file_invalid', 'file_too_large'],
     async handle (ctx, { params, body }) {
       const bytes = await readFile(capsules.running(caller(ctx), params.id), body.path)
       ctx.type = 'application/octet-stream'
@@ -272,7 +307,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     params: Id,
     body: Type.Object({ path: PathBody.properties.path, depth: Type.Optional(Type.Integer({ minimum: 0, maximum: 32 })) }),
     responses: { 200: { description: 'Entries', schema: Type.Object({ entries: Type.Array(FileEntry) }) } },
-    errors: [...RUNNING, 'file_not_found', 'file_invalid'],
+    errors: ['team_not_found', ...RUNNING, 'file_not_found', 'file_invalid'],
     handle: async (ctx, { params, body }) => ({ entries: await listDir(capsules.running(caller(ctx), params.id), body.path, body.depth ?? 1) }),
   })
 
@@ -284,7 +319,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     params: Id,
     body: PathBody,
     responses: { 200: { description: 'The directory', schema: Type.Object({ entry: FileEntry }) } },
-    errors: [...RUNNING, 'file_exists', 'file_invalid'],
+    errors: ['team_not_found', ...RUNNING, 'file_exists', 'file_invalid'],
     handle: async (ctx, { params, body }) => ({ entry: await makeDir(capsules.running(caller(ctx), params.id), body.path) }),
   })
 
@@ -297,7 +332,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     body: PathBody,
     status: 204,
     responses: { 204: { description: 'Removed' } },
-    errors: [...RUNNING, 'file_not_found', 'file_invalid'],
+    errors: ['team_not_found', ...RUNNING, 'file_not_found', 'file_invalid'],
     async handle (ctx, { params, body }) {
       await removePath(capsules.running(caller(ctx), params.id), body.path)
     },
@@ -313,7 +348,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
       summary,
       params: Id,
       responses: { 101: { description: 'Switching to the WebSocket' } },
-      errors: [...RUNNING, 'upgrade_required'],
+      errors: ['team_not_found', ...RUNNING, 'upgrade_required'],
       handle (ctx, { params }) {
         capsules.running(caller(ctx), params.id)
         throw new ColonyError('upgrade_required', `${tail} is a WebSocket: send Upgrade: websocket`)
@@ -321,4 +356,56 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     })
   }
   onStop(mountCapsuleStreams({ http, gate, capsules, activeTeam }))
+}
+
+/**
+ * Reads a multipart upload part by part: the `path` field must come before the `file`, whose bytes go to `write` as
+ * they arrive (nothing is buffered whole).
+ */
+function streamUpload (ctx: Context, write: (path: string, file: Readable) => Promise<void>): Promise<void> {
+  if (!/^multipart\/form-data/i.test(ctx.get('content-type'))) {
+    return Promise.reject(new ColonyError('unsupported_media_type', 'the upload must be multipart/form-data with a "path" field and a "file"'))
+  }
+  return new Promise((resolve, reject) => {
+    let parser: busboy.Busboy
+    try {
+      parser = busboy({ headers: ctx.req.headers, limits: { files: 1, fields: 4, fieldSize: 8192 } })
+    } catch (err) {
+      reject(new ColonyError('invalid_body', `the multipart body cannot be read: ${(err as Error).message}`))
+      return
+    }
+    let path: string | undefined
+    let writing: Promise<void> | undefined
+    let failed = false
+    const fail = (err: unknown): void => {
+      if (failed) return
+      failed = true
+      ctx.set('Connection', 'close')
+      ctx.req.unpipe(parser)
+      ctx.req.resume()
+      reject(err instanceof Error ? err : new Error(String(err)))
+    }
+    parser.on('field', (name, value) => { if (name === 'path') path = value })
+    parser.on('file', (name, stream) => {
+      if (name !== 'file') { stream.resume(); return }
+      if (path === undefined || path === '') {
+        stream.resume()
+        fail(new ColonyError('invalid_body', 'the "path" field must come before the "file"', { details: { field: 'path' } }))
+        return
+      }
+      writing = write(path, stream)
+      writing.catch((err: unknown) => { stream.resume(); fail(err) })
+    })
+    parser.on('error', (err: Error) => fail(new ColonyError('invalid_body', `the multipart body cannot be read: ${err.message}`)))
+    parser.on('close', () => {
+      if (failed) return
+      if (writing === undefined) {
+        fail(new ColonyError('invalid_body', 'the multipart body needs a "file"', { details: { field: 'file' } }))
+        return
+      }
+      writing.then(resolve, fail)
+    })
+    ctx.req.once('error', (err: Error) => fail(new ColonyError('invalid_body', `the upload was cut off: ${err.message}`)))
+    ctx.req.pipe(parser)
+  })
 }

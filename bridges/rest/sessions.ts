@@ -50,7 +50,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     }),
     bodyKind: 'optional-json',
     responses: { 200: { description: 'The session', schema: Type.Object({ session_id: Type.String(), created_at: Type.String() }) } },
-    errors: ['session_limit', 'capsule_unavailable', 'capsule_start_failed'],
+    errors: ['team_not_found', 'session_limit', 'capsule_unavailable', 'capsule_start_failed'],
     handle: async (ctx, { body }) => await sessions.create(caller(ctx), body.limits ?? {}),
   })
 
@@ -60,7 +60,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     summary: 'The live sessions, newest first',
     tool: { name: 'list_sessions' },
     responses: { 200: { description: 'Sessions', schema: Type.Object({ sessions: Type.Array(Status), count: Type.Integer() }) } },
-    errors: [],
+    errors: ['team_not_found'],
     handle: (ctx) => sessions.list(caller(ctx)),
   })
 
@@ -71,7 +71,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     tool: { name: 'get_session' },
     params: Id,
     responses: { 200: { description: 'The session', schema: Status } },
-    errors: SESSION,
+    errors: ['team_not_found', ...SESSION],
     handle: async (ctx, { params }) => await sessions.get(caller(ctx), params.id),
   })
 
@@ -82,7 +82,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     tool: { name: 'destroy_session' },
     params: Id,
     responses: { 200: { description: 'Destroyed', schema: Message } },
-    errors: SESSION,
+    errors: ['team_not_found', ...SESSION],
     handle: async (ctx, { params }) => await sessions.destroy(caller(ctx), params.id),
   })
 
@@ -110,7 +110,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
         }),
       },
     },
-    errors: [...SESSION, 'invalid_path', 'capsule_exec_failed', 'capsule_invalid_state'],
+    errors: ['team_not_found', ...SESSION, 'invalid_path', 'capsule_exec_failed', 'capsule_invalid_state'],
     handle: async (ctx, { params, body }) => await sessions.exec(caller(ctx), params.id, body),
   })
 
@@ -126,7 +126,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
       encoding: Type.Optional(Type.Union([Type.Literal('utf-8'), Type.Literal('base64')], { description: 'base64 for binary files such as a .wasm module (default utf-8)' })),
     }),
     responses: { 200: { description: 'Written', schema: Message } },
-    errors: [...FILES, 'file_too_large'],
+    errors: ['team_not_found', ...FILES, 'file_too_large'],
     handle: async (ctx, { params, body }) => await sessions.writeFile(caller(ctx), params.id, body.path, body.content, body.encoding),
   })
 
@@ -138,7 +138,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     params: Id,
     query: PathQuery,
     responses: { 200: { description: 'The file or the listing' } },
-    errors: FILES,
+    errors: ['team_not_found', ...FILES],
     handle: async (ctx, { params, query }) => query.list === 'true'
       ? await sessions.listFiles(caller(ctx), params.id, query.path)
       : await sessions.readFile(caller(ctx), params.id, query.path),
@@ -152,7 +152,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     params: Id,
     query: Type.Object({ path: PathQuery.properties.path }),
     responses: { 200: { description: 'Deleted', schema: Message } },
-    errors: FILES,
+    errors: ['team_not_found', ...FILES],
     handle: async (ctx, { params, query }) => await sessions.deleteFile(caller(ctx), params.id, query.path),
   })
 
@@ -163,7 +163,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     params: Id,
     body: Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.String({ maxLength: 32_768 }), { maxProperties: 256 }),
     responses: { 200: { description: 'Set', schema: Message } },
-    errors: SESSION,
+    errors: ['team_not_found', ...SESSION],
     handle: async (ctx, { params, body }) => await sessions.setEnv(caller(ctx), params.id, body),
   })
 
@@ -173,7 +173,7 @@ export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps
     summary: 'The session\'s environment variables',
     params: Id,
     responses: { 200: { description: 'The env', schema: Type.Object({ env: Type.Record(Type.String(), Type.String()) }) } },
-    errors: SESSION,
+    errors: ['team_not_found', ...SESSION],
     handle: async (ctx, { params }) => await sessions.getEnv(caller(ctx), params.id),
   })
 }

@@ -38,7 +38,7 @@ export function register (routes: Routes, { capsules, activeTeam }: SnapshotsDep
     }, { additionalProperties: false }),
     status: 201,
     responses: { 201: { description: 'The template', schema: Template } },
-    errors: ['capsule_not_found', 'capsule_invalid_state', 'name_reserved', 'template_name_taken', 'capsule_exec_failed'],
+    errors: ['team_not_found', 'capsule_not_found', 'capsule_invalid_state', 'name_reserved', 'template_name_taken', 'capsule_exec_failed'],
     handle: async (ctx, { body }) => await capsules.snapshot(caller(ctx), body),
   })
 
@@ -48,7 +48,7 @@ export function register (routes: Routes, { capsules, activeTeam }: SnapshotsDep
     summary: 'The built-in base template and the team\'s snapshots',
     query: Type.Object({ type: Type.Optional(Type.Union([Type.Literal('base'), Type.Literal('snapshot')])) }),
     responses: { 200: { description: 'Templates', schema: Type.Array(Template) } },
-    errors: [],
+    errors: ['team_not_found'],
     handle: (ctx, { query }) => capsules.templates(caller(ctx), query.type),
   })
 
@@ -59,7 +59,7 @@ export function register (routes: Routes, { capsules, activeTeam }: SnapshotsDep
     params: Type.Object({ name: Type.String({ minLength: 1, maxLength: 64 }) }),
     status: 204,
     responses: { 204: { description: 'Deleted' } },
-    errors: ['template_not_found', 'template_in_use'],
+    errors: ['team_not_found', 'template_not_found', 'template_in_use'],
     async handle (ctx, { params }) {
       await capsules.deleteSnapshot(caller(ctx), params.name)
     },

@@ -52,10 +52,14 @@ export interface ExecResult {
 }
 
 /** A process running in the capsule (exec/stream, background processes). */
-export interface CapsuleProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null] }> {
+export interface CapsuleProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null], drain: [] }> {
   readonly pid: number
-  write (data: Buffer): void
+  /** False when the process's stdin is full: wait for `drain` before writing more. */
+  write (data: Buffer): boolean
   end (): void
+  /** Flow control of stdout and stderr (a slow reader of a streamed download). */
+  pause (): void
+  resume (): void
   kill (signal?: NodeJS.Signals): void
 }
 

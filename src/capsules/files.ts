@@ -5,6 +5,7 @@
  * can: the sandbox is the only boundary, and there is one. Paths are passed as arguments, never into a script.
  */
 import { posix } from 'node:path'
+import { PassThrough, type Readable } from 'node:stream'
 import { ColonyError } from '../errors.js'
 import type { CapsuleSandbox, ExecResult } from './driver.js'
 
@@ -112,4 +113,41 @@ export async function makeDir (sandbox: CapsuleSandbox, path: string): Promise<F
 export async function removePath (sandbox: CapsuleSandbox, path: string): Promise<void> {
   const out = await run(sandbox, `{ [ -e "$1" ] || [ -L "$1" ]; } || exit ${NOT_FOUND}; exec rm -rf -- "$1"`, [checkPath(path)])
   if (out.exitCode !== 0) fail(out, path, 'could not be removed')
+}
+
+/**
+ * Wrenn's streaming read: the file's bytes as they come out of `cat` in the capsule, at the reader's pace. The
+ * path is checked first (404 / 400 before any byte is sent).
+ */
+export async function readFileStream (sandbox: CapsuleSandbox, path: string): Promise<Readable> {
+  const check = await run(sandbox, `[ -e "$1" ] || exit ${NOT_FOUND}; [ -f "$1" ] || exit ${WRONG_TYPE}`, [checkPath(path)])
+  if (check.exitCode !== 0) fail(check, path, 'is not a regular file')
+  const proc = sandbox.spawn({ cmd: 'cat', args: ['--', path] })
+  const out = new PassThrough()
+  proc.on('stdout', (chunk) => { if (!out.write(chunk)) proc.pause() })
+  out.on('drain', () => proc.resume())
+  proc.on('exit', (code) => {
+    if (code === 0) out.end()
+    else out.destroy(new ColonyError('capsule_exec_failed', `reading ${path.slice(0, 200)} stopped with exit code ${code}`))
+  })
+  // A reader that goes away stops the cat.
+  out.on('close', () => { if (!out.writableFinished) proc.kill() })
+  return out
+}
+
+/** Wrenn's streaming write: no size limit, the bytes go into the capsule as they arrive (its parents created). */
+export async function writeFileStream (sandbox: CapsuleSandbox, path: string, source: Readable): Promise<void> {
+  const proc = sandbox.spawn({ cmd: '/bin/sh', args: ['-c', `[ -d "$1" ] && exit ${WRONG_TYPE}; mkdir -p -- "$(dirname -- "$1")" && exec cat > "$1"`, 'sh', checkPath(path)] })
+  const stderr: Buffer[] = []
+  proc.on('stderr', (b) => stderr.push(b))
+  const exited = new Promise<number>((resolve) => proc.once('exit', (code) => resolve(code)))
+  for await (const chunk of source) {
+    if (!proc.write(chunk as Buffer)) {
+      // The process may exit (a bad path) instead of draining.
+      if (await Promise.race([new Promise<'drain'>((resolve) => proc.once('drain', () => resolve('drain'))), exited.then(() => 'exit' as const)]) === 'exit') break
+    }
+  }
+  proc.end()
+  const code = await exited
+  if (code !== 0) fail({ stdout: Buffer.alloc(0), stderr: Buffer.concat(stderr), exitCode: code, durationMs: 0, timedOut: false, truncated: false }, path, 'is a directory')
 }

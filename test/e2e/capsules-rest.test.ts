@@ -123,6 +123,24 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: `${secret}/colony.db` }), 404, 'file_not_found')
       assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: '/home/user/../../..' + secret + '/colony.db' }), 404, 'file_not_found')
 
+      // Streaming: 8 MiB up and down again, byte for byte.
+      const payload = Buffer.alloc(8 * 1024 * 1024)
+      for (let i = 0; i < payload.length; i += 4096) payload.writeUInt32LE(i, i)
+      const up = new FormData()
+      up.set('path', '/home/user/stream/big.bin')
+      up.set('file', new Blob([payload]), 'big.bin')
+      const streamed = await fetch(`${base}/v1/capsules/${id}/files/stream/write`, { method: 'POST', body: up })
+      assert.equal(streamed.status, 204, await streamed.text())
+      const down = await fetch(`${base}/v1/capsules/${id}/files/stream/read`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '/home/user/stream/big.bin' }) })
+      assert.equal(down.status, 200)
+      assert.ok(Buffer.from(await down.arrayBuffer()).equals(payload), 'the same bytes came back')
+      assertError(await call('POST', `${base}/v1/capsules/${id}/files/stream/read`, { path: '/home/user/nope' }), 404, 'file_not_found')
+      const fileFirst = new FormData()
+      fileFirst.set('file', new Blob([Buffer.from('x')]), 'x')
+      fileFirst.set('path', '/home/user/x')
+      const refused = await fetch(`${base}/v1/capsules/${id}/files/stream/write`, { method: 'POST', body: fileFirst })
+      assert.equal(refused.status, 400)
+
       // 100 MiB + 1 byte is refused with 413 and nothing is written.
       const big = new FormData()
       big.set('path', '/home/user/big')

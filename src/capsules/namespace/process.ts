@@ -142,7 +142,7 @@ export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResu
   })
 }
 
-class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null] }> implements CapsuleProcess {
+class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null], drain: [] }> implements CapsuleProcess {
   readonly pid: number
   private readonly child: ReturnType<typeof spawnChild>
   private readonly entry: CapsuleEntry
@@ -157,6 +157,7 @@ class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit:
     child.stdout!.on('data', (chunk: Buffer) => { this.emit('stdout', chunk) })
     child.stderr!.on('data', (chunk: Buffer) => { this.emit('stderr', chunk) })
     child.stdin!.on('error', () => { /* the process closed its stdin */ })
+    child.stdin!.on('drain', () => { this.emit('drain') })
     let exit: { code: number, signal: string | null } | undefined
     let released: Promise<void> = Promise.resolve()
     child.once('error', (err) => {
@@ -175,8 +176,17 @@ class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit:
     })
   }
 
-  write (data: Buffer): void { this.child.stdin?.write(data) }
+  write (data: Buffer): boolean { return this.child.stdin?.write(data) ?? false }
   end (): void { this.child.stdin?.end() }
+  pause (): void {
+    this.child.stdout?.pause()
+    this.child.stderr?.pause()
+  }
+
+  resume (): void {
+    this.child.stdout?.resume()
+    this.child.stderr?.resume()
+  }
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {
     if (signal === 'SIGKILL') void this.entry.killLeaf(this.leaf).catch(() => {})
     else void this.entry.signalLeaf(this.leaf, signal, this.pid).catch(() => {})
