@@ -120,6 +120,7 @@ export const ERROR_CODES = {
   file_too_large: { status: 413, expose: true, message: 'The file exceeds the 100 MiB limit' },
   capsule_exec_failed: { status: 500, expose: true, message: 'A process in the capsule failed' },
   pty_not_found: { status: 404, expose: true, message: 'No such PTY session' },
+  process_not_found: { status: 404, expose: true, message: 'No such background process' },
   name_reserved: { status: 409, expose: true, message: 'The name belongs to a built-in template' },
   template_name_taken: { status: 409, expose: true, message: 'The team already has a template with this name' },
   template_in_use: { status: 409, expose: true, message: 'Capsules still run on this template' },

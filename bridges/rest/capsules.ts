@@ -230,6 +230,31 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
   })
 
   routes.route({
+    method: 'GET',
+    path: '/v1/capsules/{id}/processes',
+    summary: 'The capsule\'s background processes (started with exec background: true)',
+    tool: { name: 'capsule_processes' },
+    params: Id,
+    responses: { 200: { description: 'Processes', schema: Type.Object({ processes: Type.Array(Type.Object({ pid: Type.Integer(), tag: Type.String(), cmd: Type.String(), args: Type.Array(Type.String()) })) }) } },
+    errors: ['team_not_found', ...CAPSULE],
+    handle: (ctx, { params }) => capsules.processes(caller(ctx), params.id),
+  })
+
+  routes.route({
+    method: 'DELETE',
+    path: '/v1/capsules/{id}/processes/{selector}',
+    summary: 'Kills a background process and its tree, by pid (digits) or tag; SIGKILL unless ?signal=SIGTERM',
+    params: Type.Object({ id: Id.properties.id, selector: Type.String({ minLength: 1, maxLength: 64 }) }),
+    query: Type.Object({ signal: Type.Optional(Type.Union([Type.Literal('SIGKILL'), Type.Literal('SIGTERM')])) }),
+    status: 204,
+    responses: { 204: { description: 'Signalled' } },
+    errors: ['team_not_found', ...CAPSULE, 'process_not_found'],
+    handle (ctx, { params, query }) {
+      capsules.killProcess(caller(ctx), params.id, params.selector, query.signal)
+    },
+  })
+
+  routes.route({
     method: 'POST',
     path: '/v1/capsules/{id}/files/write',
     summary: 'Writes a file (multipart: `path` and the `file`, at most 100 MiB); parent directories are created',

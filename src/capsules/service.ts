@@ -141,6 +141,7 @@ export class CapsuleService {
   private readonly dirtyActivity = new Set<string>()
   /** Background processes by capsule and tag. */
   private readonly backgrounds = new Map<string, Map<string, CapsuleProcess>>()
+  private readonly commands = new WeakMap<CapsuleProcess, { cmd: string, args: string[] }>()
   private sampling = false
 
   constructor (private readonly o: { store: Store, driver: CapsuleDriver, dir: string, clock: Clock, log: Logger }) {
@@ -474,9 +475,28 @@ export class CapsuleService {
       ...(req.cwd !== undefined && req.cwd !== '' && { cwd: req.cwd }),
     })
     procs.set(tag, proc)
+    this.commands.set(proc, { cmd: req.cmd, args: req.args ?? [] })
     this.backgrounds.set(row.id, procs)
     proc.on('exit', () => { procs.delete(tag) })
     return { sandbox_id: row.id, cmd: req.cmd, pid: proc.pid, tag }
+  }
+
+  /** Wrenn's process list: the capsule's background processes (host-side pids of their handles, with their tags). */
+  processes (as: CapsuleCaller, id: string): { processes: Array<{ pid: number, tag: string, cmd: string, args: string[] }> } {
+    const row = this.row(as, id)
+    this.touch(row.id)
+    const procs = this.backgrounds.get(row.id) ?? new Map<string, CapsuleProcess>()
+    return { processes: [...procs.entries()].map(([tag, p]) => ({ pid: p.pid, tag, cmd: this.commands.get(p)?.cmd ?? '', args: this.commands.get(p)?.args ?? [] })) }
+  }
+
+  /** Wrenn's kill: a selector that is all digits is a pid, anything else a tag; SIGKILL unless SIGTERM is asked. */
+  killProcess (as: CapsuleCaller, id: string, selector: string, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): void {
+    const row = this.row(as, id)
+    this.touch(row.id)
+    const procs = this.backgrounds.get(row.id) ?? new Map<string, CapsuleProcess>()
+    const found = /^\d+$/.test(selector) ? [...procs.values()].find((p) => p.pid === Number(selector)) : procs.get(selector)
+    if (found === undefined) throw new ColonyError('process_not_found', `no background process ${selector.slice(0, 64)} in this capsule`)
+    found.kill(signal)
   }
 
   /** The running sandbox of a capsule the caller may use (files, PTY and streams work on it). */

@@ -156,6 +156,8 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       const started = await exec(id, '/bin/sh', ['-c', 'i=0; while true; do i=$((i+1)); echo $i > /home/user/count; sleep 0.05; done'], { background: true, tag: 'loop' })
       assert.equal(started.status, 202, JSON.stringify(started.body))
       assert.equal(started.body.tag, 'loop')
+      const listed = await call('GET', `${base}/v1/capsules/${id}/processes`)
+      assert.deepEqual(listed.body.processes.map((p: any) => [p.tag, p.cmd, p.pid]), [['loop', '/bin/sh', started.body.pid]])
       await sh(id, 'while [ ! -s /home/user/count ]; do sleep 0.02; done')
       const count = async (): Promise<number> => Number((await sh(id, 'cat /home/user/count')).stdout)
       const before = await count()
@@ -172,6 +174,10 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       assert.equal((await call('POST', `${base}/v1/capsules/${id}/resume`)).body.status, 'running')
       assert.ok(await count() >= atResume, 'the file survived hibernation')
       assert.equal((await sh(id, 'ps -e -o args= | grep -c "^/bin/sh -c i=0" || true')).stdout.trim(), '0', 'hibernation stopped the processes')
+      const again = await exec(id, 'sleep', ['300'], { background: true })
+      assert.equal((await call('DELETE', `${base}/v1/capsules/${id}/processes/${again.body.tag}`)).status, 204)
+      await sh(id, 'while ps -e -o args= | grep -q "^sleep 300"; do sleep 0.02; done')
+      assertError(await call('DELETE', `${base}/v1/capsules/${id}/processes/proc-nothere`), 404, 'process_not_found')
     })
 
     it('PTY: bash, resize, Ctrl-C, disconnect, reconnect by tag, exit code; exec/stream frames', async () => {
