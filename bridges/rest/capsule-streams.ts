@@ -1,3 +1,4 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
 import { endRaw, toColonyError, type Gate, type HttpHost, type Identity } from '../../src/index.js'
 import type { CapsuleCaller, CapsuleService } from '../../src/capsules.js'
@@ -6,6 +7,8 @@ const EXEC_STREAM = /^\/v1\/capsules\/([^/]+)\/exec\/stream$/
 const PTY = /^\/v1\/capsules\/([^/]+)\/pty$/
 /** Wrenn pings a PTY client every 30 s. */
 const PING_MS = 30_000
+/** Wrenn: without credentials on the upgrade, the first message must authenticate within 5 s. */
+const AUTH_WAIT_MS = 5000
 /** Client messages are small JSON frames (PTY input is at most a paste). */
 const MAX_FRAME = 1024 * 1024
 
@@ -36,22 +39,65 @@ export function mountCapsuleStreams ({ http, gate, capsules, activeTeam }: {
     http.routeMatching((path) => pattern.test(path), (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const [, raw = ''] = pattern.exec(url.pathname) ?? []
-      try {
-        const who = gate.identifyHeaders(req.headers, url.searchParams)
-        const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
-        const id = decodeURIComponent(raw)
-        capsules.running(as, id) // 404 / 409 before the upgrade, as a plain HTTP answer
+      const id = decodeURIComponent(raw)
+      const accept = (then: (ws: WebSocket) => void): void => {
         wss.handleUpgrade(req, socket, head, (ws) => {
           sockets.add(ws)
           ws.on('close', () => sockets.delete(ws))
           ws.on('error', () => ws.terminate())
-          serve(ws, as, id)
+          then(ws)
         })
+      }
+      try {
+        if (!hasCredential(req.headers, url.searchParams)) {
+          try {
+            // Development mode (anonymous on loopback) needs nothing more.
+            const who = gate.identifyHeaders(req.headers, url.searchParams)
+            const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
+            capsules.running(as, id)
+            accept((ws) => serve(ws, as, id))
+          } catch (err) {
+            if (toColonyError(err).code !== 'unauthorized') throw err
+            // Browsers cannot set headers on a WebSocket: Wrenn's first message {type: "auth", token} within 5 s.
+            accept((ws) => { authFirst(ws, id, serve) })
+          }
+          return
+        }
+        const who = gate.identifyHeaders(req.headers, url.searchParams)
+        const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
+        capsules.running(as, id) // 404 / 409 before the upgrade, as a plain HTTP answer
+        accept((ws) => serve(ws, as, id))
       } catch (err) {
         const e = toColonyError(err)
         endRaw(socket, e.status, e)
       }
     })
+
+  const authFirst = (ws: WebSocket, id: string, serve: (ws: WebSocket, as: CapsuleCaller, id: string) => void): void => {
+    const send = sender(ws)
+    const refuse = (): void => {
+      send({ type: 'error', data: 'authentication failed' })
+      ws.close(1008)
+    }
+    const timer = setTimeout(refuse, AUTH_WAIT_MS)
+    ws.once('message', (data) => {
+      clearTimeout(timer)
+      const m = parse(data)
+      if (m?.type !== 'auth' || typeof m.token !== 'string' || m.token === '') return refuse()
+      try {
+        const who = gate.identify(m.token)
+        const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
+        capsules.running(as, id)
+        serve(ws, as, id)
+      } catch (err) {
+        const e = toColonyError(err)
+        if (e.code === 'unauthorized') return refuse()
+        send({ type: 'error', data: e.message, fatal: true })
+        ws.close(1008)
+      }
+    })
+    ws.on('close', () => clearTimeout(timer))
+  }
 
   const sender = (ws: WebSocket): Send => (frame) => { if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(frame)) }
   const parse = (data: RawData): Record<string, unknown> | undefined => {
@@ -172,4 +218,9 @@ export function mountCapsuleStreams ({ http, gate, capsules, activeTeam }: {
 
 function positive (v: unknown, fallback: number): number {
   return typeof v === 'number' && Number.isInteger(v) && v > 0 && v <= 10_000 ? v : fallback
+}
+
+/** A credential on the upgrade itself: an Authorization or X-API-Key header, or `?token=`. */
+function hasCredential (headers: IncomingHttpHeaders, query: URLSearchParams): boolean {
+  return (headers.authorization ?? '') !== '' || (headers['x-api-key'] ?? '') !== '' || (query.get('token') ?? '') !== ''
 }

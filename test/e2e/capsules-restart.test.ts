@@ -2,6 +2,7 @@ import assert from 'node:assert/strict'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { WebSocket } from 'ws'
 import { killAll, startOnDataDir, type CliRun } from '../helpers/cli.js'
 import { signup } from '../helpers/identity.js'
 import { call } from '../helpers/components.js'
@@ -41,6 +42,22 @@ describe('capsules survive kill -9 of Colony', () => {
     await sh(running, 'echo kept > /home/user/note')
     await sh(paused, 'echo kept-too > /home/user/note')
     assert.equal((await call('POST', `${colony.http}/v1/capsules/${paused}/pause`, undefined, c)).body.status, 'paused')
+
+    // A browser cannot set headers on a WebSocket: Wrenn's first message authenticates it.
+    const stream = async (first: unknown): Promise<any[]> => {
+      const ws = new WebSocket(`${colony.http.replace('http', 'ws')}/v1/capsules/${running}/exec/stream`)
+      const frames: any[] = []
+      ws.on('message', (d) => frames.push(JSON.parse((d as Buffer).toString('utf8'))))
+      const closed = new Promise((resolve) => ws.once('close', resolve))
+      await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+      ws.send(JSON.stringify(first))
+      ws.send(JSON.stringify({ type: 'start', cmd: 'echo', args: ['authed'] }))
+      await closed
+      return frames
+    }
+    const authed = await stream({ type: 'auth', token: alice.token })
+    assert.deepEqual(authed.filter((f) => f.type !== 'start'), [{ type: 'stdout', data: 'authed\n' }, { type: 'exit', exit_code: 0 }])
+    assert.deepEqual(await stream({ type: 'auth', token: 'wrong' }), [{ type: 'error', data: 'authentication failed' }])
 
     // Chat: the capsule is an actor, and main-actor creates capsules.
     const chat = await call('POST', `${colony.http}/api/chat`, { to: running, content: 'exec cat /home/user/note' }, c)
