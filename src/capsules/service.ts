@@ -272,7 +272,8 @@ export class CapsuleService {
       this.sandboxes.set(id, sandbox)
       const at = this.now()
       this.setStatus(id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
-      await this.spawnActor(id, as.teamId)
+      // The answer does not wait for the actor (it only reports the capsule); spawnActor logs its own failure.
+      void this.spawnActor(id, as.teamId)
     } catch (err) {
       const e = toColonyError(err)
       this.setStatus(id, 'error', e.message)
