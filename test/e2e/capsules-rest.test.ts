@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { existsSync } from 'node:fs'
 import { createServer, type Server } from 'node:net'
 import { WebSocket } from 'ws'
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools'
@@ -121,6 +122,17 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       const viaProc = await call('POST', `${base}/v1/capsules/${id}/files/list`, { path: `/home/user/proc-root${secret}` })
       assert.ok(viaProc.status >= 400 || viaProc.body.entries.length === 0, JSON.stringify(viaProc.body))
       assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: `${secret}/colony.db` }), 404, 'file_not_found')
+      // A hard link made inside reads what the capsule itself reads, nothing more.
+      const hard = await fetch(`${base}/v1/capsules/${id}/files/read`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ path: '/home/user/hard' }) })
+      if (hard.status === 200) assert.equal(await hard.text(), (await sh(id, 'cat /etc/hostname')).stdout)
+      // Writing "outside" lands in the capsule's own layer: the host's /etc is unchanged.
+      const marker = `colony-escape-${process.pid}`
+      const outside = new FormData()
+      outside.set('path', `/etc/${marker}`)
+      outside.set('file', new Blob([Buffer.from('x')]), 'x')
+      const wrote = await fetch(`${base}/v1/capsules/${id}/files/write`, { method: 'POST', body: outside })
+      assert.ok(wrote.status === 204 || wrote.status >= 400, String(wrote.status))
+      assert.equal(existsSync(`/etc/${marker}`), false, 'the host is unchanged')
       assertError(await call('POST', `${base}/v1/capsules/${id}/files/read`, { path: '/home/user/../../..' + secret + '/colony.db' }), 404, 'file_not_found')
 
       // Streaming: 8 MiB up and down again, byte for byte.
