@@ -513,7 +513,12 @@ export class CapsuleService {
     for (const row of this.o.store.capsules.all()) {
       await this.spawnActor(row.id, row.teamId)
       await this.loadMetrics(row.id)
-      if (row.status === 'error' || row.status === 'pending') continue
+      if (row.status === 'error') continue
+      if (row.status === 'pending') {
+        // Colony stopped while it was starting: it never answered, so nothing of it was acknowledged but the row.
+        this.setStatus(row.id, 'error', 'Colony stopped while the capsule was starting')
+        continue
+      }
       try {
         const sandbox = await this.o.driver.reopen(this.sandboxSpec(row.id, this.spec(row)))
         this.sandboxes.set(row.id, sandbox)

@@ -6,6 +6,8 @@ import { WebSocket } from 'ws'
 import { killAll, startOnDataDir, type CliRun } from '../helpers/cli.js'
 import { signup } from '../helpers/identity.js'
 import { call } from '../helpers/components.js'
+import { startColony } from '../helpers/runtime.js'
+import { Store } from '../../src/store/index.js'
 
 type Running = CliRun & { http: string }
 
@@ -84,5 +86,21 @@ describe('capsules survive kill -9 of Colony', () => {
     }
     colony.child.kill('SIGTERM')
     await colony.exited
+  })
+
+  it('a capsule Colony was still starting when it stopped comes back as error, saying why', async () => {
+    let colony = await startColony({ config: { data: { dir: dataDir } } })
+    await colony.close()
+    const store = Store.open({ file: join(dataDir, 'colony.db'), synchronous: 'normal' })
+    const spec = { template: 'minimal', vcpus: 1, memoryMb: 256, timeoutSec: 0, network: false, env: {}, layers: [] }
+    store.capsules.insert({ id: 'cl-startingwhenstopped0000000', teamId: null, status: 'pending', spec: JSON.stringify(spec), reason: null, createdAtMs: 1, startedAtMs: null, lastActiveAtMs: null, lastUpdatedMs: 1 })
+    store.close()
+    colony = await startColony({ config: { data: { dir: dataDir } } })
+    try {
+      const row = colony.rt.identity.store.capsules.get('cl-startingwhenstopped0000000')
+      assert.deepEqual({ status: row?.status, reason: row?.reason }, { status: 'error', reason: 'Colony stopped while the capsule was starting' })
+    } finally {
+      await colony.close()
+    }
   })
 })
