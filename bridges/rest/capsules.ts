@@ -109,18 +109,21 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
   routes.route({
     method: 'GET',
     path: '/v1/capsules/stats',
-    summary: 'The team\'s capsules now: how many run and are paused, the vCPUs and memory they reserve (a paused one counts half its memory), each one\'s latest sample',
+    summary: 'The team\'s capsules: now (running, paused, reserved vCPUs and memory; a paused one counts half its memory), peaks over 30 days, a series (MAX per bucket), each capsule\'s latest sample',
+    query: Type.Object({ range: Type.Optional(Type.String({ maxLength: 8, description: '5m (default, 3 s buckets), 1h (30 s), 6h (3 min), 24h (12 min) or 30d (6 h)' })) }),
     responses: {
       200: {
         description: 'Team stats',
         schema: Type.Object({
-          running_count: Type.Integer(), paused_count: Type.Integer(), vcpus_reserved: Type.Integer(), memory_mb_reserved: Type.Integer(),
+          current: Type.Object({ running_count: Type.Integer(), paused_count: Type.Integer(), vcpus_reserved: Type.Integer(), memory_mb_reserved: Type.Integer() }),
+          peaks: Type.Object({ running_count: Type.Integer(), vcpus: Type.Integer(), memory_mb: Type.Integer() }),
+          series: Type.Object({ labels: Type.Array(Type.String()), running: Type.Array(Type.Integer()), vcpus: Type.Array(Type.Integer()), memory_mb: Type.Array(Type.Integer()) }),
           capsules: Type.Array(Type.Object({ id: Type.String(), status: Status, cpu_pct: Type.Number(), mem_bytes: Type.Integer(), disk_bytes: Type.Integer() })),
         }),
       },
     },
     errors: ['team_not_found'],
-    handle: (ctx) => capsules.teamStats(caller(ctx)),
+    handle: (ctx, { query }) => capsules.teamStats(caller(ctx), query.range),
   })
 
   routes.route({

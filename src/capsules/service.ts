@@ -23,6 +23,7 @@ import type { SystemApi } from '../actor/types.js'
 import type { CapsuleRecord, CapsuleStatus, Store } from '../store/index.js'
 import type { CapsuleDriver, CapsuleProcess, CapsuleSandbox, CapsuleSpec, ExecResult } from './driver.js'
 import { PtySessions } from './pty-sessions.js'
+import { statsRange, TEAM_SAMPLE_MS, TeamHistory, type TeamPeaks, type TeamSeries } from './team-stats.js'
 import { CapsuleMetrics, cpuPercent, metricRange, metricsResponse, type CpuReading, type MetricsSnapshot, type WireMetricPoint } from './metrics.js'
 
 /** Who asks: a team (`undefined` for the host itself and platform admins see everything). */
@@ -136,6 +137,9 @@ export class CapsuleService {
   private readonly metrics = new Map<string, CapsuleMetrics>()
   private readonly lastCpu = new Map<string, CpuReading>()
   private sampler: { handle: TimerHandle } | undefined
+  private teamSampler: { handle: TimerHandle } | undefined
+  /** Team stats over time, by team id ('' for the host's own capsules). */
+  private readonly teams = new Map<string, TeamHistory>()
   /** Last activity per capsule, and which of those the row does not have yet. */
   private readonly activity = new Map<string, number>()
   private readonly dirtyActivity = new Set<string>()
@@ -535,6 +539,7 @@ export class CapsuleService {
     }
     this.scheduleReaper()
     this.scheduleSampler()
+    this.scheduleTeamSampler()
   }
 
   private scheduleSampler (): void {
@@ -580,28 +585,57 @@ export class CapsuleService {
     return metricsResponse(row.id, r, this.metricsOf(row.id).range(r, row.status === 'running' ? this.now() : undefined))
   }
 
-  /** The team's capsules now (Wrenn's `current` of `/v1/capsules/stats`): paused ones count half their memory. */
-  teamStats (as: CapsuleCaller): { running_count: number, paused_count: number, vcpus_reserved: number, memory_mb_reserved: number, capsules: Array<{ id: string, status: CapsuleStatus, cpu_pct: number, mem_bytes: number, disk_bytes: number }> } {
-    let running = 0
-    let paused = 0
-    let vcpus = 0
-    let memory = 0
+  /** What a team's capsules reserve now: running ones their vCPUs and memory, paused ones half their memory (Wrenn). */
+  private current (teamId: string | null, all: boolean): { running_count: number, paused_count: number, vcpus_reserved: number, memory_mb_reserved: number } {
+    const now = { running_count: 0, paused_count: 0, vcpus_reserved: 0, memory_mb_reserved: 0 }
+    for (const row of this.o.store.capsules.all()) {
+      if (!all && row.teamId !== teamId) continue
+      const s = this.spec(row)
+      if (row.status === 'running' || row.status === 'pending') {
+        now.running_count++
+        now.vcpus_reserved += s.vcpus
+        now.memory_mb_reserved += s.memoryMb
+      } else if (row.status === 'paused') {
+        now.paused_count++
+        now.memory_mb_reserved += Math.ceil(s.memoryMb / 2)
+      }
+    }
+    return now
+  }
+
+  /** Wrenn's `/v1/capsules/stats`: `current`, `peaks` over 30 days, `series` (MAX per bucket), and each capsule's latest sample. */
+  teamStats (as: CapsuleCaller, range?: string): {
+    current: { running_count: number, paused_count: number, vcpus_reserved: number, memory_mb_reserved: number }
+    peaks: TeamPeaks
+    series: TeamSeries
+    capsules: Array<{ id: string, status: CapsuleStatus, cpu_pct: number, mem_bytes: number, disk_bytes: number }>
+  } {
+    const r = statsRange(range)
+    const history = this.teams.get(as.teamId ?? '') ?? new TeamHistory()
     const capsules: Array<{ id: string, status: CapsuleStatus, cpu_pct: number, mem_bytes: number, disk_bytes: number }> = []
     for (const row of this.o.store.capsules.all()) {
       if (!as.isAdmin && row.teamId !== as.teamId) continue
-      const s = this.spec(row)
-      if (row.status === 'running' || row.status === 'pending') {
-        running++
-        vcpus += s.vcpus
-        memory += s.memoryMb
-      } else if (row.status === 'paused') {
-        paused++
-        memory += Math.ceil(s.memoryMb / 2)
-      }
       const last = this.metrics.get(row.id)?.tier('10m').at(-1)
       capsules.push({ id: row.id, status: row.status, cpu_pct: last?.cpuPct ?? 0, mem_bytes: last?.memoryBytes ?? 0, disk_bytes: last?.diskBytes ?? 0 })
     }
-    return { running_count: running, paused_count: paused, vcpus_reserved: vcpus, memory_mb_reserved: memory, capsules }
+    return { current: this.current(as.teamId, as.isAdmin), peaks: history.peaks(this.now()), series: history.series(r, this.now()), capsules }
+  }
+
+  /** Every 10 s: each team's running count and reservations, zeros included once a team had capsules. */
+  sampleTeams (): void {
+    const now = this.now()
+    for (const row of this.o.store.capsules.all()) {
+      if (!this.teams.has(row.teamId ?? '')) this.teams.set(row.teamId ?? '', new TeamHistory())
+    }
+    for (const [key, history] of this.teams) {
+      const c = this.current(key === '' ? null : key, false)
+      history.add({ atMs: now, running: c.running_count, vcpus: c.vcpus_reserved, memoryMb: c.memory_mb_reserved })
+    }
+  }
+
+  private scheduleTeamSampler (): void {
+    if (this.closed) return
+    this.teamSampler = { handle: this.o.clock.setTimeout(() => { this.sampleTeams(); this.scheduleTeamSampler() }, TEAM_SAMPLE_MS) }
   }
 
   /** Every capsule's latest sample, for Prometheus. */
@@ -665,6 +699,7 @@ export class CapsuleService {
     this.closed = true
     if (this.reaper !== undefined) this.o.clock.clearTimeout(this.reaper.handle)
     if (this.sampler !== undefined) this.o.clock.clearTimeout(this.sampler.handle)
+    if (this.teamSampler !== undefined) this.o.clock.clearTimeout(this.teamSampler.handle)
     this.flushActivity()
     for (const id of this.metrics.keys()) await this.saveMetrics(id).catch(() => undefined)
     for (const [id, sandbox] of this.sandboxes) {

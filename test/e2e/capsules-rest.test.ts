@@ -347,6 +347,22 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       assertError(await call('POST', `${base}/v1/capsules/${id}/ping`), 409, 'capsule_not_running')
     })
 
+    it('team stats: now, peaks and a series sampled every 10 s; a paused capsule reserves half its memory', async () => {
+      const id = await capsule({ memory_mb: 256, vcpus: 2 })
+      clock.advance(10_000)
+      const running = (await call('GET', `${base}/v1/capsules/stats`)).body
+      assert.deepEqual(running.current, { running_count: 1, paused_count: 0, vcpus_reserved: 2, memory_mb_reserved: 256 })
+      assert.deepEqual(running.peaks, { running_count: 1, vcpus: 2, memory_mb: 256 })
+      assert.deepEqual(running.series.running.at(-1), 1)
+      assert.equal(running.series.labels.length, running.series.memory_mb.length)
+      await call('POST', `${base}/v1/capsules/${id}/pause`)
+      clock.advance(10_000)
+      const paused = (await call('GET', `${base}/v1/capsules/stats?range=1h`)).body
+      assert.deepEqual(paused.current, { running_count: 0, paused_count: 1, vcpus_reserved: 0, memory_mb_reserved: 128 })
+      assert.deepEqual(paused.peaks, { running_count: 1, vcpus: 2, memory_mb: 256 }, 'the peak is kept')
+      assertError(await call('GET', `${base}/v1/capsules/stats?range=2d`), 400, 'invalid_query')
+    })
+
     it('sessions: the session limit is 429, an idle session is 410 and then 404', async () => {
       const first = (await call('POST', `${base}/api/v1/sessions`)).body.session_id
       assert.equal((await call('POST', `${base}/api/v1/sessions`)).status, 200)
