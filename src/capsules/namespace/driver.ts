@@ -10,7 +10,7 @@ import { EventEmitter } from 'node:events'
 import { access } from 'node:fs/promises'
 import { ColonyError } from '../../errors.js'
 import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec } from '../driver.js'
-import { checkPrerequisites, type Prerequisites } from './prereqs.js'
+import { checkPrerequisites, SEARCH_PATH, type Prerequisites } from './prereqs.js'
 import type { PtyModule } from './process.js'
 import { checkHostPath, rootfsPaths, unreadableUnder } from './rootfs.js'
 import { NamespaceSandbox, type SandboxContext } from './sandbox.js'
@@ -24,6 +24,8 @@ export interface NamespaceDriverOptions {
   startTimeoutMs?: number
   /** How often a running capsule's OOM counter is read (also read after every process exit). Default 1 s. */
   oomPollMs?: number
+  /** Where bwrap, nsenter and the others are looked for (default the system's bin directories). */
+  searchPath?: readonly string[]
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
@@ -58,6 +60,7 @@ export class NamespaceDriver implements CapsuleDriver {
       hiddenPaths: (options.hiddenPaths ?? []).map((p) => checkHostPath('hidden path', p)),
       startTimeoutMs: options.startTimeoutMs ?? 10_000,
       oomPollMs: options.oomPollMs ?? 1000,
+      searchPath: options.searchPath ?? SEARCH_PATH,
     }
     if (!ID.test(this.options.cgroupParent)) throw new ColonyError('config_invalid', 'cgroupParent is invalid')
   }
@@ -68,7 +71,7 @@ export class NamespaceDriver implements CapsuleDriver {
 
   private async ready (): Promise<Prerequisites> {
     this.prereqs ??= (async () => {
-      const found = await checkPrerequisites()
+      const found = await checkPrerequisites(this.options.searchPath)
       try {
         const mod = await import('@lydell/node-pty') as unknown as { default?: PtyModule } & PtyModule
         this.ptyModule = mod.default ?? mod

@@ -18,10 +18,11 @@ export interface HostTools {
   sh: string
 }
 
-const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
+/** Where the tools are looked for: fixed, not the process's PATH (which a caller could point anywhere). */
+export const SEARCH_PATH = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin']
 
-async function which (name: string): Promise<string | undefined> {
-  for (const dir of SEARCH_PATH) {
+async function which (name: string, searchPath: readonly string[]): Promise<string | undefined> {
+  for (const dir of searchPath) {
     const path = join(dir, name)
     try {
       await access(path, constants.X_OK)
@@ -42,7 +43,7 @@ export interface Prerequisites {
   cgroups: CgroupLayout
 }
 
-export async function checkPrerequisites (): Promise<Prerequisites> {
+export async function checkPrerequisites (searchPath: readonly string[] = SEARCH_PATH): Promise<Prerequisites> {
   const missing: string[] = []
   if (process.getuid?.() !== 0) missing.push('root (the namespace driver mounts overlays and writes cgroups)')
   const found: Partial<HostTools> = {}
@@ -50,7 +51,7 @@ export async function checkPrerequisites (): Promise<Prerequisites> {
     ['bwrap', 'bwrap', 'bubblewrap'], ['unshare', 'unshare', 'util-linux'], ['nsenter', 'nsenter', 'util-linux'],
     ['setpriv', 'setpriv', 'util-linux'], ['mount', 'mount', 'mount'], ['sh', 'sh', 'dash'],
   ] as const) {
-    const path = await which(name)
+    const path = await which(name, searchPath)
     if (path === undefined) missing.push(`${name} (Debian package ${pkg})`)
     else found[key] = path
   }

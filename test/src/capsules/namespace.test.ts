@@ -77,6 +77,20 @@ describe('capsules: the namespace driver', function () {
     assert.equal(new ColonyError('capsule_not_running').status, 409)
   })
 
+  it('a host without bubblewrap refuses every capsule with capsule_unavailable naming it, and runs nothing', async () => {
+    const bare = await mkdtemp(join(tmpdir(), 'colony-no-tools-'))
+    try {
+      const without = new NamespaceDriver({ cgroupParent: CGROUP_PARENT, searchPath: [bare] })
+      const refused = (err: unknown): boolean => err instanceof ColonyError && err.code === 'capsule_unavailable' && err.status === 503 && /bwrap \(Debian package bubblewrap\)/.test(err.message)
+      await assert.rejects(without.check(), refused)
+      const s = spec()
+      await assert.rejects(without.create(s), refused)
+      assert.equal(existsSync(s.dir), false, 'nothing of the capsule was made')
+    } finally {
+      await rm(bare, { recursive: true, force: true })
+    }
+  })
+
   it('hides every top-level entry of the host but the system trees, the shadow files and extra paths', async () => {
     const hidden = await maskedPaths({ base: '/', hidden: ['/usr/share/colony-data', '/work/x'], etcUnreadable: ['/etc/ssl/private'], network: false })
     for (const p of ['root', 'home', 'tmp', 'var', 'run', 'work', 'etc/shadow', 'etc/gshadow', 'etc/ssl/private', 'usr/share/colony-data']) {
