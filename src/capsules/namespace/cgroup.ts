@@ -302,10 +302,21 @@ export class CapsuleCgroup {
   }
 }
 
+/**
+ * Removes a cgroup directory. A cgroup whose last processes were just killed can still be busy for a moment (its
+ * tasks are gone from cgroup.procs before the kernel has finished with them): EBUSY is retried for up to 2 s.
+ */
 async function rmdirQuietly (dir: string): Promise<void> {
-  try {
-    await rmdir(dir)
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
+  const deadline = Date.now() + 2000
+  for (let wait = 5; ; wait = Math.min(wait * 2, 100)) {
+    try {
+      await rmdir(dir)
+      return
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'ENOENT') return
+      if (code !== 'EBUSY' || Date.now() > deadline) throw err
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait))
   }
 }
