@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { execFile } from 'node:child_process'
 import { ColonyError, toColonyError } from '../errors.js'
+import { Lanes } from '../lanes.js'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { SystemApi } from '../actor/types.js'
@@ -128,7 +129,7 @@ export class CapsuleService {
   readonly ptys = new PtySessions()
   private readonly sandboxes = new Map<string, CapsuleSandbox>()
   /** Lifecycle changes of one capsule never overlap. */
-  private readonly lanes = new Map<string, Promise<unknown>>()
+  private readonly lanes = new Lanes()
   /** Set once the reaper is scheduled (the clock's handle type is opaque). */
   private reaper: { handle: TimerHandle } | undefined
   private closed = false
@@ -231,16 +232,6 @@ export class CapsuleService {
     this.emit({ type: 'status', id, status, ...(reason !== undefined && { reason }) })
   }
 
-  private async inLane<T> (id: string, work: () => Promise<T>): Promise<T> {
-    const before = this.lanes.get(id) ?? Promise.resolve()
-    const next = before.catch(() => undefined).then(work)
-    this.lanes.set(id, next)
-    try {
-      return await next
-    } finally {
-      if (this.lanes.get(id) === next) this.lanes.delete(id)
-    }
-  }
 
   /** Wrenn's create: the row is written `pending`, the sandbox starts, then `running` (or `error` with the reason). */
   async create (as: CapsuleCaller, body: CreateCapsule, session?: SessionSpec): Promise<CapsuleView> {
@@ -272,7 +263,7 @@ export class CapsuleService {
       id, teamId: as.teamId, status: 'pending', spec: JSON.stringify(spec), reason: null, createdAtMs: now, startedAtMs: null, lastActiveAtMs: null, lastUpdatedMs: now,
     })
     try {
-      const sandbox = await this.inLane(id, () => this.o.driver.create(this.sandboxSpec(id, spec)))
+      const sandbox = await this.lanes.run(id, () => this.o.driver.create(this.sandboxSpec(id, spec)))
       this.sandboxes.set(id, sandbox)
       const at = this.now()
       this.setStatus(id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
@@ -318,7 +309,7 @@ export class CapsuleService {
 
   async destroy (as: CapsuleCaller, id: string): Promise<void> {
     const row = this.row(as, id)
-    await this.inLane(row.id, async () => {
+    await this.lanes.run(row.id, async () => {
       const sandbox = this.sandboxes.get(row.id) ?? await this.o.driver.reopen(this.sandboxSpec(row.id, this.spec(row))).catch(() => undefined)
       this.sandboxes.delete(row.id)
       await sandbox?.destroy()
@@ -336,7 +327,7 @@ export class CapsuleService {
 
   async pause (as: CapsuleCaller, id: string): Promise<CapsuleView> {
     const row = this.row(as, id)
-    await this.inLane(row.id, async () => {
+    await this.lanes.run(row.id, async () => {
       const current = this.o.store.capsules.get(row.id) as CapsuleRecord
       if (current.status !== 'running') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}, not running`)
       await this.sandbox(current).pause()
@@ -347,7 +338,7 @@ export class CapsuleService {
 
   async hibernate (as: CapsuleCaller, id: string): Promise<CapsuleView> {
     const row = this.row(as, id)
-    await this.inLane(row.id, async () => {
+    await this.lanes.run(row.id, async () => {
       const current = this.o.store.capsules.get(row.id) as CapsuleRecord
       if (current.status !== 'running' && current.status !== 'paused') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}, not running or paused`)
       await this.sandboxes.get(row.id)?.hibernate()
@@ -360,7 +351,7 @@ export class CapsuleService {
   /** From paused (thaw), hibernated or missing (processes start again, files kept). */
   async resume (as: CapsuleCaller, id: string): Promise<CapsuleView> {
     const row = this.row(as, id)
-    await this.inLane(row.id, async () => {
+    await this.lanes.run(row.id, async () => {
       const current = this.o.store.capsules.get(row.id) as CapsuleRecord
       if (current.status === 'running') throw new ColonyError('capsule_invalid_state', 'the capsule is already running')
       if (current.status === 'pending' || current.status === 'error') throw new ColonyError('capsule_invalid_state', `the capsule is ${current.status}`)
@@ -703,7 +694,7 @@ export class CapsuleService {
     this.flushActivity()
     for (const id of this.metrics.keys()) await this.saveMetrics(id).catch(() => undefined)
     for (const [id, sandbox] of this.sandboxes) {
-      await this.inLane(id, () => sandbox.hibernate()).catch((err: unknown) => this.o.log.warn({ err, capsule: id }, 'a capsule did not stop cleanly'))
+      await this.lanes.run(id, () => sandbox.hibernate()).catch((err: unknown) => this.o.log.warn({ err, capsule: id }, 'a capsule did not stop cleanly'))
     }
     this.sandboxes.clear()
   }

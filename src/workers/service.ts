@@ -6,6 +6,7 @@
  */
 import { createHash, randomUUID } from 'node:crypto'
 import { ColonyError, toColonyError } from '../errors.js'
+import { Lanes } from '../lanes.js'
 import type { Identity } from '../auth/identity.js'
 import type { SystemApi } from '../actor/types.js'
 import type { Clock } from '../clock.js'
@@ -76,7 +77,7 @@ export class WorkerService {
   readonly events = new WorkerEventHub()
   private system: SystemApi | undefined
   /** Spawns and evictions of one worker's actor never overlap. */
-  private readonly lanes = new Map<string, Promise<unknown>>()
+  private readonly lanes = new Lanes()
   /** Actor id -> worker, for every worker (in memory or not): MQTT addresses workers by actor id. */
   private readonly byActorId = new Map<string, WorkerRef>()
 
@@ -282,7 +283,7 @@ export class WorkerService {
   async activate (row: WorkerRow): Promise<string> {
     const id = this.actorId(row)
     if (this.sys.stateOf(id) === 'running') return id
-    return await this.inLane(id, async () => {
+    return await this.lanes.run(id, async () => {
       const state = this.sys.stateOf(id)
       if (state === 'running') return id
       if (state !== undefined) await this.sys.remove(id).catch(() => undefined)
@@ -300,22 +301,12 @@ export class WorkerService {
   /** Called by an idle worker's actor: it leaves memory unless a call arrived meanwhile. */
   evict (ref: WorkerRef): void {
     const id = this.actorId(ref)
-    void this.inLane(id, async () => {
+    void this.lanes.run(id, async () => {
       if (this.sys.stateOf(id) === undefined) return
       await this.sys.remove(id)
     }).catch((err: unknown) => this.o.log.warn({ err, worker: ref }, 'an idle worker could not leave memory'))
   }
 
-  private async inLane<T> (id: string, work: () => Promise<T>): Promise<T> {
-    const before = this.lanes.get(id) ?? Promise.resolve()
-    const next = before.catch(() => undefined).then(work)
-    this.lanes.set(id, next)
-    try {
-      return await next
-    } finally {
-      if (this.lanes.get(id) === next) this.lanes.delete(id)
-    }
-  }
 
   async interrupt (as: Identity | undefined, componentId: string, workerName: string, recoverImmediately: boolean): Promise<void> {
     const row = await this.resolve(as, componentId, workerName, false)
@@ -373,7 +364,7 @@ export class WorkerService {
   async delete (as: Identity | undefined, componentId: string, workerName: string): Promise<void> {
     const row = await this.resolve(as, componentId, workerName, false)
     const id = this.actorId(row)
-    await this.inLane(id, async () => {
+    await this.lanes.run(id, async () => {
       if (this.sys.stateOf(id) !== undefined) await this.sys.remove(id)
       this.o.rows.delete(row.componentId, row.workerName)
     })
@@ -386,7 +377,7 @@ export class WorkerService {
   async removeComponent (componentId: string): Promise<void> {
     for (const row of this.o.rows.ofComponent(componentId)) {
       const id = this.actorId(row)
-      await this.inLane(id, async () => {
+      await this.lanes.run(id, async () => {
         if (this.sys.stateOf(id) !== undefined) await this.sys.remove(id).catch(() => undefined)
         this.o.rows.delete(row.componentId, row.workerName)
       })
