@@ -73,17 +73,21 @@ export function entryArgv (entry: CapsuleEntry, procsFiles: string[], req: Proce
   ]
 }
 
-/** Runs a command to completion. */
-export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResult> {
-  const env = processEnv(entry, req)
+/** A fresh leaf and the argv that joins it and enters the capsule (the leaf is released if the request is bad). */
+function enter (entry: CapsuleEntry, req: ProcessRequest): { leaf: string, argv: string[] } {
   const { leaf, procsFiles } = entry.newLeaf()
-  let argv: string[]
   try {
-    argv = entryArgv(entry, procsFiles, req)
+    return { leaf, argv: entryArgv(entry, procsFiles, req) }
   } catch (err) {
     void entry.releaseLeaf(leaf).catch(() => {})
     throw err
   }
+}
+
+/** Runs a command to completion. */
+export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResult> {
+  const env = processEnv(entry, req)
+  const { leaf, argv } = enter(entry, req)
   const started = performance.now()
   const max = Math.max(0, req.maxOutputBytes)
   return new Promise<ExecResult>((resolve, reject) => {
@@ -196,14 +200,7 @@ class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit:
 /** Starts a streaming process. */
 export function spawnIn (entry: CapsuleEntry, req: ProcessRequest): CapsuleProcess {
   const env = processEnv(entry, req)
-  const { leaf, procsFiles } = entry.newLeaf()
-  let argv: string[]
-  try {
-    argv = entryArgv(entry, procsFiles, req)
-  } catch (err) {
-    void entry.releaseLeaf(leaf).catch(() => {})
-    throw err
-  }
+  const { leaf, argv } = enter(entry, req)
   const child = spawnChild(entry.tools.sh, argv, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
   return new NsProcess(entry, leaf, child)
 }
@@ -258,14 +255,7 @@ class NsPty extends EventEmitter<{ data: [Buffer], exit: [code: number, signal: 
 /** Starts a process on a pseudo-terminal (its controlling terminal; it is its own session). */
 export function ptyIn (entry: CapsuleEntry, pty: PtyModule, req: ProcessRequest & { cols: number, rows: number }): CapsulePty {
   const env = processEnv(entry, req, { TERM: 'xterm-256color' })
-  const { leaf, procsFiles } = entry.newLeaf()
-  let argv: string[]
-  try {
-    argv = entryArgv(entry, procsFiles, req)
-  } catch (err) {
-    void entry.releaseLeaf(leaf).catch(() => {})
-    throw err
-  }
+  const { leaf, argv } = enter(entry, req)
   const handle = pty.spawn(entry.tools.sh, argv, {
     name: env.TERM ?? 'xterm-256color', cols: req.cols > 0 ? req.cols : 80, rows: req.rows > 0 ? req.rows : 24, cwd: '/', env, encoding: null,
   })

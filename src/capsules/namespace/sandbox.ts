@@ -11,7 +11,7 @@ import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
 import { DEFAULT_PATH, startInit, type InitProcess } from './init.js'
 import type { HostTools } from './prereqs.js'
 import { execIn, ptyIn, spawnIn, type CapsuleEntry, type PtyModule } from './process.js'
-import { CAPSULE_HOME, CAPSULE_USER, buildMask, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
+import { CAPSULE_HOME, CAPSULE_USER, buildMask, diskBytes, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
 import { OomWatch, capsuleStats } from './stats.js'
 
 /** Whether a process has exited (a zombie counts as exited). */
@@ -53,6 +53,9 @@ export interface SandboxContext {
   startTimeoutMs: number
   oomPollMs: number
 }
+
+/** How stale a capsule's disk figure may be. */
+const DISK_EVERY_MS = 5000
 
 type State = 'starting' | 'running' | 'paused' | 'stopping' | 'hibernated' | 'destroyed'
 
@@ -229,8 +232,13 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
 
   async stats (): Promise<CapsuleStats> {
     const live = this.state === 'running' || this.state === 'paused'
-    return await capsuleStats(live ? this.cgroup : undefined, this.paths.upper)
+    // Walking the writable layer is the costly part, and stats are sampled every 500 ms: at most every 5 s.
+    const now = Date.now()
+    if (this.disk === undefined || now - this.disk.atMs >= DISK_EVERY_MS) this.disk = { atMs: now, bytes: await diskBytes(this.paths.upper) }
+    return await capsuleStats(live ? this.cgroup : undefined, this.disk.bytes)
   }
+
+  private disk: { atMs: number, bytes: number } | undefined
 
   // CapsuleEntry: what processes need of the sandbox.
 

@@ -1,10 +1,8 @@
-/** A capsule's numbers: CPU, memory and processes from its cgroup, disk from its writable layer. */
+/** A capsule's numbers: CPU, memory and processes from its cgroup, disk (measured by the caller) from its writable layer. */
 import type { CapsuleStats } from '../driver.js'
 import type { CapsuleCgroup } from './cgroup.js'
-import { diskBytes } from './rootfs.js'
 
-export async function capsuleStats (cgroup: CapsuleCgroup | undefined, upperDir: string): Promise<CapsuleStats> {
-  const disk = await diskBytes(upperDir)
+export async function capsuleStats (cgroup: CapsuleCgroup | undefined, disk: number): Promise<CapsuleStats> {
   if (cgroup === undefined) return { cpuNs: 0, memoryBytes: 0, diskBytes: disk, pids: 0 }
   try {
     const usage = await cgroup.usage()
