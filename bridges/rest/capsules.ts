@@ -66,15 +66,17 @@ const PathBody = Type.Object({ path: Type.String({ minLength: 1, maxLength: 4096
 const CAPSULE = ['capsule_not_found'] as const
 const RUNNING = ['capsule_not_found', 'capsule_not_running', 'capsule_exec_failed'] as const
 
+/** Who a capsule request acts for: the caller's active team (capsules, snapshots and sessions alike). */
+export function capsuleCaller (ctx: Context, activeTeam: (who: Identity) => string): CapsuleCaller {
+  return { teamId: activeTeam(identity(ctx)), isAdmin: false }
+}
+
 /**
  * Wrenn's capsules (`/v1/capsules`): sandboxes on this host that the caller's team owns — create, list, get,
  * destroy, pause (frozen), hibernate (stopped, files kept), resume, ping, exec, files. Another team's capsule is 404.
  */
 export function register (routes: Routes, { capsules, activeTeam, http, gate, onStop }: CapsulesDeps): void {
-  const caller = (ctx: Parameters<typeof identity>[0]): CapsuleCaller => {
-    const who = identity(ctx)
-    return { teamId: activeTeam(who), isAdmin: false }
-  }
+  const caller = (ctx: Context): CapsuleCaller => capsuleCaller(ctx, activeTeam)
 
   routes.route({
     method: 'POST',

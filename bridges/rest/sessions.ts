@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
-import type { SessionService } from '../../src/capsules.js'
+import type { CapsuleCaller, SessionService } from '../../src/capsules.js'
 import type { Identity } from '../../src/index.js'
-import { identity } from './authn.js'
+import type { Context } from 'koa'
+import { capsuleCaller } from './capsules.js'
 import type { Routes } from './route.js'
 
 export const name = 'Sessions'
@@ -32,7 +33,7 @@ const FILES = [...SESSION, 'invalid_path', 'file_not_found', 'file_invalid', 'ca
  * a WASI module (`wasm_path`, `function`, `args`) or a `command` in the sandbox.
  */
 export function register (routes: Routes, { sessions, activeTeam }: SessionsDeps): void {
-  const caller = (ctx: Parameters<typeof identity>[0]) => ({ teamId: activeTeam(identity(ctx)), isAdmin: false })
+  const caller = (ctx: Context): CapsuleCaller => capsuleCaller(ctx, activeTeam)
 
   routes.route({
     method: 'POST',

@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox'
-import type { CapsuleService } from '../../src/capsules.js'
+import type { CapsuleCaller, CapsuleService } from '../../src/capsules.js'
 import type { Identity } from '../../src/index.js'
-import { identity } from './authn.js'
+import type { Context } from 'koa'
+import { capsuleCaller } from './capsules.js'
 import type { Routes } from './route.js'
 
 export const name = 'Snapshots'
@@ -25,7 +26,7 @@ const Template = Type.Object({
  * `template` when creating a capsule. The source capsule is paused and stays paused, as in Wrenn.
  */
 export function register (routes: Routes, { capsules, activeTeam }: SnapshotsDeps): void {
-  const caller = (ctx: Parameters<typeof identity>[0]) => ({ teamId: activeTeam(identity(ctx)), isAdmin: false })
+  const caller = (ctx: Context): CapsuleCaller => capsuleCaller(ctx, activeTeam)
 
   routes.route({
     method: 'POST',

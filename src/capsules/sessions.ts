@@ -59,8 +59,10 @@ const mod = new WebAssembly.Module(readFileSync(file));
 const instance = new WebAssembly.Instance(mod, wasi.getImportObject());
 let code = 0;
 if (!fn || fn === '_start' || fn === 'main' && typeof instance.exports.main !== 'function') code = wasi.start(instance);
-else {
-  if (typeof instance.exports[fn] !== 'function') { process.stderr.write('the module exports no function ' + fn + '\\n'); process.exit(2); }
+else if (typeof instance.exports[fn] !== 'function') {
+  process.stderr.write('the module exports no function ' + fn + '\\n');
+  code = 2;
+} else {
   if (typeof instance.exports._initialize === 'function') wasi.initialize(instance);
   const out = instance.exports[fn](...args.map((a) => /^-?\\d+$/.test(a) ? Number(a) : a));
   if (out !== undefined) process.stdout.write(String(out) + '\\n');
