@@ -1,11 +1,13 @@
 /**
  * What a capsule needs of the sandbox that runs it. A driver turns a capsule's spec into an isolated environment on
  * this host and runs processes in it; everything above (lifecycle, TTL, REST, actors, metrics) is written against
- * this interface only. Drivers: `namespace` (bubblewrap + overlayfs + cgroups; the default) and, later, `wasi`.
+ * this interface only. Drivers: `namespace` (bubblewrap + overlayfs + cgroups; the default) and `wasi` (WebAssembly
+ * only, for hosts without namespaces: every process is a WASI module whose only filesystem is the capsule's directory).
  *
  * A driver never falls back to running a process unsandboxed: a missing prerequisite is `capsule_unavailable`.
  */
 import type { EventEmitter } from 'node:events'
+import type { Readable } from 'node:stream'
 
 export interface CapsuleSpec {
   /** `cl-` + 25 base-36 characters (Wrenn's ids). */
@@ -71,6 +73,55 @@ export interface CapsulePty extends EventEmitter<{ data: [Buffer], exit: [code: 
   kill (signal?: NodeJS.Signals): void
 }
 
+/** A module to run with WASI preview1 (wasmrun's `wasm_path` + `function` + `args`). */
+export interface WasmRequest {
+  /** The module, a capsule path. */
+  path: string
+  /** The export to call with `args` (integers passed as numbers, its result printed); `_start` or none runs it as a command. */
+  fn?: string
+  args: string[]
+  env?: Record<string, string>
+  timeoutMs: number
+  maxOutputBytes: number
+  stdin?: Buffer
+}
+
+/** One entry of a listing (Wrenn's shape). */
+export interface FileEntry {
+  name: string
+  path: string
+  type: 'file' | 'directory' | 'symlink' | 'other'
+  size: number
+  mode: number
+  permissions: string
+  owner: string
+  group: string
+  modified_at: number
+  symlink_target?: string
+}
+
+/**
+ * The capsule's files, by capsule path (a relative path is from the user's home). However a driver does it, a path
+ * never reaches past the capsule: a symlink, `..`, a hard link or `/proc/1/root` made inside resolves inside.
+ * Errors: `file_not_found` (404), `file_invalid` (400: wrong type), `file_exists` (409).
+ */
+export interface CapsuleFiles {
+  /** A regular file's bytes; over `maxBytes` is `file_too_large`. */
+  read (path: string, maxBytes: number): Promise<Buffer>
+  /** Creates or replaces a file, creating its parents. */
+  write (path: string, data: Buffer): Promise<void>
+  /** The file's bytes at the reader's pace (checked before the first byte). */
+  readStream (path: string): Promise<Readable>
+  /** Writes the bytes as they arrive, creating the parents. */
+  writeStream (path: string, source: Readable): Promise<void>
+  /** Entries under a directory down to `depth` levels, links not followed. */
+  list (path: string, depth: number): Promise<FileEntry[]>
+  /** Creates the directory and its parents: an existing directory is `file_exists`, an existing file `file_invalid`. */
+  mkdir (path: string): Promise<FileEntry>
+  /** Removes a file, a link or a whole directory. */
+  remove (path: string): Promise<void>
+}
+
 export interface CapsuleStats {
   /** CPU time used by every process of the capsule since it started, nanoseconds. */
   cpuNs: number
@@ -86,7 +137,11 @@ export interface CapsuleSandbox {
   readonly running: boolean
   exec (req: ExecRequest): Promise<ExecResult>
   spawn (req: ProcessRequest): CapsuleProcess
+  /** `capsule_unsupported` where the driver has no terminals. */
   pty (req: ProcessRequest & { cols: number, rows: number }): CapsulePty
+  /** Runs a WASI preview1 module of the capsule, to completion. */
+  runWasm (req: WasmRequest): Promise<ExecResult>
+  readonly files: CapsuleFiles
   /** Freezes every process (cgroup freezer): memory kept, no CPU. */
   pause (): Promise<void>
   /** Thaws a paused capsule, or starts a hibernated one again (its files kept). */

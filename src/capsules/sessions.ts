@@ -46,30 +46,6 @@ export interface SessionExecResult {
   error?: string
 }
 
-/**
- * Runs a WASI preview1 module inside the capsule: argv[2] the module, argv[3] the export to call, the rest its
- * arguments; stdio is the process's. `_start` (or a missing function) runs it as a command.
- */
-const WASI_RUNNER = `
-const { readFileSync } = require('node:fs');
-const { WASI } = require('node:wasi');
-const [file, fn, ...args] = process.argv.slice(1);
-const wasi = new WASI({ version: 'preview1', args: [file, ...args], env: process.env, preopens: { '/': process.cwd() }, returnOnExit: true });
-const mod = new WebAssembly.Module(readFileSync(file));
-const instance = new WebAssembly.Instance(mod, wasi.getImportObject());
-let code = 0;
-if (!fn || fn === '_start' || fn === 'main' && typeof instance.exports.main !== 'function') code = wasi.start(instance);
-else if (typeof instance.exports[fn] !== 'function') {
-  process.stderr.write('the module exports no function ' + fn + '\\n');
-  code = 2;
-} else {
-  if (typeof instance.exports._initialize === 'function') wasi.initialize(instance);
-  const out = instance.exports[fn](...args.map((a) => /^-?\\d+$/.test(a) ? Number(a) : a));
-  if (out !== undefined) process.stdout.write(String(out) + '\\n');
-}
-process.exitCode = code;
-`
-
 export class SessionService {
   constructor (private readonly o: { capsules: CapsuleService, clock: Clock, maxSessions?: number, idleTimeoutSec?: number }) {}
 
@@ -202,25 +178,20 @@ export class SessionService {
   async exec (as: CapsuleCaller, id: string, req: SessionExec): Promise<SessionExecResult> {
     const { sandbox, session, row } = await this.sandbox(as, id)
     const timeout = req.timeout !== undefined && req.timeout > 0 ? Math.min(req.timeout, 3600) : SESSION_DEFAULTS.execTimeoutSec
-    let cmd: string
-    let args: string[]
-    if (req.command !== undefined && req.command !== '') {
-      cmd = '/bin/sh'
-      args = ['-c', req.command]
-    } else if (req.wasm_path !== undefined && req.wasm_path !== '') {
-      cmd = '/usr/bin/node'
-      args = ['--no-warnings', '-e', WASI_RUNNER, sessionPath(req.wasm_path), req.function ?? '_start', ...(req.args ?? [])]
-    } else {
-      throw new ColonyError('invalid_body', 'exec needs a command or a wasm_path', { details: { field: 'command' } })
-    }
-    const out = await sandbox.exec({
-      cmd,
-      args,
+    const common = {
       env: { ...this.o.capsules.spec(row).env, ...(req.env ?? {}) },
       timeoutMs: timeout * 1000,
       maxOutputBytes: session.maxOutputBytes,
       ...(req.stdin !== undefined && { stdin: Buffer.from(req.stdin, 'utf8') }),
-    })
+    }
+    let out
+    if (req.command !== undefined && req.command !== '') {
+      out = await sandbox.exec({ cmd: '/bin/sh', args: ['-c', req.command], ...common })
+    } else if (req.wasm_path !== undefined && req.wasm_path !== '') {
+      out = await sandbox.runWasm({ path: sessionPath(req.wasm_path), ...(req.function !== undefined && { fn: req.function }), args: req.args ?? [], ...common })
+    } else {
+      throw new ColonyError('invalid_body', 'exec needs a command or a wasm_path', { details: { field: 'command' } })
+    }
     this.o.capsules.touch(row.id)
     return {
       stdout: out.stdout.toString('utf8'),

@@ -6,7 +6,9 @@ import type { EventEmitter } from 'node:events'
 import { readFile, rm } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { ColonyError } from '../../errors.js'
-import type { CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleStats, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
+import type { CapsuleFiles, CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleStats, ExecRequest, ExecResult, ProcessRequest, WasmRequest } from '../driver.js'
+import { shellFiles } from '../shell-files.js'
+import { WASI_RUNNER } from '../wasi-runner.js'
 import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
 import { DEFAULT_PATH, startInit, type InitProcess } from './init.js'
 import type { HostTools } from './prereqs.js'
@@ -182,6 +184,14 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     this.requireRunning()
     return ptyIn(this, this.ctx.pty(), req)
   }
+
+  /** Node's WASI inside the sandbox (the node binary is the host's, seen read-only); the home is the module's `/`. */
+  async runWasm (req: WasmRequest): Promise<ExecResult> {
+    const { path, fn, args, ...rest } = req
+    return await this.exec({ cmd: process.execPath, args: ['--no-warnings', '-e', WASI_RUNNER, '.', path, fn ?? '_start', ...args], ...rest })
+  }
+
+  readonly files: CapsuleFiles = shellFiles(this)
 
   pause (): Promise<void> {
     return this.serial(async () => {
