@@ -13,7 +13,6 @@
 import { constants, type Dirent, type Stats } from 'node:fs'
 import { lstat, mkdir, open, readdir, readlink, realpath, rmdir, unlink, type FileHandle } from 'node:fs/promises'
 import { posix } from 'node:path'
-import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import { ColonyError } from '../../errors.js'
 import type { CapsuleFiles, FileEntry } from '../driver.js'
@@ -108,6 +107,7 @@ export function hostFiles (root: string, home: string): CapsuleFiles {
     const todo = (path.startsWith('/') ? path : `${home}/${path}`).split('/')
     let parts: string[] = []
     let links = 0
+    let made = 0
     while (true) {
       const name = todo.shift()
       if (name === undefined) return { parts, stat: await lstat(hostOf(real, parts)) }
@@ -119,6 +119,7 @@ export function hostFiles (root: string, home: string): CapsuleFiles {
       if (stat === undefined) {
         if (last) return { parts: [...parts, name], stat: undefined }
         if (!create) throw new ColonyError('file_not_found', `${short(path)} does not exist`)
+        if (++made > MAX_LINKS) throw new ColonyError('capsule_exec_failed', `${short(path)} keeps changing while its parents are made`)
         await atParent(real, [...parts, name], path, async (at) => {
           // A directory made meanwhile is as good; anything else is seen by the lstat on the next turn.
           try { await mkdir(at, 0o755) } catch (err) { if (errno(err) !== 'EEXIST') throw err }
@@ -128,7 +129,15 @@ export function hostFiles (root: string, home: string): CapsuleFiles {
       }
       if (stat.isSymbolicLink() && (follow || !last)) {
         if (++links > MAX_LINKS) throw new ColonyError('file_invalid', `${short(path)} has too many levels of symbolic links`)
-        const target = await readlink(host)
+        let target: string
+        try {
+          target = await readlink(host)
+        } catch (err) {
+          // No longer a link (or gone) since the lstat: look at the name again (the count above bounds the retries).
+          if (errno(err) !== 'EINVAL' && errno(err) !== 'ENOENT') throw err
+          todo.unshift(name)
+          continue
+        }
         if (target === '') throw new ColonyError('file_not_found', `${short(path)} does not exist`)
         if (target.startsWith('/')) parts = []
         todo.unshift(...target.split('/'))
@@ -343,8 +352,10 @@ export function hostFiles (root: string, home: string): CapsuleFiles {
         // pipeline destroys both sides on an error; the write stream then closes the fd.
         await pipeline(source, file.createWriteStream({ autoClose: true }))
       } catch (err) {
-        await file.close().catch(() => undefined)
         throw failure(err, path, 'is a directory')
+      } finally {
+        // Already closed by the stream, or closing: this waits for it (a FileHandle closes once).
+        await file.close().catch(() => undefined)
       }
     },
     list: async (path, depth) => await list(path, depth),
