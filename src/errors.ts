@@ -119,6 +119,7 @@ export const ERROR_CODES = {
   file_invalid: { status: 400, expose: true, message: 'The path is not what the operation needs' },
   file_too_large: { status: 413, expose: true, message: 'The file exceeds the 100 MiB limit' },
   capsule_exec_failed: { status: 500, expose: true, message: 'A process in the capsule failed' },
+  capsule_unsupported: { status: 501, expose: true, message: 'The capsule\'s driver cannot do that' },
   pty_not_found: { status: 404, expose: true, message: 'No such PTY session' },
   process_not_found: { status: 404, expose: true, message: 'No such background process' },
   name_reserved: { status: 409, expose: true, message: 'The name belongs to a built-in template' },

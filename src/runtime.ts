@@ -32,6 +32,7 @@ import { createWorkerService } from './workers/create.js'
 import { CapsuleService } from './capsules/service.js'
 import { SessionService } from './capsules/sessions.js'
 import { NamespaceDriver } from './capsules/namespace/driver.js'
+import { WasiDriver } from './capsules/wasi/driver.js'
 import { Gateway } from './gateway/service.js'
 import { PluginService } from './plugins/service.js'
 import type { Bus } from './broker/bus.js'
@@ -238,8 +239,10 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
   const capsuleDir = join(config.data.dir, 'capsules')
   const capsules = new CapsuleService({
     store: identity.store,
-    // Colony's own data never shows inside a capsule (wherever the data dir is).
-    driver: new NamespaceDriver({ hiddenPaths: [resolve(config.data.dir)] }),
+    driver: config.capsules.driver === 'wasi'
+      ? new WasiDriver()
+      // Colony's own data never shows inside a capsule (wherever the data dir is).
+      : new NamespaceDriver({ hiddenPaths: [resolve(config.data.dir)] }),
     dir: capsuleDir,
     clock,
     log: log.child({ component: 'capsules' }),

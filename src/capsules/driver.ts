@@ -157,8 +157,11 @@ export interface CapsuleSandbox {
 
 export interface CapsuleDriver {
   readonly name: 'namespace' | 'wasi'
-  /** Resolves when the host can run capsules; else throws `capsule_unavailable` naming what is missing. */
-  check (): Promise<void>
+  /**
+   * Resolves when the host can run capsules (like `spec`, when given); else throws `capsule_unavailable` naming what
+   * is missing, or `capsule_unsupported` for what this driver never does.
+   */
+  check (spec?: Pick<CapsuleSpec, 'network'>): Promise<void>
   /** A new capsule, running. */
   create (spec: CapsuleSpec): Promise<CapsuleSandbox>
   /** A capsule whose directory survived a restart of Colony: its files kept, hibernated (call resume to run it). */

@@ -256,7 +256,7 @@ export class CapsuleService {
       layers,
       ...(session !== undefined && { session }),
     }
-    await this.o.driver.check()
+    await this.o.driver.check({ network: spec.network })
     const id = newCapsuleId()
     const now = this.now()
     this.o.store.capsules.insert({

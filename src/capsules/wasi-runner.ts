@@ -1,20 +1,41 @@
 /**
  * The program that runs a WASI preview1 module, given to `node -e` (inside the namespace sandbox, or as the whole
- * process of a wasi-driver capsule). argv: the directory the module sees as `/`, the module file, the export to call
- * (`_start`, or none, runs it as a command), then the module's arguments. stdio is the process's own; the exit code
- * is the module's. Kept as source text so the same program runs wherever a node binary is, with nothing to install.
+ * process of a wasi-driver capsule). argv: the directory the module sees as `/`; the module file, or `fd:3` for the
+ * bytes on fd 3; the export to call (`_start`, or none, runs it as a command); the module's environment as JSON, or `-`
+ * for the process's own (an empty module means the command was not found: exit 127); the module's argv[0]; then its arguments. stdio is the process's own; the exit code is the
+ * module's. Kept as source text so the same program runs wherever a node binary is, with nothing to install.
+ *
+ * Modules cannot make symbolic links (see below).
+ *
+ * The environment goes in argv, not into the node process's own, in the wasi driver: a capsule's variables (say
+ * NODE_OPTIONS) must never change how the host's node runs.
  */
 export const WASI_RUNNER = `
 const { readFileSync } = require('node:fs');
 const { WASI } = require('node:wasi');
-const [root, file, fn, ...args] = process.argv.slice(1);
-const wasi = new WASI({ version: 'preview1', args: [file, ...args], env: process.env, preopens: { '/': root }, returnOnExit: true });
-let mod;
-try { mod = new WebAssembly.Module(readFileSync(file)); } catch (err) {
-  process.stderr.write(file + ': not a WebAssembly module: ' + err.message + '\\n');
+const [root, file, fn, envJson, argv0, ...args] = process.argv.slice(1);
+const env = envJson === '-' ? process.env : JSON.parse(envJson);
+const wasi = new WASI({ version: 'preview1', args: [argv0, ...args], env, preopens: { '/': root }, returnOnExit: true });
+const bytes = readFileSync(file === 'fd:3' ? 3 : file);
+if (bytes.length === 0) {
+  process.stderr.write(argv0 + ': command not found\\n');
+  process.exit(127);
+}
+if (bytes.length >= 8 && bytes.readUInt32LE(0) === 0x6d736100 && bytes.readUInt32LE(4) !== 1) {
+  process.stderr.write(argv0 + ': a WebAssembly component; this runs WASI preview1 modules\\n');
   process.exit(126);
 }
-const instance = new WebAssembly.Instance(mod, wasi.getImportObject());
+let mod;
+try { mod = new WebAssembly.Module(bytes); } catch (err) {
+  process.stderr.write(argv0 + ': not a WebAssembly module: ' + err.message + '\\n');
+  process.exit(126);
+}
+const imports = wasi.getImportObject();
+// Node's WASI checks paths by their text, then lets the kernel follow links: a relative link that climbs out of the
+// preopened directory would be followed out of it. So a module may not make symlinks (EPERM); without links, the
+// textual check holds.
+imports.wasi_snapshot_preview1.path_symlink = () => 63;
+const instance = new WebAssembly.Instance(mod, imports);
 let code = 0;
 if (!fn || fn === '_start' || fn === 'main' && typeof instance.exports.main !== 'function') code = wasi.start(instance);
 else if (typeof instance.exports[fn] !== 'function') {

@@ -8,17 +8,7 @@ import { startColony, type TestColony } from '../helpers/runtime.js'
 import { assertError, call } from '../helpers/components.js'
 import { signup } from '../helpers/identity.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
-
-/** A WASI preview1 command that prints a line: what a wasmrun user uploads to a session. */
-const HELLO_WAT = `(module
-  (import "wasi_snapshot_preview1" "fd_write" (func $fd_write (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (data (i32.const 16) "hello from wasi\\n")
-  (func (export "_start")
-    (i32.store (i32.const 0) (i32.const 16))
-    (i32.store (i32.const 4) (i32.const 16))
-    (drop (call $fd_write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8))))
-  (func (export "add") (param i32 i32) (result i32) (i32.add (local.get 0) (local.get 1))))`
+import { HELLO_WAT } from '../helpers/wasi-modules.js'
 
 interface Frames { frames: any[], ws: WebSocket, next: (test: (f: any) => boolean) => Promise<any>, closed: Promise<number> }
 

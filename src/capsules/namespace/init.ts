@@ -45,7 +45,8 @@ const INIT_SCRIPT = [
   'exec sleep infinity',
 ].join('\n')
 
-export const DEFAULT_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
+export { DEFAULT_PATH } from '../layout.js'
+import { DEFAULT_PATH } from '../layout.js'
 
 export interface InitOptions {
   tools: HostTools

@@ -25,9 +25,8 @@ const VISIBLE_TOP = new Set(['bin', 'sbin', 'lib', 'lib32', 'lib64', 'libx32', '
 /** Hidden in `/etc` whatever their mode (they are also caught by the world-readable scan on most hosts). */
 const ETC_SECRETS = ['shadow', 'shadow-', 'gshadow', 'gshadow-', 'ssl/private', 'security/opasswd', '.pwd.lock']
 
-export const CAPSULE_USER = 'user'
-export const CAPSULE_UID = 1000
-export const CAPSULE_HOME = '/home/user'
+export { CAPSULE_HOME, CAPSULE_UID, CAPSULE_USER, diskBytes } from '../layout.js'
+import { CAPSULE_HOME, CAPSULE_UID, CAPSULE_USER } from '../layout.js'
 
 export interface RootfsPaths {
   dir: string
@@ -187,21 +186,3 @@ export async function prepareDirs (paths: RootfsPaths): Promise<void> {
   await mkdir(paths.baseMount, { recursive: true, mode: 0o755 })
 }
 
-/** Bytes allocated by the files of a directory tree (links and whiteouts count their own inode only). */
-export async function diskBytes (dir: string): Promise<number> {
-  let total = 0
-  const walk = async (d: string): Promise<void> => {
-    let entries
-    try { entries = await readdir(d, { withFileTypes: true }) } catch { return }
-    for (const e of entries) {
-      const path = join(d, e.name)
-      try {
-        const st = await lstat(path)
-        total += st.blocks * 512
-        if (st.isDirectory()) await walk(path)
-      } catch { /* removed meanwhile */ }
-    }
-  }
-  await walk(dir)
-  return total
-}

@@ -188,7 +188,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   /** Node's WASI inside the sandbox (the node binary is the host's, seen read-only); the home is the module's `/`. */
   async runWasm (req: WasmRequest): Promise<ExecResult> {
     const { path, fn, args, ...rest } = req
-    return await this.exec({ cmd: process.execPath, args: ['--no-warnings', '-e', WASI_RUNNER, '.', path, fn ?? '_start', ...args], ...rest })
+    return await this.exec({ cmd: process.execPath, args: ['--no-warnings', '-e', WASI_RUNNER, '.', path, fn ?? '_start', '-', path, ...args], ...rest })
   }
 
   readonly files: CapsuleFiles = shellFiles(this)

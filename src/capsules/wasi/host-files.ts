@@ -348,14 +348,16 @@ export function hostFiles (root: string, home: string): CapsuleFiles {
     },
     writeStream: async (path, source) => {
       const file = await openFile(path, 'write')
+      const out = file.createWriteStream({ autoClose: true })
+      // The stream closes the fd after it ends or fails; FileHandle.close() may answer before that close is done.
+      const closed = new Promise<void>((resolve) => { out.once('close', () => { resolve() }) })
       try {
         // pipeline destroys both sides on an error; the write stream then closes the fd.
-        await pipeline(source, file.createWriteStream({ autoClose: true }))
+        await pipeline(source, out)
       } catch (err) {
         throw failure(err, path, 'is a directory')
       } finally {
-        // Already closed by the stream, or closing: this waits for it (a FileHandle closes once).
-        await file.close().catch(() => undefined)
+        await closed
       }
     },
     list: async (path, depth) => await list(path, depth),
