@@ -2,6 +2,11 @@ import assert from 'node:assert/strict'
 import { existsSync, readFileSync } from 'node:fs'
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools'
 import { WebSocket } from 'ws'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { killAll, startOnDataDir } from '../helpers/cli.js'
+import { signup } from '../helpers/identity.js'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { assertError, call } from '../helpers/components.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
@@ -166,5 +171,59 @@ describe('capsules on the wasi driver (WebAssembly modules over a directory)', f
     assert.equal((await call('POST', `${url}/exec`, { wasm_path: 'bin/cat.wasm' })).body.stdout, 'from the session')
     const command = await call('POST', `${url}/exec`, { command: 'echo hi' })
     assert.equal(command.body.exit_code, 127, 'no shell on the wasi driver')
+  })
+})
+
+describe('wasi capsules survive kill -9 of Colony', () => {
+  let dataDir: string
+  beforeEach(() => { dataDir = mkdtempSync(join(tmpdir(), 'colony-wasi-kill-')) })
+  afterEach(() => {
+    killAll()
+    rmSync(dataDir, { recursive: true, force: true })
+  })
+
+  it('a running capsule runs again with its files and modules; a paused one comes back hibernated and resumes', async function () {
+    this.timeout(60_000)
+    const env = { COLONY_CAPSULES_DRIVER: 'wasi' }
+    let colony = await startOnDataDir(dataDir, env)
+    const alice = await signup(colony.http, 'alice')
+    const c = { token: alice.token }
+    const create = async (): Promise<string> => {
+      const res = await call('POST', `${colony.http}/v1/capsules`, {}, c)
+      assert.equal(res.status, 201, JSON.stringify(res.body))
+      return res.body.id
+    }
+    const running = await create()
+    const paused = await create()
+    const hello = Buffer.from(await parse(HELLO_WAT)).toString('base64')
+    for (const id of [running, paused]) {
+      const form = new FormData()
+      form.set('path', '/usr/bin/hello.wasm')
+      form.set('file', new Blob([Buffer.from(hello, 'base64')]), 'hello.wasm')
+      const res = await fetch(`${colony.http}/v1/capsules/${id}/files/write`, { method: 'POST', body: form, headers: { authorization: `Bearer ${alice.token}` } })
+      assert.equal(res.status, 204, await res.text())
+    }
+    const spin = new FormData()
+    spin.set('path', '/usr/bin/spin.wasm')
+    spin.set('file', new Blob([await parse(SPIN_WAT)]), 'spin.wasm')
+    assert.equal((await fetch(`${colony.http}/v1/capsules/${running}/files/write`, { method: 'POST', body: spin, headers: { authorization: `Bearer ${alice.token}` } })).status, 204)
+    const spinning = await call('POST', `${colony.http}/v1/capsules/${running}/exec`, { cmd: 'spin', background: true }, c)
+    assert.equal(spinning.status, 202, JSON.stringify(spinning.body))
+    assert.equal((await call('POST', `${colony.http}/v1/capsules/${paused}/pause`, undefined, c)).body.status, 'paused')
+
+    colony.child.kill('SIGKILL')
+    await colony.exited
+    // The module's process dies with Colony (its parent-death signal); waited for, bounded by the test's timeout.
+    while (existsSync(`/proc/${spinning.body.pid as number}`) && !readFileSync(`/proc/${spinning.body.pid as number}/stat`, 'utf8').includes(') Z')) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    colony = await startOnDataDir(dataDir, env)
+    const status = async (id: string): Promise<string> => (await call('GET', `${colony.http}/v1/capsules/${id}`, undefined, c)).body.status
+    assert.equal(await status(running), 'running')
+    assert.equal(await status(paused), 'hibernated')
+    const ran = await call('POST', `${colony.http}/v1/capsules/${running}/exec`, { cmd: 'hello' }, c)
+    assert.equal(ran.body.stdout, 'hello from wasi\n')
+    assert.equal((await call('POST', `${colony.http}/v1/capsules/${paused}/resume`, undefined, c)).body.status, 'running')
+    assert.equal((await call('POST', `${colony.http}/v1/capsules/${paused}/exec`, { cmd: 'hello' }, c)).body.stdout, 'hello from wasi\n')
   })
 })

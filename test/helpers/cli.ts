@@ -74,10 +74,11 @@ export async function startCli (extra: string[] = [], env: NodeJS.ProcessEnv = {
  * Starts the CLI on free ports over an existing data dir in `auth.mode: required` (cheap scrypt), as the kill -9
  * tests restart it, and resolves once it is ready with its URLs and the ready line.
  */
-export async function startOnDataDir (dataDir: string): Promise<CliRun & { http: string, mqtt: string, readyLine: string }> {
+export async function startOnDataDir (dataDir: string, env: Record<string, string> = {}): Promise<CliRun & { http: string, mqtt: string, readyLine: string }> {
   const run = runCli(['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir], {
     COLONY_AUTH_MODE: 'required',
     COLONY_AUTH_SCRYPT_N: '4096',
+    ...env,
   })
   const line = await new Promise<string>((resolve, reject) => {
     run.lines.on('line', (l: string) => { if (l.startsWith('colony ') && l.includes(' ready')) resolve(l) })

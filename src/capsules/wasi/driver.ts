@@ -7,6 +7,7 @@
  * WASI would follow one out of the directory.
  */
 import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
 import { access, cp, lstat, mkdir, realpath } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { ColonyError } from '../../errors.js'
@@ -37,7 +38,7 @@ export class WasiDriver implements CapsuleDriver {
   private readonly ctx: WasiContext
 
   constructor (options: WasiDriverOptions = {}) {
-    this.ctx = { events: this.events, watchMs: options.watchMs ?? 250 }
+    this.ctx = { events: this.events, watchMs: options.watchMs ?? 250, setpriv: findSetpriv() }
   }
 
   async check (spec?: Pick<CapsuleSpec, 'network'>): Promise<void> {
@@ -69,6 +70,11 @@ export class WasiDriver implements CapsuleDriver {
     }
     return new WasiSandbox(this.ctx, spec, await realpath(root), 'hibernated')
   }
+}
+
+/** util-linux's setpriv, if this host has it (it gives the runners a parent-death signal). */
+function findSetpriv (): string | undefined {
+  return ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p))
 }
 
 async function isPlain (path: string): Promise<boolean> {

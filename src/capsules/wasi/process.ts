@@ -27,6 +27,8 @@ export interface ModuleLaunch {
   args: string[]
   env: Record<string, string>
   stdin: 'pipe' | 'ignore'
+  /** util-linux's setpriv, when the host has it. */
+  setpriv?: string
 }
 
 export function signalExitCode (signal: NodeJS.Signals | null): number {
@@ -34,7 +36,10 @@ export function signalExitCode (signal: NodeJS.Signals | null): number {
 }
 
 export function launch (m: ModuleLaunch): ChildProcess {
-  const child = spawn(process.execPath, [
+  // With setpriv, the runner is killed when Colony dies (even kill -9), as the namespace driver's bwrap is.
+  const [file, ...prefix] = m.setpriv !== undefined ? [m.setpriv, '--pdeathsig', 'SIGKILL', '--', process.execPath] : [process.execPath]
+  const child = spawn(file as string, [
+    ...prefix,
     '--no-warnings',
     '--experimental-permission', '--allow-wasi', `--allow-fs-read=${m.root}`, `--allow-fs-write=${m.root}`,
     '-e', WASI_RUNNER, m.preopen, 'fd:3', m.fn, JSON.stringify(m.env), m.argv0, ...m.args,

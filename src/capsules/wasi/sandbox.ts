@@ -32,6 +32,8 @@ export interface WasiContext {
   events: EventEmitter<{ oom: [id: string], vanished: [id: string] }>
   /** How often memory is checked while processes run. */
   watchMs: number
+  /** util-linux's setpriv, when the host has it: runners then die with Colony. */
+  setpriv: string | undefined
 }
 
 type State = 'running' | 'paused' | 'hibernated' | 'destroyed'
@@ -118,7 +120,7 @@ export class WasiSandbox implements CapsuleSandbox {
     this.requireRunning()
     this.checkRequest(req)
     const env = this.env(req.env)
-    const child = launch({ preopen: this.root, root: this.root, fn: '_start', argv0: req.cmd, args: req.args, env, stdin })
+    const child = launch({ preopen: this.root, root: this.root, fn: '_start', argv0: req.cmd, args: req.args, env, stdin, setpriv: this.ctx.setpriv })
     this.track(child)
     const fed = this.findModule(req.cmd, req.cwd ?? CAPSULE_HOME, env.PATH ?? DEFAULT_PATH).then(
       (bytes) => { feed(child, bytes) },
@@ -163,7 +165,7 @@ export class WasiSandbox implements CapsuleSandbox {
       this.checkRequest({ cmd: req.path, args: req.args })
       const child = launch({
         preopen: '/proc/self/fd/4', dirFd: dir.fd, root: this.root, fn: req.fn ?? '_start', argv0: req.path, args: req.args,
-        env: this.env(req.env), stdin: req.stdin !== undefined ? 'pipe' : 'ignore',
+        env: this.env(req.env), stdin: req.stdin !== undefined ? 'pipe' : 'ignore', setpriv: this.ctx.setpriv,
       })
       this.track(child)
       feed(child, bytes)
