@@ -38,7 +38,7 @@ export function signalExitCode (signal: NodeJS.Signals | null): number {
 export function launch (m: ModuleLaunch): ChildProcess {
   // With setpriv, the runner is killed when Colony dies (even kill -9), as the namespace driver's bwrap is.
   const [file, ...prefix] = m.setpriv !== undefined ? [m.setpriv, '--pdeathsig', 'SIGKILL', '--', process.execPath] : [process.execPath]
-  const child = spawn(file as string, [
+  const child = spawn(file, [
     ...prefix,
     '--no-warnings',
     '--experimental-permission', '--allow-wasi', `--allow-fs-read=${m.root}`, `--allow-fs-write=${m.root}`,
