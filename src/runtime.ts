@@ -240,7 +240,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
   const capsules = new CapsuleService({
     store: identity.store,
     driver: config.capsules.driver === 'wasi'
-      ? new WasiDriver()
+      ? new WasiDriver({ components: { compiler: components.compiler, startTimeoutMs: w.startTimeoutMs, hostCallTimeoutMs: w.hostCallTimeoutMs } })
       // Colony's own data never shows inside a capsule (wherever the data dir is).
       : new NamespaceDriver({ hiddenPaths: [resolve(config.data.dir)] }),
     dir: capsuleDir,

@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { killAll, startOnDataDir } from '../helpers/cli.js'
 import { signup } from '../helpers/identity.js'
 import { startColony, type TestColony } from '../helpers/runtime.js'
-import { assertError, call } from '../helpers/components.js'
+import { assertError, call, fixture } from '../helpers/components.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { catWat, HELLO_WAT, HOG_WAT, SPIN_WAT, symlinkWat } from '../helpers/wasi-modules.js'
 
@@ -169,6 +169,10 @@ describe('capsules on the wasi driver (WebAssembly modules over a directory)', f
     await call('POST', `${url}/files`, { path: 'note.txt', content: 'from the session' })
     await call('POST', `${url}/files`, { path: 'bin/cat.wasm', content: Buffer.from(await parse(catWat('note.txt'))).toString('base64'), encoding: 'base64' })
     assert.equal((await call('POST', `${url}/exec`, { wasm_path: 'bin/cat.wasm' })).body.stdout, 'from the session')
+    // A wasi:cli/run component runs too, as Colony's component actors do, over the same directory.
+    await call('POST', `${url}/files`, { path: 'bin/hello-component.wasm', content: Buffer.from(await fixture('hello')).toString('base64'), encoding: 'base64' })
+    const component = await call('POST', `${url}/exec`, { wasm_path: 'bin/hello-component.wasm' })
+    assert.deepEqual({ out: component.body.stdout, err: component.body.stderr, code: component.body.exit_code }, { out: 'hello from colony\n', err: 'a line on stderr\n', code: 0 })
     const command = await call('POST', `${url}/exec`, { command: 'echo hi' })
     assert.equal(command.body.exit_code, 127, 'no shell on the wasi driver')
   })

@@ -11,12 +11,15 @@ import { existsSync } from 'node:fs'
 import { access, cp, lstat, mkdir, realpath } from 'node:fs/promises'
 import { isAbsolute, join } from 'node:path'
 import { ColonyError } from '../../errors.js'
+import type { ComponentRunOptions } from '../component-run.js'
 import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec } from '../driver.js'
 import { prepareRoot, WasiSandbox, type WasiContext } from './sandbox.js'
 
 export interface WasiDriverOptions {
   /** How often memory is checked while a capsule's processes run. Default 250 ms. */
   watchMs?: number
+  /** How a session's component runs; without it a component is refused (exit 126). */
+  components?: ComponentRunOptions
 }
 
 const NO_NETWORK = 'the wasi driver has no network: its modules have no sockets'
@@ -38,7 +41,7 @@ export class WasiDriver implements CapsuleDriver {
   private readonly ctx: WasiContext
 
   constructor (options: WasiDriverOptions = {}) {
-    this.ctx = { events: this.events, watchMs: options.watchMs ?? 250, setpriv: findSetpriv() }
+    this.ctx = { events: this.events, watchMs: options.watchMs ?? 250, setpriv: findSetpriv(), components: options.components }
   }
 
   async check (spec?: Pick<CapsuleSpec, 'network'>): Promise<void> {

@@ -15,6 +15,7 @@ import { chmod, mkdir, open, readFile, readlink, rm, type FileHandle } from 'nod
 import { join, posix } from 'node:path'
 import { ColonyError } from '../../errors.js'
 import type { CapsuleFiles, CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleStats, ExecRequest, ExecResult, ProcessRequest, WasmRequest } from '../driver.js'
+import { isComponent, runComponent, type ComponentRunOptions } from '../component-run.js'
 import { CAPSULE_HOME, CAPSULE_USER, DEFAULT_PATH, diskBytes } from '../layout.js'
 import { hostFiles } from './host-files.js'
 import { collect, feed, launch, signalGroup, WasiProcess } from './process.js'
@@ -34,6 +35,8 @@ export interface WasiContext {
   watchMs: number
   /** util-linux's setpriv, when the host has it: runners then die with Colony. */
   setpriv: string | undefined
+  /** How components run (a session's `wasm_path` may be one); without it they are refused. */
+  components: ComponentRunOptions | undefined
 }
 
 type State = 'running' | 'paused' | 'hibernated' | 'destroyed'
@@ -146,7 +149,10 @@ export class WasiSandbox implements CapsuleSandbox {
     throw new ColonyError('capsule_unsupported', 'the wasi driver has no terminals: its processes are WebAssembly modules')
   }
 
-  /** The module sees the user's home as `/` (wasmrun's view), handed over as an open directory so it cannot be swapped. */
+  /**
+   * The module sees the user's home as `/` (wasmrun's view), handed over as an open directory so it cannot be
+   * swapped. A component runs as Colony's component actors do (../component-run.ts), over the same directory.
+   */
   async runWasm (req: WasmRequest): Promise<ExecResult> {
     this.requireRunning()
     const home = join(this.root, CAPSULE_HOME)
@@ -163,6 +169,13 @@ export class WasiSandbox implements CapsuleSandbox {
       const bytes = await this.files.read(posix.resolve(CAPSULE_HOME, req.path), MAX_MODULE_BYTES)
       this.requireRunning()
       this.checkRequest({ cmd: req.path, args: req.args })
+      if (isComponent(bytes) && this.ctx.components !== undefined) {
+        // The home checked above is a real directory, and nothing in a wasi capsule is a link: its path is safe.
+        return await runComponent(this.ctx.components, {
+          bytes, dir: home, argv0: req.path, args: req.args, env: this.env(req.env), timeoutMs: req.timeoutMs,
+          maxOutputBytes: req.maxOutputBytes, memoryLimitBytes: this.spec.memoryMb * 1024 * 1024,
+        })
+      }
       const child = launch({
         preopen: '/proc/self/fd/4', dirFd: dir.fd, root: this.root, fn: req.fn ?? '_start', argv0: req.path, args: req.args,
         env: this.env(req.env), stdin: req.stdin !== undefined ? 'pipe' : 'ignore', setpriv: this.ctx.setpriv,
