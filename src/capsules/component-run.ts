@@ -69,7 +69,7 @@ export async function runComponent (o: ComponentRunOptions, req: ComponentRunReq
   const stdout = new Capped(req.maxOutputBytes)
   const stderr = new Capped(req.maxOutputBytes)
   instance.on('log', (stream, text) => { (stream === 'stdout' ? stdout : stderr).push(text) })
-  let exitCode = 0
+  let exitCode: number
   let timedOut = false
   try {
     const outcome = await instance.call(['run', 'run'], [], req.timeoutMs, true)
