@@ -2,15 +2,20 @@
  * The program that runs a WASI preview1 module, given to `node -e` (inside the namespace sandbox, or as the whole
  * process of a wasi-driver capsule). argv: the directory the module sees as `/`; the module file, or `fd:3` for the
  * bytes on fd 3; the export to call (`_start`, or none, runs it as a command); the module's environment as JSON, or `-`
- * for the process's own (an empty module means the command was not found: exit 127); the module's argv[0]; then its arguments. stdio is the process's own; the exit code is the
- * module's. Kept as source text so the same program runs wherever a node binary is, with nothing to install.
+ * for the process's own (an empty module means the command was not found: exit 127); the module's argv[0]; then its
+ * arguments. stdio is the process's own; the exit code is the module's. Kept as source text so the same program runs wherever a node binary is, with nothing to install.
  *
- * Modules cannot make symbolic links (see below).
+ * A component is handed to component-runner.ts where the sandbox has it (the namespace driver binds it in);
+ * elsewhere it is refused (126). Modules cannot make symbolic links (see below).
  *
  * The environment goes in argv, not into the node process's own, in the wasi driver: a capsule's variables (say
  * NODE_OPTIONS) must never change how the host's node runs.
  */
+/** Where the namespace driver binds component-runner.ts into every capsule. */
+export const COMPONENT_RUNNER_PATH = '/usr/lib/colony/component-runner.mjs'
+
 export const WASI_RUNNER = `
+const COMPONENT_RUNNER = ${JSON.stringify(COMPONENT_RUNNER_PATH)};
 const { readFileSync } = require('node:fs');
 const { WASI } = require('node:wasi');
 const [root, file, fn, envJson, argv0, ...args] = process.argv.slice(1);
@@ -21,10 +26,17 @@ if (bytes.length === 0) {
   process.stderr.write(argv0 + ': command not found\\n');
   process.exit(127);
 }
-if (bytes.length >= 8 && bytes.readUInt32LE(0) === 0x6d736100 && bytes.readUInt32LE(4) !== 1) {
+const component = bytes.length >= 8 && bytes.readUInt32LE(0) === 0x6d736100 && bytes.readUInt32LE(4) !== 1;
+if (component && require('node:fs').existsSync(COMPONENT_RUNNER)) {
+  import(COMPONENT_RUNNER).then((m) => m.main(bytes, env, argv0, args, root === '.' ? process.cwd() : root)).catch((err) => {
+    process.stderr.write(argv0 + ': ' + (err && err.message || String(err)) + '\\n');
+    process.exit(126);
+  });
+} else if (component) {
   process.stderr.write(argv0 + ': a WebAssembly component; this runs WASI preview1 modules\\n');
   process.exit(126);
-}
+} else runModule();
+function runModule () {
 let mod;
 try { mod = new WebAssembly.Module(bytes); } catch (err) {
   process.stderr.write(argv0 + ': not a WebAssembly module: ' + err.message + '\\n');
@@ -47,4 +59,5 @@ else if (typeof instance.exports[fn] !== 'function') {
   if (out !== undefined) process.stdout.write(String(out) + '\\n');
 }
 process.exitCode = code;
+}
 `

@@ -5,7 +5,7 @@ import { WebSocket } from 'ws'
 import { parse } from '@bytecodealliance/jco-transpile/wasm-tools'
 import { ManualClock } from '../../src/clock.js'
 import { startColony, type TestColony } from '../helpers/runtime.js'
-import { assertError, call } from '../helpers/components.js'
+import { assertError, call, fixture } from '../helpers/components.js'
 import { signup } from '../helpers/identity.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { HELLO_WAT } from '../helpers/wasi-modules.js'
@@ -263,6 +263,10 @@ describe('capsules over REST (Wrenn) and sessions (wasmrun), in a real sandbox',
       const ran = await call('POST', `${url}/exec`, { wasm_path: 'bin/hello.wasm' })
       assert.deepEqual({ out: ran.body.stdout, code: ran.body.exit_code }, { out: 'hello from wasi\n', code: 0 })
       assert.equal((await call('POST', `${url}/exec`, { wasm_path: 'bin/hello.wasm', function: 'add', args: ['2', '40'] })).body.stdout, '42\n')
+      // A wasi:cli/run component runs in the sandbox too (jco and preview2-shim are bound in read-only).
+      await call('POST', `${url}/files`, { path: 'bin/hello-component.wasm', content: Buffer.from(await fixture('hello')).toString('base64'), encoding: 'base64' })
+      const component = await call('POST', `${url}/exec`, { wasm_path: 'bin/hello-component.wasm' })
+      assert.deepEqual({ out: component.body.stdout, err: component.body.stderr, code: component.body.exit_code }, { out: 'hello from colony\n', err: 'a line on stderr\n', code: 0 })
       await call('POST', `${url}/env`, { NAME: 'colony' })
       assert.deepEqual((await call('GET', `${url}/env`)).body, { env: { NAME: 'colony' } })
       assert.equal((await call('POST', `${url}/exec`, { command: 'echo hello $NAME > note.txt; cat note.txt' })).body.stdout, 'hello colony\n')

@@ -7,9 +7,13 @@
  * loopback. A per-capsule veth/netns is future work.
  */
 import { EventEmitter } from 'node:events'
+import { existsSync } from 'node:fs'
+import { posix } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { access } from 'node:fs/promises'
 import { ColonyError } from '../../errors.js'
 import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec } from '../driver.js'
+import { COMPONENT_RUNNER_PATH } from '../wasi-runner.js'
 import { checkPrerequisites, SEARCH_PATH, type Prerequisites } from './prereqs.js'
 import type { PtyModule } from './process.js'
 import { checkHostPath, rootfsPaths, unreadableUnder } from './rootfs.js'
@@ -26,6 +30,18 @@ export interface NamespaceDriverOptions {
   oomPollMs?: number
   /** Where bwrap, nsenter and the others are looked for (default the system's bin directories). */
   searchPath?: readonly string[]
+}
+
+/**
+ * What a session's component needs inside the capsule (see ../component-runner.ts): the runner, and Colony's
+ * node_modules for jco and preview2-shim, read-only. Nothing else of Colony's tree (its config, its data) is bound.
+ * Left out when this is not an installed tree (no built runner beside this file).
+ */
+function componentRunnerBinds (): Array<[string, string]> {
+  const runner = fileURLToPath(new URL('../component-runner.js', import.meta.url))
+  const modules = fileURLToPath(new URL('../../../../node_modules', import.meta.url))
+  if (!existsSync(runner) || !existsSync(modules)) return []
+  return [[modules, posix.join(posix.dirname(COMPONENT_RUNNER_PATH), 'node_modules')], [runner, COMPONENT_RUNNER_PATH]]
 }
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/
@@ -114,6 +130,7 @@ export class NamespaceDriver implements CapsuleDriver {
       events: this.events,
       startTimeoutMs: this.options.startTimeoutMs,
       oomPollMs: this.options.oomPollMs,
+      readOnly: componentRunnerBinds(),
     }
   }
 

@@ -60,6 +60,8 @@ export interface InitOptions {
   network: boolean
   hostname: string
   startTimeoutMs: number
+  /** Host files or directories shown read-only in the capsule, `[host path, capsule path]` (the component runner). */
+  readOnly?: Array<[string, string]>
 }
 
 export interface InitProcess {
@@ -84,6 +86,7 @@ export function bwrapArgs (opts: InitOptions): string[] {
     '--cap-drop', 'ALL',
     '--chdir', '/',
     '--clearenv', '--setenv', 'PATH', DEFAULT_PATH, '--setenv', 'HOME', CAPSULE_HOME,
+    ...(opts.readOnly ?? []).flatMap(([from, to]) => ['--ro-bind', from, to]),
     '--json-status-fd', '3',
   ]
 }

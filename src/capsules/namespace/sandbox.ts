@@ -54,6 +54,8 @@ export interface SandboxContext {
   events: EventEmitter<{ oom: [id: string], vanished: [id: string] }>
   startTimeoutMs: number
   oomPollMs: number
+  /** Shown read-only in every capsule: `[host path, capsule path]`. */
+  readOnly: Array<[string, string]>
 }
 
 /** How stale a capsule's disk figure may be. */
@@ -127,6 +129,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
         network: this.spec.network,
         hostname: this.spec.id,
         startTimeoutMs: this.ctx.startTimeoutMs,
+        readOnly: this.ctx.readOnly,
       })
       this.init = init
       init.child.once('exit', () => { this.initExited(init) })
