@@ -33,24 +33,25 @@ async function glue (bytes: Uint8Array): Promise<string> {
   return dir
 }
 
-/** Runs the component's `wasi:cli/run`; the process exits with its code (preview2-shim's exit ends the process). */
+/** Runs the component's `wasi:cli/run`, setting the exit code (the guest's own exit() ends the process, in preview2-shim). */
 export async function main (bytes: Uint8Array, env: Record<string, string>, argv0: string, args: string[], root: string): Promise<void> {
   const dir = await glue(bytes)
   const { instantiate } = await import(pathToFileURL(join(dir, 'c.mjs')).href) as {
-    instantiate: (core: (name: string) => Promise<WebAssembly.Module>, imports: unknown) => Promise<Record<string, any>>
+    instantiate: (core: (name: string) => Promise<WebAssembly.Module>, imports: unknown) => Promise<Record<string, { run?: () => void } | undefined>>
   }
   const shim = new WASIShim({ sandbox: { preopens: { '/': root }, env, args: [argv0, ...args], enableNetwork: false } })
   const exports = await instantiate(async (name) => await WebAssembly.compile(await readFile(join(dir, name))), shim.getImportObject())
   const run = exports.run ?? exports['wasi:cli/run@0.2.0']
   if (typeof run?.run !== 'function') {
     process.stderr.write(`${argv0}: the component exports no wasi:cli/run\n`)
-    process.exit(126)
+    process.exitCode = 126
+    return
   }
   try {
     run.run()
   } catch (err) {
     // A run that returns err is thrown by jco (as undefined); a trap is a RuntimeError.
-    if (err !== undefined) process.stderr.write(`${argv0}: ${(err as Error)?.message ?? String(err)}\n`)
+    if (err instanceof Error) process.stderr.write(`${argv0}: ${err.message}\n`)
     process.exitCode = 1
   }
 }
