@@ -27,7 +27,9 @@ if (bytes.length === 0) {
   process.exit(127);
 }
 const component = bytes.length >= 8 && bytes.readUInt32LE(0) === 0x6d736100 && bytes.readUInt32LE(4) !== 1;
-if (component && require('node:fs').existsSync(COMPONENT_RUNNER)) {
+// Under Node's permission model (the wasi driver) the runner's path is outside what may be read: no runner there.
+const hasRunner = () => { try { return require('node:fs').existsSync(COMPONENT_RUNNER); } catch { return false; } };
+if (component && hasRunner()) {
   import(COMPONENT_RUNNER).then((m) => m.main(bytes, env, argv0, args, root === '.' ? process.cwd() : root)).catch((err) => {
     process.stderr.write(argv0 + ': ' + (err && err.message || String(err)) + '\\n');
     process.exit(126);
