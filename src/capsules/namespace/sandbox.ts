@@ -10,6 +10,7 @@ import type { CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleSt
 import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
 import { DEFAULT_PATH, startInit, type InitProcess } from './init.js'
 import type { HostTools } from './prereqs.js'
+import type { ExecServer } from './enter.js'
 import { execIn, ptyIn, spawnIn, type CapsuleEntry, type PtyModule } from './process.js'
 import { CAPSULE_HOME, CAPSULE_USER, buildMask, diskBytes, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
 import { OomWatch, capsuleStats } from './stats.js'
@@ -49,6 +50,9 @@ export interface SandboxContext {
    */
   sharedMask (dir: string, build: () => Promise<void>): Promise<void>
   pty (): PtyModule
+  /** `capsule-enter` and its exec server, when built (see enter.ts). */
+  enterBinary: string | undefined
+  execServer (): Promise<ExecServer | undefined>
   events: EventEmitter<{ oom: [id: string], vanished: [id: string] }>
   startTimeoutMs: number
   oomPollMs: number
@@ -85,6 +89,8 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   get running (): boolean { return this.state === 'running' }
   get upperDir (): string { return this.paths.upper }
   get tools (): HostTools { return this.ctx.tools }
+  get enterBinary (): string | undefined { return this.ctx.enterBinary }
+  async execServer (): Promise<ExecServer | undefined> { return await this.ctx.execServer() }
   get nsPid (): number {
     if (this.init === undefined) throw new ColonyError('capsule_not_running')
     return this.init.nsPid
