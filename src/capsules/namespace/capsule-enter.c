@@ -13,8 +13,10 @@
  *       Colony's exec server: listens on SOCKET (0600); every connection carries one request, handled by a forked
  *       process exactly as `run`, so Colony forks nothing per exec (forking Colony's large process costs ms).
  *       Request: u32 length, then NUL-terminated strings (NPROCS PROCS... NSPID CWD NARGS ARGS... NENV ENV...
- *       HASSTDIN), then the stdin bytes (the child's stdin is a memfd of them, else /dev/null). Answer: frames
- *       u8 type, u32 length, data: 1 stdout, 2 stderr, 3 exit ("code N" or "signal N"), after which it closes.
+ *       HASSTDIN DONE), then the stdin bytes (the child's stdin is a memfd of them, else /dev/null). Answer:
+ *       frames u8 type, u32 length, data: 1 stdout, 2 stderr, 3 exit ("code N" or "signal N"), after which it
+ *       closes. Before the exit frame the handler moves itself into DONE (a cgroup.procs file of the capsule
+ *       outside the leaf; may be empty): Colony then finds the leaf empty unless the command left something.
  *       Dies with PARENTPID (PDEATHSIG).
  */
 #define _GNU_SOURCE
@@ -224,6 +226,8 @@ static void handle (int conn) {
   char **env = calloc((size_t)nenv + 1, sizeof *env);
   for (int i = 0; i < nenv; i++) env[i] = next_string(&at, end);
   int has_stdin = strcmp(next_string(&at, end), "1") == 0;
+  char *done_file = next_string(&at, end);
+  int done = done_file[0] == '\0' ? -1 : open(done_file, O_WRONLY | O_CLOEXEC);
 
   int in;
   if (has_stdin) {
@@ -270,6 +274,11 @@ static void handle (int conn) {
     if (fds[i].fd < 0) continue;
     fcntl(fds[i].fd, F_SETFL, O_NONBLOCK);
     while (relay(fds[i].fd, conn, (uint8_t)(i + 1)) == 1) {}
+  }
+  if (done >= 0) {
+    char pid[24];
+    int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    write_all(done, pid, (size_t)len); /* if it fails, Colony kills this handler with the leaf */
   }
   char msg[32];
   int m = WIFSIGNALED(status) ? snprintf(msg, sizeof msg, "signal %d", WTERMSIG(status)) : snprintf(msg, sizeof msg, "code %d", WEXITSTATUS(status));

@@ -197,6 +197,11 @@ export class CapsuleCgroup {
     return files
   }
 
+  /** The `cgroup.procs` file of a leaf in the hierarchy that has leaves. */
+  leafProcsFile (leaf: string): string {
+    return join(this.leafRoot(), leaf, 'cgroup.procs')
+  }
+
   /** Every pid in the leaf. */
   async leafPids (leaf: string): Promise<number[]> {
     return await readPids(join(this.leafRoot(), leaf, 'cgroup.procs'))

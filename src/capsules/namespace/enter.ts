@@ -38,6 +38,8 @@ export interface ServerExec {
   argv: string[]
   env: Record<string, string>
   stdin?: Buffer
+  /** Where the handler goes once the command exited (a cgroup.procs file of the capsule outside the leaf). */
+  doneProcsFile?: string
 }
 
 /** Frames of the answer. */
@@ -57,7 +59,7 @@ for (const [name, n] of Object.entries(osConstants.signals)) SIGNAL_NAMES.set(n,
 export function encodeRequest (req: ServerExec): Buffer {
   const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`)
   const strings = [String(req.procsFiles.length), ...req.procsFiles, String(req.nsPid), req.cwd, String(req.argv.length), ...req.argv,
-    String(env.length), ...env, req.stdin !== undefined ? '1' : '0']
+    String(env.length), ...env, req.stdin !== undefined ? '1' : '0', req.doneProcsFile ?? '']
   const body = Buffer.concat([Buffer.from(strings.map((s) => `${s}\0`).join('')), req.stdin ?? Buffer.alloc(0)])
   const head = Buffer.alloc(4)
   head.writeUInt32LE(body.length)

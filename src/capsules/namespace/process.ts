@@ -37,6 +37,8 @@ export interface CapsuleEntry {
   readonly enterBinary: string | undefined
   /** Its exec server (undefined: none, exec spawns like spawn does). */
   execServer (): Promise<ExecServer | undefined>
+  /** The cgroup.procs file where a server's handler waits for its end, out of the leaf it entered with. */
+  readonly doneProcsFile: string
   /** A new, empty leaf (created synchronously) and the cgroup.procs files its process joins. */
   newLeaf (): { leaf: string, procsFiles: string[] }
   /** Kills every process of the leaf (deferred while the capsule is paused). */
@@ -171,7 +173,8 @@ export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<Ex
       child.once('close', onClose)
     }
     if (server === undefined) { spawnIt(); return }
-    server.exec({ procsFiles, nsPid: entry.nsPid, cwd: checkRequest(req), argv: [req.cmd, ...req.args], env, ...(req.stdin !== undefined && { stdin: req.stdin }) }, {
+    const request = { procsFiles, nsPid: entry.nsPid, cwd: checkRequest(req), argv: [req.cmd, ...req.args], env, doneProcsFile: entry.doneProcsFile }
+    server.exec({ ...request, ...(req.stdin !== undefined && { stdin: req.stdin }) }, {
       stdout: collect('stdout'),
       stderr: collect('stderr'),
       exit: onExit,

@@ -58,6 +58,9 @@ export interface SandboxContext {
   oomPollMs: number
 }
 
+/** The leaf where an exec server's handler moves once its command exited (see capsule-enter.c). */
+const DONE_LEAF = 'done'
+
 /** How stale a capsule's disk figure may be. */
 const DISK_EVERY_MS = 5000
 
@@ -91,6 +94,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   get tools (): HostTools { return this.ctx.tools }
   get enterBinary (): string | undefined { return this.ctx.enterBinary }
   async execServer (): Promise<ExecServer | undefined> { return await this.ctx.execServer() }
+  get doneProcsFile (): string { return this.cgroup.leafProcsFile(DONE_LEAF) }
   get nsPid (): number {
     if (this.init === undefined) throw new ColonyError('capsule_not_running')
     return this.init.nsPid
@@ -121,6 +125,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
       await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
       await this.cgroup.thaw()
       await this.cgroup.makeLeaf('init')
+      await this.cgroup.makeLeaf(DONE_LEAF)
       const init = await startInit({
         tools: this.ctx.tools,
         merged: this.paths.merged,
@@ -281,8 +286,11 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     if (this.state === 'paused') {
       this.deferredKills.add(leaf)
     } else {
-      await this.cgroup.removeLeaf(leaf)
+      // What the process left behind dies before its exec answers; the empty leaf is removed after.
+      await this.cgroup.kill(leaf)
+      void this.cgroup.removeLeaf(leaf).catch(() => {})
     }
-    await this.oom?.check()
+    // Off the answer's path too: an OOM kill is an event, and the poll timer reads the counter anyway.
+    void this.oom?.check().catch(() => {})
   }
 }
