@@ -12,11 +12,13 @@
  *   capsule-enter serve SOCKET PARENTPID
  *       Colony's exec server: listens on SOCKET (0600); every connection carries one request, handled by a forked
  *       process exactly as `run`, so Colony forks nothing per exec (forking Colony's large process costs ms).
- *       Request: u32 length, then NUL-terminated strings (NPROCS PROCS... NSPID CWD NARGS ARGS... NENV ENV...
- *       HASSTDIN DONE), then the stdin bytes (the child's stdin is a memfd of them, else /dev/null). Answer:
- *       frames u8 type, u32 length, data: 1 stdout, 2 stderr, 3 exit ("code N" or "signal N"), after which it
- *       closes. Before the exit frame the handler moves itself into DONE (a cgroup.procs file of the capsule
- *       outside the leaf; may be empty): Colony then finds the leaf empty unless the command left something.
+ *       Request: two messages, each a u32 length then NUL-terminated strings. The first, NPROCS PROCS...:
+ *       the handler joins the leaf at once (so Colony can prepare a handler ahead of the command: joining a
+ *       cgroup on v1 can wait for an RCU grace period, milliseconds). The second, NSPID CWD NARGS ARGS... NENV
+ *       ENV... HASSTDIN, then the stdin bytes (the child's stdin is a memfd of them, else /dev/null); a handler
+ *       whose connection ends before it just exits. Answer: frames u8 type, u32 length, data: 1 stdout,
+ *       2 stderr, 3 exit ("code N pid P" or "signal N pid P", P the handler's own pid: it is still in the leaf
+ *       and exits right after, Colony does not count it as left behind), after which it closes.
  *       Dies with PARENTPID (PDEATHSIG).
  */
 #define _GNU_SOURCE
@@ -196,18 +198,25 @@ static int relay (int from, int to, uint8_t type) {
 
 #define MAX_REQUEST (256u << 20)
 
+/* One length-prefixed message of the request (NUL-terminated after its end); exits quietly on EOF. */
+static char *read_message (int conn, uint32_t *len) {
+  uint8_t head[4];
+  if (read_all(conn, head, 4) < 0) _exit(0);
+  *len = head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
+  if (*len > MAX_REQUEST) fail(2, "capsule-enter: request too large\n");
+  char *msg = malloc((size_t)*len + 1);
+  if (msg == NULL || read_all(conn, msg, *len) < 0) _exit(0);
+  msg[*len] = '\0';
+  return msg;
+}
+
 static void handle (int conn) {
   serving = conn;
   signal(SIGCHLD, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);
   setsid();
-  uint8_t head[4];
-  if (read_all(conn, head, 4) < 0) _exit(2);
-  uint32_t len = head[0] | (uint32_t)head[1] << 8 | (uint32_t)head[2] << 16 | (uint32_t)head[3] << 24;
-  if (len > MAX_REQUEST) fail(2, "capsule-enter: request too large\n");
-  char *req = malloc((size_t)len + 1);
-  if (req == NULL || read_all(conn, req, len) < 0) _exit(2);
-  req[len] = '\0';
+  uint32_t len;
+  char *req = read_message(conn, &len);
   char *at = req, *end = req + len;
   int n = atoi(next_string(&at, end));
   if (n < 0 || n > 16) fail(2, "capsule-enter: malformed request\n");
@@ -215,6 +224,10 @@ static void handle (int conn) {
   for (int i = 0; i < n; i++) procs[i] = next_string(&at, end);
   /* First the cgroup: nothing below is charged outside the capsule. */
   join_cgroups(n, procs);
+
+  req = read_message(conn, &len);
+  at = req;
+  end = req + len;
   char *nspid = next_string(&at, end);
   char *cwd = next_string(&at, end);
   int nargs = atoi(next_string(&at, end));
@@ -226,8 +239,6 @@ static void handle (int conn) {
   char **env = calloc((size_t)nenv + 1, sizeof *env);
   for (int i = 0; i < nenv; i++) env[i] = next_string(&at, end);
   int has_stdin = strcmp(next_string(&at, end), "1") == 0;
-  char *done_file = next_string(&at, end);
-  int done = done_file[0] == '\0' ? -1 : open(done_file, O_WRONLY | O_CLOEXEC);
 
   int in;
   if (has_stdin) {
@@ -275,13 +286,9 @@ static void handle (int conn) {
     fcntl(fds[i].fd, F_SETFL, O_NONBLOCK);
     while (relay(fds[i].fd, conn, (uint8_t)(i + 1)) == 1) {}
   }
-  if (done >= 0) {
-    char pid[24];
-    int len = snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-    write_all(done, pid, (size_t)len); /* if it fails, Colony kills this handler with the leaf */
-  }
-  char msg[32];
-  int m = WIFSIGNALED(status) ? snprintf(msg, sizeof msg, "signal %d", WTERMSIG(status)) : snprintf(msg, sizeof msg, "code %d", WEXITSTATUS(status));
+  char msg[64];
+  int m = WIFSIGNALED(status) ? snprintf(msg, sizeof msg, "signal %d pid %d", WTERMSIG(status), (int)getpid())
+                              : snprintf(msg, sizeof msg, "code %d pid %d", WEXITSTATUS(status), (int)getpid());
   frame(conn, 3, msg, (uint32_t)m);
   _exit(0);
 }

@@ -30,40 +30,143 @@ export function enterBinary (): string | undefined {
   }
 }
 
+/** Where a handler goes first (sent when it is prepared). */
+export interface HandlerLeaf {
+  procsFiles: string[]
+}
+
 /** What one exec asks the server. */
 export interface ServerExec {
-  procsFiles: string[]
   nsPid: number
   cwd: string
   argv: string[]
   env: Record<string, string>
   stdin?: Buffer
-  /** Where the handler goes once the command exited (a cgroup.procs file of the capsule outside the leaf). */
-  doneProcsFile?: string
 }
 
 /** Frames of the answer. */
 export interface ServerExecEvents {
   stdout (chunk: Buffer): void
   stderr (chunk: Buffer): void
-  exit (code: number | null, signal: NodeJS.Signals | null): void
+  /** `handlerPid`: the handler, still in the leaf for a moment (it exits right after this frame). */
+  exit (code: number | null, signal: NodeJS.Signals | null, handlerPid?: number): void
   /** The connection ended (after `exit`, or without it: the handler was killed with the leaf). */
   close (): void
-  /** The server could not be reached: nothing ran (the caller falls back to spawning the tool chain). */
+  /** The handler could not be reached or was gone before the command was sent: nothing ran (the caller falls back). */
   unreachable (err: Error): void
 }
 
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>()
 for (const [name, n] of Object.entries(osConstants.signals)) SIGNAL_NAMES.set(n, name as NodeJS.Signals)
 
-export function encodeRequest (req: ServerExec): Buffer {
-  const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`)
-  const strings = [String(req.procsFiles.length), ...req.procsFiles, String(req.nsPid), req.cwd, String(req.argv.length), ...req.argv,
-    String(env.length), ...env, req.stdin !== undefined ? '1' : '0', req.doneProcsFile ?? '']
-  const body = Buffer.concat([Buffer.from(strings.map((s) => `${s}\0`).join('')), req.stdin ?? Buffer.alloc(0)])
+function message (strings: string[], tail?: Buffer): Buffer {
+  const body = Buffer.concat([Buffer.from(strings.map((s) => `${s}\0`).join('')), tail ?? Buffer.alloc(0)])
   const head = Buffer.alloc(4)
   head.writeUInt32LE(body.length)
   return Buffer.concat([head, body])
+}
+
+export function encodeLeaf (leaf: HandlerLeaf): Buffer {
+  return message([String(leaf.procsFiles.length), ...leaf.procsFiles])
+}
+
+export function encodeExec (req: ServerExec): Buffer {
+  const env = Object.entries(req.env).map(([k, v]) => `${k}=${v}`)
+  return message([String(req.nsPid), req.cwd, String(req.argv.length), ...req.argv, String(env.length), ...env, req.stdin !== undefined ? '1' : '0'], req.stdin)
+}
+
+/**
+ * One handler of the server: joins its leaf as soon as it is prepared, runs one command when told. A handler
+ * prepared ahead of an exec (a capsule keeps one ready) takes the cgroup join off the exec's path.
+ */
+export class Handler {
+  private readonly socket: Socket
+  private on: ServerExecEvents | undefined
+  private pending: Buffer = Buffer.alloc(0)
+  private exited = false
+  private closed = false
+  private failure: Error | undefined
+  private answered = false
+  private closedBeforeRun = false
+  private readonly deathWatchers: Array<() => void> = []
+
+  constructor (socketPath: string, leaf: HandlerLeaf) {
+    this.socket = createConnection(socketPath)
+    this.socket.write(encodeLeaf(leaf))
+    this.socket.on('data', (chunk: Buffer) => {
+      this.answered = true
+      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
+      this.flush()
+    })
+    this.socket.on('error', (err: NodeJS.ErrnoException) => { if (!this.answered) this.failure = err })
+    this.socket.on('close', () => {
+      this.closed = true
+      if (this.on === undefined) {
+        this.closedBeforeRun = true
+        for (const fn of this.deathWatchers.splice(0)) fn()
+        return
+      }
+      this.finish()
+    })
+  }
+
+  /** Whether it can still run a command (its connection is open). */
+  get usable (): boolean { return !this.closed && this.on === undefined }
+
+  /** Called when a handler that was never used ends (killed with the capsule, or the server went away). */
+  onDeath (fn: () => void): void {
+    if (this.closed) fn()
+    else this.deathWatchers.push(fn)
+  }
+
+  /** Runs the command (once). */
+  run (req: ServerExec, on: ServerExecEvents): void {
+    this.on = on
+    if (this.closed) { this.finish(); return }
+    this.socket.end(encodeExec(req))
+  }
+
+  /** Lets an unused handler go (it exits when its connection ends). */
+  discard (): void {
+    this.socket.destroy()
+  }
+
+  private flush (): void {
+    const on = this.on
+    if (on === undefined) return
+    while (this.pending.length >= 5) {
+      const len = this.pending.readUInt32LE(1)
+      if (this.pending.length < 5 + len) break
+      const type = this.pending[0]
+      const data = this.pending.subarray(5, 5 + len)
+      this.pending = this.pending.subarray(5 + len)
+      if (type === 1) on.stdout(data)
+      else if (type === 2) on.stderr(data)
+      else if (type === 3 && !this.exited) {
+        this.exited = true
+        const [kind, n, , pid] = data.toString().split(' ')
+        const handlerPid = pid !== undefined ? Number(pid) : undefined
+        if (kind === 'signal') on.exit(null, SIGNAL_NAMES.get(Number(n)) ?? 'SIGKILL', handlerPid)
+        else on.exit(Number(n), null, handlerPid)
+      }
+    }
+  }
+
+  private finish (): void {
+    const on = this.on as ServerExecEvents
+    this.flush()
+    if (!this.answered && (this.failure !== undefined || this.closedBeforeRun)) {
+      // Nothing ran: the server was not there, or the handler died before the command (with the capsule).
+      on.unreachable(this.failure ?? new Error('the exec handler went away'))
+      return
+    }
+    if (!this.exited) {
+      this.exited = true
+      // The handler died without an exit frame: it was killed with the leaf.
+      on.exit(null, 'SIGKILL')
+    }
+    on.close()
+  }
 }
 
 export class ExecServer {
@@ -109,48 +212,9 @@ export class ExecServer {
     return new ExecServer(socketPath, child)
   }
 
-  /** Runs one command; events as ServerExecEvents. */
-  exec (req: ServerExec, on: ServerExecEvents): void {
-    const socket: Socket = createConnection(this.socketPath)
-    let answered = false
-    let pending: Buffer = Buffer.alloc(0)
-    let exited = false
-    let unreachable = false
-    socket.on('connect', () => { socket.end(encodeRequest(req)) })
-    socket.on('data', (chunk: Buffer) => {
-      answered = true
-      pending = pending.length === 0 ? chunk : Buffer.concat([pending, chunk])
-      while (pending.length >= 5) {
-        const len = pending.readUInt32LE(1)
-        if (pending.length < 5 + len) break
-        const type = pending[0]
-        const data = pending.subarray(5, 5 + len)
-        pending = pending.subarray(5 + len)
-        if (type === 1) on.stdout(data)
-        else if (type === 2) on.stderr(data)
-        else if (type === 3 && !exited) {
-          exited = true
-          const [kind, n] = data.toString().split(' ')
-          if (kind === 'signal') on.exit(null, SIGNAL_NAMES.get(Number(n)) ?? 'SIGKILL')
-          else on.exit(Number(n), null)
-        }
-      }
-    })
-    socket.on('error', (err: NodeJS.ErrnoException) => {
-      if (!answered && (err.code === 'ENOENT' || err.code === 'ECONNREFUSED')) {
-        unreachable = true
-        on.unreachable(err)
-      }
-    })
-    socket.on('close', () => {
-      if (unreachable) return
-      if (!exited) {
-        exited = true
-        // The handler died without an exit frame: it was killed with the leaf.
-        on.exit(null, 'SIGKILL')
-      }
-      on.close()
-    })
+  /** A handler that joins `leaf` now and runs a command later. */
+  prepare (leaf: HandlerLeaf): Handler {
+    return new Handler(this.socketPath, leaf)
   }
 }
 

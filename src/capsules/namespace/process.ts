@@ -25,7 +25,7 @@ import { ColonyError } from '../../errors.js'
 import type { CapsuleProcess, CapsulePty, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
 import type { HostTools } from './prereqs.js'
 import { JOIN_THEN_EXEC } from './init.js'
-import type { ExecServer } from './enter.js'
+import type { Handler } from './enter.js'
 import { CAPSULE_HOME } from './rootfs.js'
 
 /** What a process needs of its sandbox. */
@@ -35,18 +35,19 @@ export interface CapsuleEntry {
   readonly baseEnv: Record<string, string>
   /** The `capsule-enter` binary, when built (else the chain of tools). */
   readonly enterBinary: string | undefined
-  /** Its exec server (undefined: none, exec spawns like spawn does). */
-  execServer (): Promise<ExecServer | undefined>
-  /** The cgroup.procs file where a server's handler waits for its end, out of the leaf it entered with. */
-  readonly doneProcsFile: string
+  /**
+   * A handler of the exec server that joined a fresh leaf (one prepared ahead when there is one), or undefined
+   * without a server (exec then spawns like spawn does).
+   */
+  execHandler (): Promise<{ leaf: string, procsFiles: string[], handler: Handler } | undefined>
   /** A new, empty leaf (created synchronously) and the cgroup.procs files its process joins. */
   newLeaf (): { leaf: string, procsFiles: string[] }
   /** Kills every process of the leaf (deferred while the capsule is paused). */
   killLeaf (leaf: string): Promise<void>
   /** Sends a signal to the processes of the leaf except `except` (the host-side nsenter that waits for them). */
   signalLeaf (leaf: string, signal: NodeJS.Signals, except: number): Promise<void>
-  /** The main process exited: kill what is left in the leaf, remove it, look for an OOM kill. */
-  releaseLeaf (leaf: string): Promise<void>
+  /** The main process exited: kill what is left in the leaf (but `exiting`), remove it, look for an OOM kill. */
+  releaseLeaf (leaf: string, exiting?: number): Promise<void>
 }
 
 const CHDIR_THEN_EXEC = 'cd -- "$0" || exit 125; exec "$@"'
@@ -112,9 +113,9 @@ function enter (entry: CapsuleEntry, req: ProcessRequest): { leaf: string, procs
 /** Runs a command to completion. */
 export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResult> {
   const env = processEnv(entry, req)
-  checkRequest(req)
-  const server = await entry.execServer()
-  const { leaf, procsFiles, file, argv } = enter(entry, req)
+  const cwd = checkRequest(req)
+  const prepared = await entry.execHandler()
+  const { leaf, procsFiles } = prepared ?? entry.newLeaf()
   const started = performance.now()
   const max = Math.max(0, req.maxOutputBytes)
   return await new Promise<ExecResult>((resolve, reject) => {
@@ -137,9 +138,9 @@ export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<Ex
     }, Math.max(1, req.timeoutMs))
     let exit: { code: number | null, signal: NodeJS.Signals | null } | undefined
     let released: Promise<void> | undefined
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null, handlerPid?: number): void => {
       exit = { code, signal }
-      released = entry.releaseLeaf(leaf)
+      released = entry.releaseLeaf(leaf, handlerPid)
     }
     const onClose = (): void => {
       clearTimeout(timer)
@@ -157,6 +158,7 @@ export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<Ex
       })
     }
     const spawnIt = (): void => {
+      const { file, argv } = entryCommand(entry, procsFiles, req)
       const child = spawnChild(file, argv, { env, detached: true, stdio: [req.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
       child.stdout!.on('data', collect('stdout'))
       child.stderr!.on('data', collect('stderr'))
@@ -169,12 +171,11 @@ export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<Ex
         void entry.releaseLeaf(leaf).catch(() => {})
         reject(new ColonyError('capsule_exec_failed', err.message, { cause: err }))
       })
-      child.once('exit', onExit)
+      child.once('exit', (code, signal) => { onExit(code, signal) })
       child.once('close', onClose)
     }
-    if (server === undefined) { spawnIt(); return }
-    const request = { procsFiles, nsPid: entry.nsPid, cwd: checkRequest(req), argv: [req.cmd, ...req.args], env, doneProcsFile: entry.doneProcsFile }
-    server.exec({ ...request, ...(req.stdin !== undefined && { stdin: req.stdin }) }, {
+    if (prepared === undefined) { spawnIt(); return }
+    prepared.handler.run({ nsPid: entry.nsPid, cwd, argv: [req.cmd, ...req.args], env, ...(req.stdin !== undefined && { stdin: req.stdin }) }, {
       stdout: collect('stdout'),
       stderr: collect('stderr'),
       exit: onExit,

@@ -10,7 +10,7 @@ import type { CapsuleProcess, CapsulePty, CapsuleSandbox, CapsuleSpec, CapsuleSt
 import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
 import { DEFAULT_PATH, startInit, type InitProcess } from './init.js'
 import type { HostTools } from './prereqs.js'
-import type { ExecServer } from './enter.js'
+import type { ExecServer, Handler } from './enter.js'
 import { execIn, ptyIn, spawnIn, type CapsuleEntry, type PtyModule } from './process.js'
 import { CAPSULE_HOME, CAPSULE_USER, buildMask, diskBytes, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
 import { OomWatch, capsuleStats } from './stats.js'
@@ -58,9 +58,6 @@ export interface SandboxContext {
   oomPollMs: number
 }
 
-/** The leaf where an exec server's handler moves once its command exited (see capsule-enter.c). */
-const DONE_LEAF = 'done'
-
 /** How stale a capsule's disk figure may be. */
 const DISK_EVERY_MS = 5000
 
@@ -93,8 +90,44 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   get upperDir (): string { return this.paths.upper }
   get tools (): HostTools { return this.ctx.tools }
   get enterBinary (): string | undefined { return this.ctx.enterBinary }
-  async execServer (): Promise<ExecServer | undefined> { return await this.ctx.execServer() }
-  get doneProcsFile (): string { return this.cgroup.leafProcsFile(DONE_LEAF) }
+
+  /** An exec server handler that already joined its leaf, kept for the next exec (see enter.ts). */
+  private spare: { leaf: string, procsFiles: string[], handler: Handler } | undefined
+
+  async execHandler (): Promise<{ leaf: string, procsFiles: string[], handler: Handler } | undefined> {
+    const spare = this.spare
+    this.spare = undefined
+    if (spare !== undefined && spare.handler.usable) {
+      setImmediate(() => { void this.prepareSpare() })
+      return spare
+    }
+    const server = await this.ctx.execServer()
+    if (server === undefined) return undefined
+    const { leaf, procsFiles } = this.newLeaf()
+    setImmediate(() => { void this.prepareSpare() })
+    return { leaf, procsFiles, handler: server.prepare({ procsFiles }) }
+  }
+
+  /** Keeps one handler ready in a leaf of its own while the capsule is starting or running. */
+  private async prepareSpare (): Promise<void> {
+    if (this.spare !== undefined || (this.state !== 'running' && this.state !== 'starting')) return
+    const server = await this.ctx.execServer()
+    if (server === undefined || this.spare !== undefined || (this.state !== 'running' && this.state !== 'starting')) return
+    const { leaf, procsFiles } = this.newLeaf()
+    const spare = { leaf, procsFiles, handler: server.prepare({ procsFiles }) }
+    this.spare = spare
+    spare.handler.onDeath(() => {
+      if (this.spare === spare) this.spare = undefined
+      // Stopping removes every leaf itself (and a leaf is not killed alone while frozen).
+      if (this.state === 'running') void this.cgroup.removeLeaf(leaf).catch(() => {})
+    })
+  }
+
+  private dropSpare (): void {
+    const spare = this.spare
+    this.spare = undefined
+    spare?.handler.discard()
+  }
   get nsPid (): number {
     if (this.init === undefined) throw new ColonyError('capsule_not_running')
     return this.init.nsPid
@@ -125,7 +158,8 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
       await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
       await this.cgroup.thaw()
       await this.cgroup.makeLeaf('init')
-      await this.cgroup.makeLeaf(DONE_LEAF)
+      // Its cgroup join runs beside the init's start, and the first exec finds it ready.
+      await this.prepareSpare()
       const init = await startInit({
         tools: this.ctx.tools,
         merged: this.paths.merged,
@@ -165,6 +199,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     const oom = this.oom
     this.oom = undefined
     oom?.stop()
+    this.dropSpare()
     await oom?.check().catch(() => {})
     await this.cgroup.kill()
     if (this.init !== undefined) {
@@ -282,13 +317,14 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     }
   }
 
-  async releaseLeaf (leaf: string): Promise<void> {
+  async releaseLeaf (leaf: string, exiting?: number): Promise<void> {
     if (this.state === 'paused') {
       this.deferredKills.add(leaf)
     } else {
-      // What the process left behind dies before its exec answers; the empty leaf is removed after.
-      await this.cgroup.kill(leaf)
-      void this.cgroup.removeLeaf(leaf).catch(() => {})
+      // What the process left behind dies before its exec answers (`exiting`, an exec handler on its way out, is
+      // not left behind); the leaf is emptied and removed after.
+      await this.cgroup.kill(leaf, exiting)
+      void this.cgroup.removeLeaf(leaf, exiting).catch(() => {})
     }
     // Off the answer's path too: an OOM kill is an event, and the poll timer reads the counter anyway.
     void this.oom?.check().catch(() => {})
