@@ -16,7 +16,8 @@
  *       the handler joins the leaf at once (so Colony can prepare a handler ahead of the command: joining a
  *       cgroup on v1 can wait for an RCU grace period, milliseconds). The second, NSPID CWD NARGS ARGS... NENV
  *       ENV... HASSTDIN, then the stdin bytes (the child's stdin is a memfd of them, else /dev/null); a handler
- *       whose connection ends before it just exits. Answer: frames u8 type, u32 length, data: 1 stdout,
+ *       whose connection ends before it just exits. Answer: frames u8 type, u32 length, data: 4 started (the
+ *       command's process exists: without it, nothing ran and Colony may try again another way), 1 stdout,
  *       2 stderr, 3 exit ("code N pid P" or "signal N pid P", P the handler's own pid: it is still in the leaf
  *       and exits right after, Colony does not count it as left behind), after which it closes.
  *       Dies with PARENTPID (PDEATHSIG).
@@ -261,6 +262,7 @@ static void handle (int conn) {
   close(in);
   close(out[1]);
   close(err[1]);
+  if (frame(conn, 4, "", 0) < 0) { kill(child, SIGKILL); _exit(1); }
   int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
   struct pollfd fds[3] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 }, { pidfd, POLLIN, 0 } };
   int status = 0;

@@ -52,7 +52,7 @@ export interface ServerExecEvents {
   exit (code: number | null, signal: NodeJS.Signals | null, handlerPid?: number): void
   /** The connection ended (after `exit`, or without it: the handler was killed with the leaf). */
   close (): void
-  /** The handler could not be reached or was gone before the command was sent: nothing ran (the caller falls back). */
+  /** The handler could not be reached or died before it started the command: nothing ran (the caller falls back). */
   unreachable (err: Error): void
 }
 
@@ -86,23 +86,20 @@ export class Handler {
   private exited = false
   private closed = false
   private failure: Error | undefined
-  private answered = false
-  private closedBeforeRun = false
+  private started = false
   private readonly deathWatchers: Array<() => void> = []
 
   constructor (socketPath: string, leaf: HandlerLeaf) {
     this.socket = createConnection(socketPath)
     this.socket.write(encodeLeaf(leaf))
     this.socket.on('data', (chunk: Buffer) => {
-      this.answered = true
       this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
       this.flush()
     })
-    this.socket.on('error', (err: NodeJS.ErrnoException) => { if (!this.answered) this.failure = err })
+    this.socket.on('error', (err: Error) => { this.failure ??= err })
     this.socket.on('close', () => {
       this.closed = true
       if (this.on === undefined) {
-        this.closedBeforeRun = true
         for (const fn of this.deathWatchers.splice(0)) fn()
         return
       }
@@ -140,7 +137,8 @@ export class Handler {
       const type = this.pending[0]
       const data = this.pending.subarray(5, 5 + len)
       this.pending = this.pending.subarray(5 + len)
-      if (type === 1) on.stdout(data)
+      if (type === 4) this.started = true
+      else if (type === 1) on.stdout(data)
       else if (type === 2) on.stderr(data)
       else if (type === 3 && !this.exited) {
         this.exited = true
@@ -155,7 +153,7 @@ export class Handler {
   private finish (): void {
     const on = this.on as ServerExecEvents
     this.flush()
-    if (!this.answered && (this.failure !== undefined || this.closedBeforeRun)) {
+    if (!this.started && !this.exited) {
       // Nothing ran: the server was not there, or the handler died before the command (with the capsule).
       on.unreachable(this.failure ?? new Error('the exec handler went away'))
       return
@@ -197,12 +195,12 @@ export class ExecServer {
       let out = ''
       child.once('error', () => { resolve(false) })
       child.once('exit', () => { resolve(false) })
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout?.on('data', (chunk: Buffer) => {
         out += chunk.toString()
         if (out.includes('ready\n')) resolve(true)
       })
     })
-    child.stdout!.destroy()
+    child.stdout?.destroy()
     if (!ready) {
       try { child.kill('SIGKILL') } catch { /* gone */ }
       return undefined

@@ -180,8 +180,12 @@ export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<Ex
       stderr: collect('stderr'),
       exit: onExit,
       close: onClose,
-      // Nothing ran (the server died): this one spawns; the next exec starts a new server.
-      unreachable: spawnIt,
+      // Nothing ran (the server or the handler died): this one spawns (unless its time is up already).
+      unreachable: () => {
+        if (!timedOut) { spawnIt(); return }
+        onExit(null, 'SIGKILL')
+        onClose()
+      },
     })
   })
 }

@@ -14,6 +14,7 @@ import { ColonyError, ERROR_CODES } from '../../../src/errors.js'
 import type { CapsuleSandbox, CapsuleSpec, ExecResult } from '../../../src/capsules/driver.js'
 import { NamespaceDriver } from '../../../src/capsules/namespace/driver.js'
 import { maskedPaths } from '../../../src/capsules/namespace/rootfs.js'
+import { enterBinary } from '../../../src/capsules/namespace/enter.js'
 
 const CGROUP_PARENT = 'colony-capsules-test'
 
@@ -99,11 +100,17 @@ describe('capsules: the namespace driver', function () {
     for (const p of ['usr', 'etc', 'bin', 'proc', 'dev', 'work/x']) assert.ok(!hidden.includes(p), p)
   })
 
-  describe('exec', () => {
+  it('the build compiled capsule-enter (scripts/setup.sh installs gcc)', () => {
+    assert.ok(enterBinary() !== undefined, 'dist/native/capsule-enter')
+  })
+
+  // The same behaviour through capsule-enter (the default) and through the chain of tools (without the binary).
+  for (const viaTools of [false, true]) describe(viaTools ? 'exec through the chain of tools (no capsule-enter)' : 'exec', () => {
     let capsule: CapsuleSandbox
 
     before(async () => {
-      capsule = await driver.create(spec({ env: { FROM_SPEC: 'spec', SHARED: 'spec' } }))
+      const d = viaTools ? new NamespaceDriver({ cgroupParent: CGROUP_PARENT, oomPollMs: 100, enterBinary: false }) : driver
+      capsule = await d.create(spec({ env: { FROM_SPEC: 'spec', SHARED: 'spec' } }))
     })
 
     after(async () => { await capsule.destroy() })
@@ -193,6 +200,21 @@ describe('capsules: the namespace driver', function () {
       assert.ok(s.memoryBytes > 0 && s.memoryBytes < 256 * 1024 * 1024, `memory ${s.memoryBytes}`)
       assert.ok(s.cpuNs > 0, `cpu ${s.cpuNs}`)
       assert.ok(s.pids >= 2 && s.pids < 10, `pids ${s.pids}`)
+    })
+
+    it('runs the next exec even when the handler kept ready for it was killed', async () => {
+      // Every process in a process leaf (p<n>) while nothing runs: the exec handler kept ready, if any.
+      const root = [`/sys/fs/cgroup/freezer/${CGROUP_PARENT}/${capsule.id}`, `/sys/fs/cgroup/${CGROUP_PARENT}/${capsule.id}`].find((d) => existsSync(d)) as string
+      for (let round = 0; round < 3; round++) {
+        for (const leaf of (await readdir(root)).filter((n) => /^p\d+$/.test(n))) {
+          for (const pid of readFileSync(join(root, leaf, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '')) {
+            try { process.kill(Number(pid), 'SIGKILL') } catch { /* gone */ }
+          }
+        }
+        const r = await capsule.exec({ cmd: 'echo', args: ['still here'], timeoutMs: 5000, maxOutputBytes: 100 })
+        assert.equal(text(r), 'still here\n')
+        assert.equal(r.exitCode, 0)
+      }
     })
   })
 
