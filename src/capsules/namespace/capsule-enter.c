@@ -9,6 +9,10 @@
  *       the exec), forks (the pid namespace applies to children), and the child chroots to NSPID's root, changes to
  *       CWD and execs CMD (argv as given, PATH lookup in this process's environment). The parent waits and exits
  *       as the child did. Stdio and environment are inherited.
+ *   capsule-enter init NPROCS PROCS... MASK MASKMOUNT NOVERLAYS (MOUNTPOINT OPTIONS)... BWRAP [ARG...]
+ *       The start of a capsule's init (init.ts), what `sh` (cgroup join) + `unshare -m --propagation private` +
+ *       the mount script did: joins the cgroups, takes a private mount namespace of its own, copies MASK onto a
+ *       tmpfs at MASKMOUNT, mounts the overlays in order, and execs BWRAP. Exit 90: the join failed; 91: a mount.
  *   capsule-enter serve SOCKET PARENTPID
  *       Colony's exec server: listens on SOCKET (0600); every connection carries one request, handled by a forked
  *       process exactly as `run`, so Colony forks nothing per exec (forking Colony's large process costs ms).
@@ -23,7 +27,9 @@
  *       Dies with PARENTPID (PDEATHSIG).
  */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
@@ -34,6 +40,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -44,6 +51,7 @@
 
 #define EXIT_JOIN 90     /* the cgroup join failed (as the shell chain's) */
 #define EXIT_ENTER 1     /* no-new-privs or a namespace failed (as nsenter) */
+#define EXIT_MOUNT 91    /* the init's filesystem could not be mounted (as the shell chain's) */
 #define EXIT_CWD 125     /* the working directory does not exist (as the shell chain's) */
 
 extern char **environ;
@@ -163,6 +171,83 @@ static int run (int argc, char **argv) {
   signal(sig, SIG_DFL);
   kill(getpid(), sig);
   return 128 + sig;
+}
+
+/* Copies the attributes `cp -a` keeps (owner, mode, times) from st onto path. */
+static int copy_attrs (const char *path, const struct stat *st) {
+  struct timespec times[2] = { st->st_atim, st->st_mtim };
+  if (lchown(path, st->st_uid, st->st_gid) != 0) return -1;
+  if (!S_ISLNK(st->st_mode) && chmod(path, st->st_mode & 07777) != 0) return -1;
+  return utimensat(AT_FDCWD, path, times, AT_SYMLINK_NOFOLLOW);
+}
+
+static int copy_file (const char *from, const char *to, mode_t mode) {
+  int in = open(from, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (in < 0) return -1;
+  int out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode & 07777);
+  if (out < 0) { close(in); return -1; }
+  char buf[65536];
+  ssize_t n;
+  int rc = 0;
+  while ((n = read(in, buf, sizeof buf)) > 0) if (write_all(out, buf, (size_t)n) < 0) { rc = -1; break; }
+  if (n < 0) rc = -1;
+  close(in);
+  if (close(out) != 0) rc = -1;
+  return rc;
+}
+
+/* `cp -a FROM/. TO/` for the mask (our own tree: directories, files, whiteouts): -1 with errno on failure. */
+static int copy_tree (const char *from, const char *to) {
+  DIR *dir = opendir(from);
+  if (dir == NULL) return -1;
+  struct dirent *e;
+  char src[PATH_MAX], dst[PATH_MAX];
+  struct stat st;
+  while ((e = readdir(dir)) != NULL) {
+    if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
+    if (snprintf(src, sizeof src, "%s/%s", from, e->d_name) >= (int)sizeof src ||
+        snprintf(dst, sizeof dst, "%s/%s", to, e->d_name) >= (int)sizeof dst) { errno = ENAMETOOLONG; goto fail; }
+    if (lstat(src, &st) != 0) goto fail;
+    int rc;
+    if (S_ISDIR(st.st_mode)) rc = (mkdir(dst, 0700) == 0 || errno == EEXIST) ? copy_tree(src, dst) : -1;
+    else if (S_ISREG(st.st_mode)) rc = copy_file(src, dst, st.st_mode);
+    else if (S_ISLNK(st.st_mode)) {
+      char target[PATH_MAX];
+      ssize_t n = readlink(src, target, sizeof target - 1);
+      if (n >= 0) target[n] = '\0';
+      rc = n < 0 ? -1 : symlink(target, dst);
+    } else rc = mknod(dst, st.st_mode, st.st_rdev);
+    if (rc != 0 || copy_attrs(dst, &st) != 0) goto fail;
+  }
+  closedir(dir);
+  return 0;
+fail:
+  closedir(dir);
+  return -1;
+}
+
+static int init (int argc, char **argv) {
+  int n = argc > 0 ? atoi(argv[0]) : -1;
+  if (n < 0 || argc < n + 5) fail(2, "usage: capsule-enter init NPROCS PROCS... MASK MASKMOUNT NOVERLAYS (MOUNTPOINT OPTIONS)... BWRAP [ARG...]\n");
+  join_cgroups(n, argv + 1);
+  const char *mask = argv[n + 1], *mask_mount = argv[n + 2];
+  int overlays = atoi(argv[n + 3]);
+  char **rest = argv + n + 4;
+  if (overlays < 0 || argc < n + 5 + 2 * overlays) fail(2, "capsule-enter: missing arguments\n");
+  if (unshare(CLONE_NEWNS) != 0) fail(EXIT_MOUNT, "capsule-enter: unshare: %s\n", strerror(errno));
+  if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0) fail(EXIT_MOUNT, "capsule-enter: private mounts: %s\n", strerror(errno));
+  if (mount("capsule-mask", mask_mount, "tmpfs", 0, "mode=755,size=4m") != 0) fail(EXIT_MOUNT, "capsule-enter: mount tmpfs on %s: %s\n", mask_mount, strerror(errno));
+  umask(0);
+  struct stat st;
+  if (copy_tree(mask, mask_mount) != 0 || stat(mask, &st) != 0 || copy_attrs(mask_mount, &st) != 0) fail(EXIT_MOUNT, "capsule-enter: copy %s: %s\n", mask, strerror(errno));
+  umask(022);
+  for (int i = 0; i < overlays; i++) {
+    if (mount("overlay", rest[2 * i], "overlay", 0, rest[2 * i + 1]) != 0) fail(EXIT_MOUNT, "capsule-enter: mount overlay on %s: %s\n", rest[2 * i], strerror(errno));
+  }
+  char **bwrap = rest + 2 * overlays;
+  execv(bwrap[0], bwrap);
+  fail(127, "capsule-enter: %s: %s\n", bwrap[0], strerror(errno));
+  return 127;
 }
 
 /* Reads exactly len bytes; -1 on EOF or error. */
@@ -329,7 +414,8 @@ static int serve (int argc, char **argv) {
 
 int main (int argc, char **argv) {
   if (argc >= 2 && strcmp(argv[1], "run") == 0) return run(argc - 2, argv + 2);
+  if (argc >= 2 && strcmp(argv[1], "init") == 0) return init(argc - 2, argv + 2);
   if (argc >= 2 && strcmp(argv[1], "serve") == 0) return serve(argc - 2, argv + 2);
-  fail(2, "usage: capsule-enter run|serve ...\n");
+  fail(2, "usage: capsule-enter run|init|serve ...\n");
   return 2;
 }

@@ -8,6 +8,9 @@
  *         └ pid 1 of the capsule (bwrap's reaper)  ← exec/spawn/pty nsenter into its namespaces
  *           └ sh: creates /home/user, /tmp… (as the capsule user), prints `ready`, execs `sleep infinity`
  *
+ * With `capsule-enter` built, one `capsule-enter init` does the first three steps (join, private mount namespace,
+ * mask and overlays) without a shell or mount(8) in between, then execs bwrap the same way.
+ *
  * Every step is an exec, so bwrap's parent is Colony: when Colony dies (even kill -9), --die-with-parent kills the
  * capsule's pid 1, the kernel kills everything in its pid namespace, and the private mount namespace (with the
  * overlay) goes away with its last process. Nothing stays mounted on the host.
@@ -59,6 +62,8 @@ export interface InitOptions {
   network: boolean
   hostname: string
   startTimeoutMs: number
+  /** `capsule-enter` when built (see enter.ts), else the chain of sh, unshare and mount. */
+  enterBinary?: string
 }
 
 export interface InitProcess {
@@ -89,13 +94,16 @@ export function bwrapArgs (opts: InitOptions): string[] {
 
 export function startInit (opts: InitOptions): Promise<InitProcess> {
   const { tools } = opts
-  const argv = [
-    '-c', JOIN_THEN_EXEC, 'capsule-init', String(opts.procsFiles.length), ...opts.procsFiles,
-    tools.unshare, '-m', '--propagation', 'private', '--',
-    tools.sh, '-c', MOUNT_THEN_EXEC, 'capsule-mount', opts.mask, opts.maskMount, String(opts.overlays.length), ...opts.overlays.flat(),
-    tools.bwrap, ...bwrapArgs(opts), '--', '/bin/sh', '-c', INIT_SCRIPT,
-  ]
-  const child = spawn(tools.sh, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: DEFAULT_PATH } })
+  const bwrap = [tools.bwrap, ...bwrapArgs(opts), '--', '/bin/sh', '-c', INIT_SCRIPT]
+  const mounts = [opts.mask, opts.maskMount, String(opts.overlays.length), ...opts.overlays.flat()]
+  const [file, argv] = opts.enterBinary !== undefined
+    ? [opts.enterBinary, ['init', String(opts.procsFiles.length), ...opts.procsFiles, ...mounts, ...bwrap]]
+    : [tools.sh, [
+        '-c', JOIN_THEN_EXEC, 'capsule-init', String(opts.procsFiles.length), ...opts.procsFiles,
+        tools.unshare, '-m', '--propagation', 'private', '--',
+        tools.sh, '-c', MOUNT_THEN_EXEC, 'capsule-mount', ...mounts, ...bwrap,
+      ]]
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: DEFAULT_PATH } })
   const exited = new Promise<void>((resolve) => { child.once('close', () => { resolve() }) })
   return new Promise<InitProcess>((resolve, reject) => {
     let stdout = ''

@@ -170,6 +170,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
         network: this.spec.network,
         hostname: this.spec.id,
         startTimeoutMs: this.ctx.startTimeoutMs,
+        ...(this.ctx.enterBinary !== undefined && { enterBinary: this.ctx.enterBinary }),
       })
       this.init = init
       init.child.once('exit', () => { this.initExited(init) })
