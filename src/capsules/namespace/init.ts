@@ -42,8 +42,12 @@ const INIT_SCRIPT = [
   // One mkdir for all (each process costs ~1 ms of a capsule's start); -p leaves existing ones as they are.
   `mkdir -p -m 755 /root /home ${CAPSULE_HOME} /run /run/lock /var /var/lib /var/log /var/cache /mnt /opt /srv /media 2>/dev/null`,
   '[ -d /tmp ] && [ -d /var/tmp ] || mkdir -p -m 1777 /tmp /var/tmp',
-  '[ -e /var/run ] || [ -L /var/run ] || ln -s /run /var/run',
-  '[ -e /var/lock ] || [ -L /var/lock ] || ln -s /run/lock /var/lock',
+  // Both links in one ln (`ln -s T1 T2 DIR`) when both are missing (a new capsule); else each one that is.
+  'if [ ! -e /var/run ] && [ ! -L /var/run ] && [ ! -e /var/lock ] && [ ! -L /var/lock ]; then ln -s /run /run/lock /var/',
+  'else',
+  '  [ -e /var/run ] || [ -L /var/run ] || ln -s /run /var/run',
+  '  [ -e /var/lock ] || [ -L /var/lock ] || ln -s /run/lock /var/lock',
+  'fi',
   'echo ready',
   'exec sleep infinity',
 ].join('\n')

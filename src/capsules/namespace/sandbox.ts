@@ -26,6 +26,12 @@ async function exited (pid: number): Promise<boolean> {
   }
 }
 
+/** Waits for every promise; rejects with the first failure once all are done (nothing left running behind). */
+async function settleAll (work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
+}
+
 /** Waits until a process has exited; bounded. */
 async function untilGone (pid: number, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs
@@ -148,18 +154,28 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   async start (): Promise<void> {
     this.state = 'starting'
     try {
-      await prepareDirs(this.paths)
       const mask = join(dirname(this.spec.dir), `.mask-${this.spec.network ? 'net' : 'nonet'}`)
-      const etcUnreadable = await this.ctx.etcUnreadable()
-      await this.ctx.sharedMask(mask, async () => {
-        await buildMask({ ...this.paths, mask }, { base: this.ctx.base, hidden: this.ctx.hidden, etcUnreadable, network: this.spec.network })
-      })
-      await this.cgroup.create({ memoryMb: this.spec.memoryMb, vcpus: this.spec.vcpus, pidsMax: this.spec.pidsMax })
-      await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
-      await this.cgroup.thaw()
-      await this.cgroup.makeLeaf('init')
+      // The files and the cgroup are independent: prepared side by side.
+      await settleAll([
+        (async () => {
+          await prepareDirs(this.paths)
+          const etcUnreadable = await this.ctx.etcUnreadable()
+          await this.ctx.sharedMask(mask, async () => {
+            await buildMask({ ...this.paths, mask }, { base: this.ctx.base, hidden: this.ctx.hidden, etcUnreadable, network: this.spec.network })
+          })
+        })(),
+        (async () => {
+          await this.cgroup.create({ memoryMb: this.spec.memoryMb, vcpus: this.spec.vcpus, pidsMax: this.spec.pidsMax })
+          await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
+          await this.cgroup.thaw()
+          await this.cgroup.makeLeaf('init')
+        })(),
+      ])
       // Its cgroup join runs beside the init's start, and the first exec finds it ready.
       await this.prepareSpare()
+      // The OOM counter is read while the init starts (the cgroup exists; nothing of the capsule runs yet).
+      this.oom = new OomWatch(this.cgroup, () => { this.ctx.events.emit('oom', this.id) })
+      const watching = this.oom.start(this.ctx.oomPollMs)
       const init = await startInit({
         tools: this.ctx.tools,
         merged: this.paths.merged,
@@ -174,8 +190,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
       })
       this.init = init
       init.child.once('exit', () => { this.initExited(init) })
-      this.oom = new OomWatch(this.cgroup, () => { this.ctx.events.emit('oom', this.id) })
-      await this.oom.start(this.ctx.oomPollMs)
+      await watching
       this.state = 'running'
     } catch (err) {
       await this.stopProcesses().catch(() => {})
