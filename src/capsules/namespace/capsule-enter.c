@@ -24,7 +24,7 @@
  *       command's process exists: without it, nothing ran and Colony may try again another way), 1 stdout,
  *       2 stderr, 3 exit ("code N pid P" or "signal N pid P", P the handler's own pid: it is still in the leaf
  *       and exits right after, Colony does not count it as left behind), after which it closes.
- *       Dies with PARENTPID (PDEATHSIG).
+ *       Dies with PARENTPID (PDEATHSIG), removing SOCKET and its directory.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -380,9 +380,25 @@ static void handle (int conn) {
   _exit(0);
 }
 
+static char socket_path[PATH_MAX], socket_dir[PATH_MAX];
+
+/* Colony went away (even kill -9): remove the socket and its directory (Colony made it for this server), exit. */
+static void on_parent_death (int sig) {
+  (void)sig;
+  unlink(socket_path);
+  rmdir(socket_dir);
+  _exit(0);
+}
+
 static int serve (int argc, char **argv) {
   if (argc < 2) fail(2, "usage: capsule-enter serve SOCKET PARENTPID\n");
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (strlen(argv[0]) >= sizeof socket_path) fail(2, "capsule-enter: socket path too long\n");
+  strcpy(socket_path, argv[0]);
+  strcpy(socket_dir, argv[0]);
+  char *slash = strrchr(socket_dir, '/');
+  if (slash != NULL) *slash = '\0';
+  signal(SIGTERM, on_parent_death);
+  prctl(PR_SET_PDEATHSIG, SIGTERM);
   if (getppid() != (pid_t)atoi(argv[1])) return 1;
   signal(SIGCHLD, SIG_IGN); /* handlers are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
@@ -405,6 +421,7 @@ static int serve (int argc, char **argv) {
     if (h == 0) {
       close(s);
       prctl(PR_SET_PDEATHSIG, 0);
+      signal(SIGTERM, SIG_DFL);
       handle(c);
     }
     if (h < 0) { frame(c, 2, "capsule-enter: fork failed\n", 27); frame(c, 3, "code 1", 6); }
