@@ -24,7 +24,8 @@
  *       command's process exists: without it, nothing ran and Colony may try again another way), 1 stdout,
  *       2 stderr, 3 exit ("code N pid P" or "signal N pid P", P the handler's own pid: it is still in the leaf
  *       and exits right after, Colony does not count it as left behind), after which it closes.
- *       Dies with PARENTPID (PDEATHSIG), removing SOCKET and its directory.
+ *       Dies with PARENTPID (PDEATHSIG), removing SOCKET and its directory. Only a peer in the server's own user
+ *       namespace is served (never a capsule process).
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -296,7 +297,21 @@ static char *read_message (int conn, uint32_t *len) {
   return msg;
 }
 
+/* Whether the peer of the connection is in this process's user namespace (no capsule process is: each capsule has
+ * a user namespace of its own). The socket is not visible in any capsule anyway; this holds even if it were. */
+static int peer_is_host (int conn) {
+  struct ucred cred;
+  socklen_t len = sizeof cred;
+  char path[64];
+  struct stat peer, self;
+  if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0) return 0;
+  snprintf(path, sizeof path, "/proc/%d/ns/user", (int)cred.pid);
+  if (stat(path, &peer) != 0 || stat("/proc/self/ns/user", &self) != 0) return 0;
+  return peer.st_dev == self.st_dev && peer.st_ino == self.st_ino;
+}
+
 static void handle (int conn) {
+  if (!peer_is_host(conn)) _exit(2);
   serving = conn;
   signal(SIGCHLD, SIG_DFL);
   signal(SIGPIPE, SIG_IGN);
