@@ -104,21 +104,23 @@ describe('capsules: the namespace driver', function () {
     assert.ok(enterBinary() !== undefined, 'dist/native/capsule-enter')
   })
 
-  it('the exec server serves no process of another user namespace (as every capsule process is)', async () => {
-    const server = await execServer()
-    assert.ok(server !== undefined)
-    const capsule = await make()
-    const marker = `/tmp/colony-served-${randomBytes(4).toString('hex')}`
-    const { procsFiles } = (capsule as unknown as { newLeaf: () => { procsFiles: string[] } }).newLeaf()
-    const request = Buffer.concat([encodeLeaf({ procsFiles }),
-      encodeExec({ nsPid: (capsule as unknown as { nsPid: number }).nsPid, cwd: '/', argv: ['touch', marker], env: { PATH: '/usr/bin:/bin' } })])
-    // A client in a user namespace of its own: what it gets back, as hex.
-    const client = `const s = require('net').createConnection(${JSON.stringify(server.socketPath)}); let n = 0
-      s.on('data', (b) => { n += b.length }); s.on('close', () => { console.log(n) }); s.on('error', () => {})
-      s.end(Buffer.from(${JSON.stringify(request.toString('hex'))}, 'hex'))`
-    const answered = execFileSync('unshare', ['--user', '--map-root-user', process.execPath, '-e', client], { encoding: 'utf8' })
-    assert.equal(answered.trim(), '0')
-    assert.equal((await capsule.exec({ cmd: 'ls', args: [marker], timeoutMs: 5000, maxOutputBytes: 100 })).exitCode, 2)
+  describe('the exec server', () => {
+    it('serves no process of another user namespace (as every capsule process is)', async () => {
+      const server = await execServer()
+      assert.ok(server !== undefined)
+      const capsule = await make()
+      const marker = `/tmp/colony-served-${randomBytes(4).toString('hex')}`
+      const { procsFiles } = (capsule as unknown as { newLeaf: () => { procsFiles: string[] } }).newLeaf()
+      const request = Buffer.concat([encodeLeaf({ procsFiles }),
+        encodeExec({ nsPid: (capsule as unknown as { nsPid: number }).nsPid, cwd: '/', argv: ['touch', marker], env: { PATH: '/usr/bin:/bin' } })])
+      // A client in a user namespace of its own: what it gets back, as hex.
+      const client = `const s = require('net').createConnection(${JSON.stringify(server.socketPath)}); let n = 0
+        s.on('data', (b) => { n += b.length }); s.on('close', () => { console.log(n) }); s.on('error', () => {})
+        s.end(Buffer.from(${JSON.stringify(request.toString('hex'))}, 'hex'))`
+      const answered = execFileSync('unshare', ['--user', '--map-root-user', process.execPath, '-e', client], { encoding: 'utf8' })
+      assert.equal(answered.trim(), '0')
+      assert.equal((await capsule.exec({ cmd: 'ls', args: [marker], timeoutMs: 5000, maxOutputBytes: 100 })).exitCode, 2)
+    })
   })
 
   // The same behaviour through capsule-enter (the default) and through the chain of tools (without the binary).
