@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 
 # Debian packages the tests run for real. The kernel's tests need none; later parts of Colony add theirs here
 # (nats-server for the NATS bridge, bubblewrap for capsules, nginx and chromium for the front, openssl for the
-# TLS test certificates, mosquitto-clients for the README's mosquitto_sub/mosquitto_pub examples).
-PACKAGES=(bubblewrap chromium mosquitto-clients nats-server nginx openssl)
+# TLS test certificates, mosquitto-clients for the README's mosquitto_sub/mosquitto_pub examples, gcc for the
+# capsules' capsule-enter helper, which `npm run build` compiles).
+PACKAGES=(bubblewrap chromium gcc mosquitto-clients nats-server nginx openssl)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

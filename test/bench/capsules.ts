@@ -139,7 +139,7 @@ export const capsulesBench: Bench = {
       const verdicts: Verdict[] = [
         { name: 'capsule create-to-first-exec p50', ratio: create.p50Us / 1000, targetMax: 50, unit: 'ms', detail: `p99 ${ms(create.p99Us)} ms; E2B and Firecracker sandboxes start in ~150 ms` },
         { name: 'exec overhead over a bare spawn, p50', ratio: (exec.p50Us - execBase.p50Us) / 1000, targetMax: 5, unit: 'ms', detail: `${ms(exec.p50Us)} vs ${ms(execBase.p50Us)} ms` },
-        { name: 'exec / bare spawn p50', ratio: exec.p50Us / execBase.p50Us, detail: 'REST, nsenter into the capsule\'s namespaces and cgroup, argv exec' },
+        { name: 'exec / bare spawn p50', ratio: exec.p50Us / execBase.p50Us, detail: 'REST, the exec server enters the capsule\'s cgroup and namespaces, argv exec' },
       ]
       return { tables, verdicts, notes }
     } finally {

@@ -242,12 +242,13 @@ export class CapsuleCgroup {
    * SIGKILLs every process of a leaf (or of the whole capsule with `leaf` undefined) and waits until none is left:
    * frozen first so nothing can fork in between (v2: cgroup.kill does it in one step). Killing all thaws the capsule
    * (a killed task dies only when it thaws); a single leaf must not be killed while the capsule is frozen (the
-   * sandbox defers that to the resume).
+   * sandbox defers that to the resume). With only `exiting` left, nothing is done.
    */
-  async kill (leaf?: string): Promise<void> {
+  async kill (leaf?: string, exiting?: number): Promise<void> {
     const dir = leaf === undefined ? this.leafRoot() : join(this.leafRoot(), leaf)
     const list = leaf === undefined ? async () => await this.pids() : async () => await this.leafPids(leaf)
-    if ((await list()).length === 0) return
+    // `exiting`: a process that is on its way out by itself; only the others make the kill necessary.
+    if ((await list()).filter((p) => p !== exiting).length === 0) return
     if (this.layout.version === 2 && await access(join(dir, 'cgroup.kill')).then(() => true, () => false)) {
       await writeFile(join(dir, 'cgroup.kill'), '1')
     } else {
@@ -258,9 +259,9 @@ export class CapsuleCgroup {
     await until('the processes to die', 10_000, async () => (await list()).length === 0)
   }
 
-  /** Removes a leaf once it is empty (kills what is left in it). */
-  async removeLeaf (leaf: string): Promise<void> {
-    await this.kill(leaf)
+  /** Removes a leaf once it is empty (kills what is left in it but `exiting`, which rmdir waits for). */
+  async removeLeaf (leaf: string, exiting?: number): Promise<void> {
+    await this.kill(leaf, exiting)
     await rmdirQuietly(join(this.leafRoot(), leaf))
   }
 

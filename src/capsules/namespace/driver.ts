@@ -15,6 +15,7 @@ import { ColonyError } from '../../errors.js'
 import type { CapsuleDriver, CapsuleSandbox, CapsuleSpec } from '../driver.js'
 import { COMPONENT_RUNNER_PATH } from '../wasi-runner.js'
 import { checkPrerequisites, SEARCH_PATH, type Prerequisites } from './prereqs.js'
+import { enterBinary, execServer } from './enter.js'
 import type { PtyModule } from './process.js'
 import { checkHostPath, rootfsPaths, unreadableUnder } from './rootfs.js'
 import { NamespaceSandbox, type SandboxContext } from './sandbox.js'
@@ -30,6 +31,8 @@ export interface NamespaceDriverOptions {
   oomPollMs?: number
   /** Where bwrap, nsenter and the others are looked for (default the system's bin directories). */
   searchPath?: readonly string[]
+  /** Processes enter through `capsule-enter` when the build compiled it (default); false: the chain of tools. */
+  enterBinary?: boolean
 }
 
 /**
@@ -77,6 +80,7 @@ export class NamespaceDriver implements CapsuleDriver {
       startTimeoutMs: options.startTimeoutMs ?? 10_000,
       oomPollMs: options.oomPollMs ?? 1000,
       searchPath: options.searchPath ?? SEARCH_PATH,
+      enterBinary: options.enterBinary ?? true,
     }
     if (!ID.test(this.options.cgroupParent)) throw new ColonyError('config_invalid', 'cgroupParent is invalid')
   }
@@ -88,6 +92,8 @@ export class NamespaceDriver implements CapsuleDriver {
   private async ready (): Promise<Prerequisites> {
     this.prereqs ??= (async () => {
       const found = await checkPrerequisites(this.options.searchPath)
+      // Started now, so that the first exec does not wait for it.
+      if (this.options.enterBinary) await execServer()
       try {
         const mod = await import('@lydell/node-pty') as unknown as { default?: PtyModule } & PtyModule
         this.ptyModule = mod.default ?? mod
@@ -127,6 +133,8 @@ export class NamespaceDriver implements CapsuleDriver {
         if (this.ptyModule === undefined) throw new ColonyError('capsule_unavailable', `no pseudo-terminals: @lydell/node-pty did not load (${this.ptyError ?? 'unknown'})`)
         return this.ptyModule
       },
+      enterBinary: this.options.enterBinary ? enterBinary() : undefined,
+      execServer: async () => this.options.enterBinary ? await execServer() : undefined,
       events: this.events,
       startTimeoutMs: this.options.startTimeoutMs,
       oomPollMs: this.options.oomPollMs,

@@ -8,6 +8,9 @@
  *         └ pid 1 of the capsule (bwrap's reaper)  ← exec/spawn/pty nsenter into its namespaces
  *           └ sh: creates /home/user, /tmp… (as the capsule user), prints `ready`, execs `sleep infinity`
  *
+ * With `capsule-enter` built, one `capsule-enter init` does the first three steps (join, private mount namespace,
+ * mask and overlays) without a shell or mount(8) in between, then execs bwrap the same way.
+ *
  * Every step is an exec, so bwrap's parent is Colony: when Colony dies (even kill -9), --die-with-parent kills the
  * capsule's pid 1, the kernel kills everything in its pid namespace, and the private mount namespace (with the
  * overlay) goes away with its last process. Nothing stays mounted on the host.
@@ -39,8 +42,12 @@ const INIT_SCRIPT = [
   // One mkdir for all (each process costs ~1 ms of a capsule's start); -p leaves existing ones as they are.
   `mkdir -p -m 755 /root /home ${CAPSULE_HOME} /run /run/lock /var /var/lib /var/log /var/cache /mnt /opt /srv /media 2>/dev/null`,
   '[ -d /tmp ] && [ -d /var/tmp ] || mkdir -p -m 1777 /tmp /var/tmp',
-  '[ -e /var/run ] || [ -L /var/run ] || ln -s /run /var/run',
-  '[ -e /var/lock ] || [ -L /var/lock ] || ln -s /run/lock /var/lock',
+  // Both links in one ln (`ln -s T1 T2 DIR`) when both are missing (a new capsule); else each one that is.
+  'if [ ! -e /var/run ] && [ ! -L /var/run ] && [ ! -e /var/lock ] && [ ! -L /var/lock ]; then ln -s /run /run/lock /var/',
+  'else',
+  '  [ -e /var/run ] || [ -L /var/run ] || ln -s /run /var/run',
+  '  [ -e /var/lock ] || [ -L /var/lock ] || ln -s /run/lock /var/lock',
+  'fi',
   'echo ready',
   'exec sleep infinity',
 ].join('\n')
@@ -62,6 +69,8 @@ export interface InitOptions {
   startTimeoutMs: number
   /** Host files or directories shown read-only in the capsule, `[host path, capsule path]` (the component runner). */
   readOnly?: Array<[string, string]>
+  /** `capsule-enter` when built (see enter.ts), else the chain of sh, unshare and mount. */
+  enterBinary?: string
 }
 
 export interface InitProcess {
@@ -93,13 +102,16 @@ export function bwrapArgs (opts: InitOptions): string[] {
 
 export function startInit (opts: InitOptions): Promise<InitProcess> {
   const { tools } = opts
-  const argv = [
-    '-c', JOIN_THEN_EXEC, 'capsule-init', String(opts.procsFiles.length), ...opts.procsFiles,
-    tools.unshare, '-m', '--propagation', 'private', '--',
-    tools.sh, '-c', MOUNT_THEN_EXEC, 'capsule-mount', opts.mask, opts.maskMount, String(opts.overlays.length), ...opts.overlays.flat(),
-    tools.bwrap, ...bwrapArgs(opts), '--', '/bin/sh', '-c', INIT_SCRIPT,
-  ]
-  const child = spawn(tools.sh, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: DEFAULT_PATH } })
+  const bwrap = [tools.bwrap, ...bwrapArgs(opts), '--', '/bin/sh', '-c', INIT_SCRIPT]
+  const mounts = [opts.mask, opts.maskMount, String(opts.overlays.length), ...opts.overlays.flat()]
+  const [file, argv] = opts.enterBinary !== undefined
+    ? [opts.enterBinary, ['init', String(opts.procsFiles.length), ...opts.procsFiles, ...mounts, ...bwrap]]
+    : [tools.sh, [
+        '-c', JOIN_THEN_EXEC, 'capsule-init', String(opts.procsFiles.length), ...opts.procsFiles,
+        tools.unshare, '-m', '--propagation', 'private', '--',
+        tools.sh, '-c', MOUNT_THEN_EXEC, 'capsule-mount', ...mounts, ...bwrap,
+      ]]
+  const child = spawn(file, argv, { detached: true, stdio: ['ignore', 'pipe', 'pipe', 'pipe'], env: { PATH: DEFAULT_PATH } })
   const exited = new Promise<void>((resolve) => { child.once('close', () => { resolve() }) })
   return new Promise<InitProcess>((resolve, reject) => {
     let stdout = ''

@@ -1,13 +1,18 @@
 /**
  * Processes in a running capsule: exec (run to completion), spawn (streaming) and pty.
  *
- * Each one starts as `sh` on the host that writes its own pid into a fresh cgroup leaf of the capsule, then execs
- * `setpriv --no-new-privs nsenter -t <capsule pid 1> -U -m -p -n -u -i -C --preserve-credentials -r -w`: it enters
- * the capsule's user, mount, pid, network, uts, ipc and cgroup namespaces as the capsule user (uid 1000 there,
- * no capability left after the exec: it is not uid 0 in that namespace, and no-new-privs blocks setuid/file caps).
- * Because the cgroup is joined before anything of the capsule runs, no process can start outside it.
- * Inside, `/bin/sh -c 'cd -- "$0" && exec "$@"'` only changes to the working directory and execs argv (no shell
- * parsing of the command).
+ * Each one first joins a fresh cgroup leaf of the capsule, then sets no-new-privs and enters the capsule's user,
+ * mount, pid, network, uts, ipc and cgroup namespaces as the capsule user (uid 1000 there, no capability left after
+ * the exec: it is not uid 0 in that namespace, and no-new-privs blocks setuid/file caps), forks (for the pid
+ * namespace), changes to the capsule's root and the working directory and execs argv (no shell parsing). Because
+ * the cgroup is joined before anything of the capsule runs, no process can start outside it.
+ *
+ * Two ways to do that, the same steps in the same order:
+ *  - `capsule-enter` (enter.ts, capsule-enter.c), when the build compiled it: exec goes through its server (Colony
+ *    forks nothing per exec); spawn and pty run `capsule-enter run ...` (they need a host-side handle to stream);
+ *  - otherwise a chain of tools: `sh` writes its own pid into the leaf, then execs `setpriv --no-new-privs nsenter
+ *    -t <capsule pid 1> -U -m -p -n -u -i -C --preserve-credentials -r -w`, and inside `/bin/sh -c 'cd -- "$0" &&
+ *    exec "$@"'` changes to the working directory and execs argv.
  *
  * A process tree is its leaf: when the main process exits, whatever it left behind in the leaf is killed (a
  * background job must be started with spawn and kept alive by its own main process); a timeout or kill('SIGKILL')
@@ -20,6 +25,7 @@ import { ColonyError } from '../../errors.js'
 import type { CapsuleProcess, CapsulePty, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
 import type { HostTools } from './prereqs.js'
 import { JOIN_THEN_EXEC } from './init.js'
+import type { Handler } from './enter.js'
 import { CAPSULE_HOME } from './rootfs.js'
 
 /** What a process needs of its sandbox. */
@@ -27,14 +33,21 @@ export interface CapsuleEntry {
   readonly tools: HostTools
   readonly nsPid: number
   readonly baseEnv: Record<string, string>
+  /** The `capsule-enter` binary, when built (else the chain of tools). */
+  readonly enterBinary: string | undefined
+  /**
+   * A handler of the exec server that joined a fresh leaf (one prepared ahead when there is one), or undefined
+   * without a server (exec then spawns like spawn does).
+   */
+  execHandler (): Promise<{ leaf: string, procsFiles: string[], handler: Handler } | undefined>
   /** A new, empty leaf (created synchronously) and the cgroup.procs files its process joins. */
   newLeaf (): { leaf: string, procsFiles: string[] }
   /** Kills every process of the leaf (deferred while the capsule is paused). */
   killLeaf (leaf: string): Promise<void>
   /** Sends a signal to the processes of the leaf except `except` (the host-side nsenter that waits for them). */
   signalLeaf (leaf: string, signal: NodeJS.Signals, except: number): Promise<void>
-  /** The main process exited: kill what is left in the leaf, remove it, look for an OOM kill. */
-  releaseLeaf (leaf: string): Promise<void>
+  /** The main process exited: kill what is left in the leaf (but `exiting`), remove it, look for an OOM kill. */
+  releaseLeaf (leaf: string, exiting?: number): Promise<void>
 }
 
 const CHDIR_THEN_EXEC = 'cd -- "$0" || exit 125; exec "$@"'
@@ -59,25 +72,38 @@ export function processEnv (entry: CapsuleEntry, req: ProcessRequest, extra: Rec
   return env
 }
 
-export function entryArgv (entry: CapsuleEntry, procsFiles: string[], req: ProcessRequest): string[] {
+/** The working directory of a valid request (throws `invalid_body` on a bad one). */
+function checkRequest (req: ProcessRequest): string {
   if (typeof req.cmd !== 'string' || req.cmd.length === 0 || req.cmd.includes('\0')) throw new ColonyError('invalid_body', 'cmd is required')
   if (!Array.isArray(req.args) || req.args.some((a) => typeof a !== 'string' || a.includes('\0'))) throw new ColonyError('invalid_body', 'args must be strings')
   const cwd = req.cwd ?? CAPSULE_HOME
   if (typeof cwd !== 'string' || cwd.length === 0 || cwd.includes('\0')) throw new ColonyError('invalid_body', 'cwd is invalid')
-  const t = entry.tools
-  return [
-    '-c', JOIN_THEN_EXEC, 'capsule-exec', String(procsFiles.length), ...procsFiles,
-    t.setpriv, '--no-new-privs', '--',
-    t.nsenter, '-t', String(entry.nsPid), '-U', '-m', '-p', '-n', '-u', '-i', '-C', '--preserve-credentials', '-r', '-w', '--',
-    '/bin/sh', '-c', CHDIR_THEN_EXEC, cwd, req.cmd, ...req.args,
-  ]
+  return cwd
 }
 
-/** A fresh leaf and the argv that joins it and enters the capsule (the leaf is released if the request is bad). */
-function enter (entry: CapsuleEntry, req: ProcessRequest): { leaf: string, argv: string[] } {
+/** The program and argv that join the leaf and enter the capsule. */
+export function entryCommand (entry: CapsuleEntry, procsFiles: string[], req: ProcessRequest): { file: string, argv: string[] } {
+  const cwd = checkRequest(req)
+  if (entry.enterBinary !== undefined) {
+    return { file: entry.enterBinary, argv: ['run', String(procsFiles.length), ...procsFiles, String(entry.nsPid), cwd, req.cmd, ...req.args] }
+  }
+  const t = entry.tools
+  return {
+    file: t.sh,
+    argv: [
+      '-c', JOIN_THEN_EXEC, 'capsule-exec', String(procsFiles.length), ...procsFiles,
+      t.setpriv, '--no-new-privs', '--',
+      t.nsenter, '-t', String(entry.nsPid), '-U', '-m', '-p', '-n', '-u', '-i', '-C', '--preserve-credentials', '-r', '-w', '--',
+      '/bin/sh', '-c', CHDIR_THEN_EXEC, cwd, req.cmd, ...req.args,
+    ],
+  }
+}
+
+/** A fresh leaf and the command that joins it and enters the capsule (the leaf is released if the request is bad). */
+function enter (entry: CapsuleEntry, req: ProcessRequest): { leaf: string, procsFiles: string[], file: string, argv: string[] } {
   const { leaf, procsFiles } = entry.newLeaf()
   try {
-    return { leaf, argv: entryArgv(entry, procsFiles, req) }
+    return { leaf, procsFiles, ...entryCommand(entry, procsFiles, req) }
   } catch (err) {
     void entry.releaseLeaf(leaf).catch(() => {})
     throw err
@@ -85,15 +111,14 @@ function enter (entry: CapsuleEntry, req: ProcessRequest): { leaf: string, argv:
 }
 
 /** Runs a command to completion. */
-export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResult> {
+export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResult> {
   const env = processEnv(entry, req)
-  const { leaf, argv } = enter(entry, req)
+  const cwd = checkRequest(req)
+  const prepared = await entry.execHandler()
+  const { leaf, procsFiles } = prepared ?? entry.newLeaf()
   const started = performance.now()
   const max = Math.max(0, req.maxOutputBytes)
-  return new Promise<ExecResult>((resolve, reject) => {
-    const child = spawnChild(entry.tools.sh, argv, {
-      env, detached: true, stdio: [req.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'],
-    })
+  return await new Promise<ExecResult>((resolve, reject) => {
     const out = { stdout: [] as Buffer[], stderr: [] as Buffer[], stdoutBytes: 0, stderrBytes: 0 }
     let truncated = false
     let timedOut = false
@@ -107,28 +132,17 @@ export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResu
       if (which === 'stdout') out.stdoutBytes += part.length
       else out.stderrBytes += part.length
     }
-    child.stdout!.on('data', collect('stdout'))
-    child.stderr!.on('data', collect('stderr'))
-    if (req.stdin !== undefined && child.stdin !== null) {
-      child.stdin.on('error', () => { /* the process did not read all of it */ })
-      child.stdin.end(req.stdin)
-    }
     const timer = setTimeout(() => {
       timedOut = true
       void entry.killLeaf(leaf).catch(() => {})
     }, Math.max(1, req.timeoutMs))
     let exit: { code: number | null, signal: NodeJS.Signals | null } | undefined
     let released: Promise<void> | undefined
-    child.once('error', (err) => {
-      clearTimeout(timer)
-      void entry.releaseLeaf(leaf).catch(() => {})
-      reject(new ColonyError('capsule_exec_failed', err.message, { cause: err }))
-    })
-    child.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null, handlerPid?: number): void => {
       exit = { code, signal }
-      released = entry.releaseLeaf(leaf)
-    })
-    child.once('close', () => {
+      released = entry.releaseLeaf(leaf, handlerPid)
+    }
+    const onClose = (): void => {
       clearTimeout(timer)
       if (exit === undefined) return
       const result = exit
@@ -142,6 +156,36 @@ export function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<ExecResu
           truncated,
         })
       })
+    }
+    const spawnIt = (): void => {
+      const { file, argv } = entryCommand(entry, procsFiles, req)
+      const child = spawnChild(file, argv, { env, detached: true, stdio: [req.stdin !== undefined ? 'pipe' : 'ignore', 'pipe', 'pipe'] })
+      child.stdout!.on('data', collect('stdout'))
+      child.stderr!.on('data', collect('stderr'))
+      if (req.stdin !== undefined && child.stdin !== null) {
+        child.stdin.on('error', () => { /* the process did not read all of it */ })
+        child.stdin.end(req.stdin)
+      }
+      child.once('error', (err) => {
+        clearTimeout(timer)
+        void entry.releaseLeaf(leaf).catch(() => {})
+        reject(new ColonyError('capsule_exec_failed', err.message, { cause: err }))
+      })
+      child.once('exit', (code, signal) => { onExit(code, signal) })
+      child.once('close', onClose)
+    }
+    if (prepared === undefined) { spawnIt(); return }
+    prepared.handler.run({ nsPid: entry.nsPid, cwd, argv: [req.cmd, ...req.args], env, ...(req.stdin !== undefined && { stdin: req.stdin }) }, {
+      stdout: collect('stdout'),
+      stderr: collect('stderr'),
+      exit: onExit,
+      close: onClose,
+      // Nothing ran (the server or the handler died): this one spawns (unless its time is up already).
+      unreachable: () => {
+        if (!timedOut) { spawnIt(); return }
+        onExit(null, 'SIGKILL')
+        onClose()
+      },
     })
   })
 }
@@ -200,8 +244,8 @@ class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit:
 /** Starts a streaming process. */
 export function spawnIn (entry: CapsuleEntry, req: ProcessRequest): CapsuleProcess {
   const env = processEnv(entry, req)
-  const { leaf, argv } = enter(entry, req)
-  const child = spawnChild(entry.tools.sh, argv, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
+  const { leaf, file, argv } = enter(entry, req)
+  const child = spawnChild(file, argv, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] })
   return new NsProcess(entry, leaf, child)
 }
 
@@ -255,8 +299,8 @@ class NsPty extends EventEmitter<{ data: [Buffer], exit: [code: number, signal: 
 /** Starts a process on a pseudo-terminal (its controlling terminal; it is its own session). */
 export function ptyIn (entry: CapsuleEntry, pty: PtyModule, req: ProcessRequest & { cols: number, rows: number }): CapsulePty {
   const env = processEnv(entry, req, { TERM: 'xterm-256color' })
-  const { leaf, argv } = enter(entry, req)
-  const handle = pty.spawn(entry.tools.sh, argv, {
+  const { leaf, file, argv } = enter(entry, req)
+  const handle = pty.spawn(file, argv, {
     name: env.TERM ?? 'xterm-256color', cols: req.cols > 0 ? req.cols : 80, rows: req.rows > 0 ? req.rows : 24, cwd: '/', env, encoding: null,
   })
   return new NsPty(entry, leaf, handle)

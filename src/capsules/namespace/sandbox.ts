@@ -12,6 +12,7 @@ import { WASI_RUNNER } from '../wasi-runner.js'
 import { CapsuleCgroup, type CgroupLayout } from './cgroup.js'
 import { DEFAULT_PATH, startInit, type InitProcess } from './init.js'
 import type { HostTools } from './prereqs.js'
+import type { ExecServer, Handler } from './enter.js'
 import { execIn, ptyIn, spawnIn, type CapsuleEntry, type PtyModule } from './process.js'
 import { CAPSULE_HOME, CAPSULE_USER, buildMask, diskBytes, overlayMounts, prepareDirs, rootfsPaths, type RootfsPaths } from './rootfs.js'
 import { OomWatch, capsuleStats } from './stats.js'
@@ -25,6 +26,12 @@ async function exited (pid: number): Promise<boolean> {
   } catch {
     return true
   }
+}
+
+/** Waits for every promise; rejects with the first failure once all are done (nothing left running behind). */
+async function settleAll (work: Array<Promise<unknown>>): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r) => r.status === 'rejected')
+  if (failed !== undefined) throw failed.reason
 }
 
 /** Waits until a process has exited; bounded. */
@@ -51,6 +58,9 @@ export interface SandboxContext {
    */
   sharedMask (dir: string, build: () => Promise<void>): Promise<void>
   pty (): PtyModule
+  /** `capsule-enter` and its exec server, when built (see enter.ts). */
+  enterBinary: string | undefined
+  execServer (): Promise<ExecServer | undefined>
   events: EventEmitter<{ oom: [id: string], vanished: [id: string] }>
   startTimeoutMs: number
   oomPollMs: number
@@ -89,6 +99,45 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   get running (): boolean { return this.state === 'running' }
   get upperDir (): string { return this.paths.upper }
   get tools (): HostTools { return this.ctx.tools }
+  get enterBinary (): string | undefined { return this.ctx.enterBinary }
+
+  /** An exec server handler that already joined its leaf, kept for the next exec (see enter.ts). */
+  private spare: { leaf: string, procsFiles: string[], handler: Handler } | undefined
+
+  async execHandler (): Promise<{ leaf: string, procsFiles: string[], handler: Handler } | undefined> {
+    const spare = this.spare
+    this.spare = undefined
+    if (spare !== undefined && spare.handler.usable) {
+      setImmediate(() => { void this.prepareSpare() })
+      return spare
+    }
+    const server = await this.ctx.execServer()
+    if (server === undefined) return undefined
+    const { leaf, procsFiles } = this.newLeaf()
+    setImmediate(() => { void this.prepareSpare() })
+    return { leaf, procsFiles, handler: server.prepare({ procsFiles }) }
+  }
+
+  /** Keeps one handler ready in a leaf of its own while the capsule is starting or running. */
+  private async prepareSpare (): Promise<void> {
+    if (this.spare !== undefined || (this.state !== 'running' && this.state !== 'starting')) return
+    const server = await this.ctx.execServer()
+    if (server === undefined || this.spare !== undefined || (this.state !== 'running' && this.state !== 'starting')) return
+    const { leaf, procsFiles } = this.newLeaf()
+    const spare = { leaf, procsFiles, handler: server.prepare({ procsFiles }) }
+    this.spare = spare
+    spare.handler.onDeath(() => {
+      if (this.spare === spare) this.spare = undefined
+      // Stopping removes every leaf itself (and a leaf is not killed alone while frozen).
+      if (this.state === 'running') void this.cgroup.removeLeaf(leaf).catch(() => {})
+    })
+  }
+
+  private dropSpare (): void {
+    const spare = this.spare
+    this.spare = undefined
+    spare?.handler.discard()
+  }
   get nsPid (): number {
     if (this.init === undefined) throw new ColonyError('capsule_not_running')
     return this.init.nsPid
@@ -109,16 +158,28 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
   async start (): Promise<void> {
     this.state = 'starting'
     try {
-      await prepareDirs(this.paths)
       const mask = join(dirname(this.spec.dir), `.mask-${this.spec.network ? 'net' : 'nonet'}`)
-      const etcUnreadable = await this.ctx.etcUnreadable()
-      await this.ctx.sharedMask(mask, async () => {
-        await buildMask({ ...this.paths, mask }, { base: this.ctx.base, hidden: this.ctx.hidden, etcUnreadable, network: this.spec.network })
-      })
-      await this.cgroup.create({ memoryMb: this.spec.memoryMb, vcpus: this.spec.vcpus, pidsMax: this.spec.pidsMax })
-      await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
-      await this.cgroup.thaw()
-      await this.cgroup.makeLeaf('init')
+      // The files and the cgroup are independent: prepared side by side.
+      await settleAll([
+        (async () => {
+          await prepareDirs(this.paths)
+          const etcUnreadable = await this.ctx.etcUnreadable()
+          await this.ctx.sharedMask(mask, async () => {
+            await buildMask({ ...this.paths, mask }, { base: this.ctx.base, hidden: this.ctx.hidden, etcUnreadable, network: this.spec.network })
+          })
+        })(),
+        (async () => {
+          await this.cgroup.create({ memoryMb: this.spec.memoryMb, vcpus: this.spec.vcpus, pidsMax: this.spec.pidsMax })
+          await this.cgroup.kill() // whatever a previous Colony left (normally nothing: --die-with-parent)
+          await this.cgroup.thaw()
+          await this.cgroup.makeLeaf('init')
+        })(),
+      ])
+      // Its cgroup join runs beside the init's start, and the first exec finds it ready.
+      await this.prepareSpare()
+      // The OOM counter is read while the init starts (the cgroup exists; nothing of the capsule runs yet).
+      this.oom = new OomWatch(this.cgroup, () => { this.ctx.events.emit('oom', this.id) })
+      const watching = this.oom.start(this.ctx.oomPollMs)
       const init = await startInit({
         tools: this.ctx.tools,
         merged: this.paths.merged,
@@ -130,11 +191,11 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
         hostname: this.spec.id,
         startTimeoutMs: this.ctx.startTimeoutMs,
         readOnly: this.ctx.readOnly,
+        ...(this.ctx.enterBinary !== undefined && { enterBinary: this.ctx.enterBinary }),
       })
       this.init = init
       init.child.once('exit', () => { this.initExited(init) })
-      this.oom = new OomWatch(this.cgroup, () => { this.ctx.events.emit('oom', this.id) })
-      await this.oom.start(this.ctx.oomPollMs)
+      await watching
       this.state = 'running'
     } catch (err) {
       await this.stopProcesses().catch(() => {})
@@ -159,6 +220,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     const oom = this.oom
     this.oom = undefined
     oom?.stop()
+    this.dropSpare()
     await oom?.check().catch(() => {})
     await this.cgroup.kill()
     if (this.init !== undefined) {
@@ -284,12 +346,16 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     }
   }
 
-  async releaseLeaf (leaf: string): Promise<void> {
+  async releaseLeaf (leaf: string, exiting?: number): Promise<void> {
     if (this.state === 'paused') {
       this.deferredKills.add(leaf)
     } else {
-      await this.cgroup.removeLeaf(leaf)
+      // What the process left behind dies before its exec answers (`exiting`, an exec handler on its way out, is
+      // not left behind); the leaf is emptied and removed after.
+      await this.cgroup.kill(leaf, exiting)
+      void this.cgroup.removeLeaf(leaf, exiting).catch(() => {})
     }
-    await this.oom?.check()
+    // Off the answer's path too: an OOM kill is an event, and the poll timer reads the counter anyway.
+    void this.oom?.check().catch(() => {})
   }
 }

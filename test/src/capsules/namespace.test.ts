@@ -14,6 +14,7 @@ import { ColonyError, ERROR_CODES } from '../../../src/errors.js'
 import type { CapsuleSandbox, CapsuleSpec, ExecResult } from '../../../src/capsules/driver.js'
 import { NamespaceDriver } from '../../../src/capsules/namespace/driver.js'
 import { maskedPaths } from '../../../src/capsules/namespace/rootfs.js'
+import { encodeExec, encodeLeaf, enterBinary, execServer } from '../../../src/capsules/namespace/enter.js'
 
 const CGROUP_PARENT = 'colony-capsules-test'
 
@@ -99,11 +100,36 @@ describe('capsules: the namespace driver', function () {
     for (const p of ['usr', 'etc', 'bin', 'proc', 'dev', 'work/x']) assert.ok(!hidden.includes(p), p)
   })
 
-  describe('exec', () => {
+  it('the build compiled capsule-enter (scripts/setup.sh installs gcc)', () => {
+    assert.ok(enterBinary() !== undefined, 'dist/native/capsule-enter')
+  })
+
+  describe('the exec server', () => {
+    it('serves no process of another user namespace (as every capsule process is)', async () => {
+      const server = await execServer()
+      assert.ok(server !== undefined)
+      const capsule = await make()
+      const marker = `/tmp/colony-served-${randomBytes(4).toString('hex')}`
+      const { procsFiles } = (capsule as unknown as { newLeaf: () => { procsFiles: string[] } }).newLeaf()
+      const request = Buffer.concat([encodeLeaf({ procsFiles }),
+        encodeExec({ nsPid: (capsule as unknown as { nsPid: number }).nsPid, cwd: '/', argv: ['touch', marker], env: { PATH: '/usr/bin:/bin' } })])
+      // A client in a user namespace of its own: what it gets back, as hex.
+      const client = `const s = require('net').createConnection(${JSON.stringify(server.socketPath)}); let n = 0
+        s.on('data', (b) => { n += b.length }); s.on('close', () => { console.log(n) }); s.on('error', () => {})
+        s.end(Buffer.from(${JSON.stringify(request.toString('hex'))}, 'hex'))`
+      const answered = execFileSync('unshare', ['--user', '--map-root-user', process.execPath, '-e', client], { encoding: 'utf8' })
+      assert.equal(answered.trim(), '0')
+      assert.equal((await capsule.exec({ cmd: 'ls', args: [marker], timeoutMs: 5000, maxOutputBytes: 100 })).exitCode, 2)
+    })
+  })
+
+  // The same behaviour through capsule-enter (the default) and through the chain of tools (without the binary).
+  for (const viaTools of [false, true]) describe(viaTools ? 'exec through the chain of tools (no capsule-enter)' : 'exec', () => {
     let capsule: CapsuleSandbox
 
     before(async () => {
-      capsule = await driver.create(spec({ env: { FROM_SPEC: 'spec', SHARED: 'spec' } }))
+      const d = viaTools ? new NamespaceDriver({ cgroupParent: CGROUP_PARENT, oomPollMs: 100, enterBinary: false }) : driver
+      capsule = await d.create(spec({ env: { FROM_SPEC: 'spec', SHARED: 'spec' } }))
     })
 
     after(async () => { await capsule.destroy() })
@@ -193,6 +219,21 @@ describe('capsules: the namespace driver', function () {
       assert.ok(s.memoryBytes > 0 && s.memoryBytes < 256 * 1024 * 1024, `memory ${s.memoryBytes}`)
       assert.ok(s.cpuNs > 0, `cpu ${s.cpuNs}`)
       assert.ok(s.pids >= 2 && s.pids < 10, `pids ${s.pids}`)
+    })
+
+    it('runs the next exec even when the handler kept ready for it was killed', async () => {
+      // Every process in a process leaf (p<n>) while nothing runs: the exec handler kept ready, if any.
+      const root = [`/sys/fs/cgroup/freezer/${CGROUP_PARENT}/${capsule.id}`, `/sys/fs/cgroup/${CGROUP_PARENT}/${capsule.id}`].find((d) => existsSync(d)) as string
+      for (let round = 0; round < 3; round++) {
+        for (const leaf of (await readdir(root)).filter((n) => /^p\d+$/.test(n))) {
+          for (const pid of readFileSync(join(root, leaf, 'cgroup.procs'), 'utf8').split('\n').filter((l) => l !== '')) {
+            try { process.kill(Number(pid), 'SIGKILL') } catch { /* gone */ }
+          }
+        }
+        const r = await capsule.exec({ cmd: 'echo', args: ['still here'], timeoutMs: 5000, maxOutputBytes: 100 })
+        assert.equal(text(r), 'still here\n')
+        assert.equal(r.exitCode, 0)
+      }
     })
   })
 
