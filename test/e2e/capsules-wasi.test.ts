@@ -115,7 +115,7 @@ describe('capsules on the wasi driver (WebAssembly modules over a directory)', f
     }
     // It spins: its CPU time moves (clock ticks of 10 ms).
     const first = stat().cpu
-    while (stat().cpu < first + 5) await new Promise((resolve) => setImmediate(resolve))
+    while (stat().cpu < first + 5) await new Promise((resolve) => setTimeout(resolve, 10)) // CPU time has no event to await
 
     assert.equal((await call('POST', `${base}/v1/capsules/${id}/pause`)).body.status, 'paused')
     assertError(await exec(id, 'spin'), 409, 'capsule_not_running')
@@ -125,7 +125,7 @@ describe('capsules on the wasi driver (WebAssembly modules over a directory)', f
     assert.equal(stat().cpu, frozen.cpu, 'no CPU while paused')
     assert.equal((await call('POST', `${base}/v1/capsules/${id}/resume`)).body.status, 'running')
     const resumed = stat().cpu
-    while (stat().cpu < resumed + 5) await new Promise((resolve) => setImmediate(resolve))
+    while (stat().cpu < resumed + 5) await new Promise((resolve) => setTimeout(resolve, 10)) // CPU time has no event to await
     assert.equal((await call('DELETE', `${base}/v1/capsules/${id}/processes/spin`)).status, 204)
 
     const slow = await exec(id, 'spin', [], { timeout_sec: 1 })
