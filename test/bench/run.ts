@@ -25,7 +25,8 @@ const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).
 
 ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
 
-  --rounds N   repetitions of the broker, http, wasm, nats, nginx, retained and oplog measurements, median reported (default 3)
+  --rounds N   repetitions of each measurement (heartbeat, broker, http, wasm, nats, nginx, retained, oplog), contenders in an order
+               rotated per round; median (min..max) reported (default 3)
   --window S   seconds per measurement window (default: heartbeat 6, broker 3, http 4, nginx 5, retained 4, oplog 2; wasm and nats count calls instead)
   --check      exit 1 when any ratio misses its target (or could not be measured); needs --rounds of at least 3
 
