@@ -2,7 +2,7 @@ import { get } from 'node:http'
 import { which } from './lib/external.js'
 import { CONNECTIONS, load, measure, type Run } from './lib/http-load.js'
 import { Scope, startWorker } from './lib/proc.js'
-import { median, pct, rotate, spread, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pct, rotate, roundRatios, spread, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { BareHttpInfo } from './workers/http-bare.js'
 import type { ColonyInfo } from './workers/colony.js'
 
@@ -80,12 +80,14 @@ export const httpBench: Bench = {
           pct(median(rs.map((r) => r.cpuPct))), spread(rs.map((r) => r.usPerReq)), spread(rs.map((r) => r.generatorUsPerReq)),
           rs.reduce((s, r) => s + r.non2xx + r.errors, 0)])
       }
+      const rps = (name: string): number[] => (runs.get(name) ?? []).map((r) => r.reqPerS)
       const cost = (name: string): number => median((runs.get(name) ?? []).map((r) => r.usPerReq))
       const verdicts: Verdict[] = [{
         name: 'Colony GET /api/actors / bare node:http req/s',
         ratio: (medians.get('Colony /api/actors') ?? NaN) / (medians.get('bare node:http') ?? NaN),
         target: 0.7,
-        detail: `${reference.body.length} byte body, ${ACTORS} echo actors + system actors, ${generator}`,
+        detail: `${reference.body.length} byte body, ${ACTORS} echo actors + system actors, ${generator} ` +
+          `(${roundRatios(rps('Colony /api/actors'), rps('bare node:http'))})`,
       }, {
         // On 2 cores neither server may reach 100 % (the generator and the kernel's loopback copies share them),
         // so requests per server CPU-second is the steadier comparison of the two request paths.

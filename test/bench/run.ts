@@ -56,7 +56,11 @@ if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && ro
   for (const bench of selected) {
     process.stdout.write(`\n=== ${bench.name}: ${bench.description}\n`)
     // The machine is shared: a busy one slows every contender, and the load says how busy it was.
-    process.stdout.write(`load average at start: ${loadLine()}\n\n`)
+    process.stdout.write(`load average at start: ${loadLine()}\n`)
+    if ((loadavg()[0] ?? 0) > availableParallelism()) {
+      process.stdout.write('warning: the machine is busy (more runnable processes than cores): expect wide min..max and unsteady ratios\n')
+    }
+    process.stdout.write('\n')
     const started = performance.now()
     let report: BenchReport
     try {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { childrenCpuUs } from './external.js'
-import { missedTargets, renderVerdict, rotate, spread, verdictStatus, type Verdict } from './report.js'
+import { missedTargets, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
 
 // The bench report library decides what `npm run bench -- --check` exits with; the benches themselves are not run by npm test.
 describe('bench report: verdicts and --check', () => {
@@ -54,5 +54,13 @@ describe('bench report: rounds', () => {
     assert.equal(childrenCpuUs('0m0.003s 0m0.000s\n0m1.250s 0m0.310s\n'), 1_560_000)
     assert.equal(childrenCpuUs('1m2.500s 0m0.500s'), 63_000_000)
     assert.ok(Number.isNaN(childrenCpuUs('garbage')))
+  })
+})
+
+describe('bench report: round-by-round ratios', () => {
+  it('pairs the rounds of two contenders and shows the range of their ratios', () => {
+    assert.equal(roundRatios([10, 20, 30], [10, 10, 20]), 'rounds 1.00..2.00')
+    assert.equal(roundRatios([10, 20], [10]), 'rounds 1.00..1.00')
+    assert.equal(roundRatios([], [1]), 'no rounds')
   })
 })

@@ -66,6 +66,16 @@ export function spread (xs: number[], show: (n: number) => string = fmt): string
 }
 
 /**
+ * The ratio round by round (`a[k] / b[k]`: the two contenders of one round ran minutes apart, not a whole run),
+ * as `min..max`: how far a median ratio can be trusted on this machine.
+ */
+export function roundRatios (a: number[], b: number[]): string {
+  const rs = a.slice(0, Math.min(a.length, b.length)).map((x, k) => x / (b[k] as number)).filter(Number.isFinite)
+  if (rs.length === 0) return 'no rounds'
+  return `rounds ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)}`
+}
+
+/**
  * The order of the contenders in round `round`: rotated by one each round, so with at least as many rounds as
  * contenders each one goes first once, and none is always first (cold machine) or last.
  */
