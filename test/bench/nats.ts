@@ -2,7 +2,7 @@ import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/tr
 import { startNatsServer } from '../helpers/nats-server.js'
 import { combine, ownCpu, sequential, type LatencyStats } from './lib/latency.js'
 import { procSample, Scope, sleep, startWorker, withTimeout } from './lib/proc.js'
-import { median, pct, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pct, rotate, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { ChurnArgs, ChurnResult, ColonyArgs, ColonyInfo } from './workers/colony.js'
 import type { NatsEchoArgs, NatsEchoInfo } from './workers/nats-echo.js'
 
@@ -157,7 +157,7 @@ export const natsBench: Bench = {
       const keys = Object.keys(PATHS) as Key[]
       const runs = new Map<Key, LatencyStats[]>()
       for (let round = 0; round < options.rounds; round++) {
-        for (const k of round % 2 === 0 ? keys : [...keys].reverse()) {
+        for (const k of rotate(keys, round)) {
           process.stderr.write(`[bench] nats: round ${round + 1}/${options.rounds}, ${PATHS[k]}\n`)
           const pid = pidOf[k]
           const stats = await sequential(() => nc.request(subjects[k], empty, { timeout: 5000 }), WARMUP, SAMPLES, () => procSample(pid).cpuUs)

@@ -6,7 +6,7 @@ import { HttpClient } from './lib/http-client.js'
 import { CONNECTIONS, load, measure, type Run } from './lib/http-load.js'
 import { combine, sequential, summarize, type LatencyStats } from './lib/latency.js'
 import { Scope, startWorker, withTimeout } from './lib/proc.js'
-import { median, percentile, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, percentile, rotate, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { ColonyInfo } from './workers/colony.js'
 
 /**
@@ -97,7 +97,7 @@ export const nginxBench: Bench = {
       for (const t of targets) await load(t.url, WARMUP_S, keyed)
       const runs = new Map<string, Run[]>()
       for (let round = 0; round < options.rounds; round++) {
-        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+        for (const t of rotate(targets, round)) {
           process.stderr.write(`[bench] nginx: REST round ${round + 1}/${options.rounds}, ${t.name}\n`)
           runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.url, t.pids, windowS, keyed)])
         }
@@ -113,7 +113,7 @@ export const nginxBench: Bench = {
       // 2. One request at a time on one keep-alive connection: what the hop adds to a single call.
       const single = new Map<string, LatencyStats[]>()
       for (let round = 0; round < options.rounds; round++) {
-        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+        for (const t of rotate(targets, round)) {
           const client = new HttpClient()
           try {
             const stats = await sequential(async () => {

@@ -1,6 +1,6 @@
 import mqtt from 'mqtt'
 import { Scope, startWorker } from './lib/proc.js'
-import { median, percentile, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, percentile, rotate, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { ColonyInfo, RetainedStats } from './workers/colony.js'
 
 /**
@@ -80,7 +80,7 @@ export const retainedBench: Bench = {
       ]
       const runs = new Map<string, Run[]>()
       for (let round = 0; round < options.rounds; round++) {
-        for (const t of round % 2 === 0 ? targets : [...targets].reverse()) {
+        for (const t of rotate(targets, round)) {
           process.stderr.write(`[bench] retained: round ${round + 1}/${options.rounds}, ${t.name}\n`)
           runs.set(t.name, [...(runs.get(t.name) ?? []), await measure(t.info, windowS, () => t.worker.request<RetainedStats>('retained'))])
         }

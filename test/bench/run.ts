@@ -4,6 +4,7 @@
  * noisy: only same-run ratios mean anything). Not part of `npm test`. Every server listens on a free
  * port, every child process is closed, and the process ends by itself.
  */
+import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { brokerBench } from './broker.js'
 import { heartbeatBench } from './heartbeat.js'
@@ -16,7 +17,7 @@ import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
 import { workersBench } from './durable.js'
 import { capsulesBench } from './capsules.js'
-import { renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
+import { missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
 const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench, capsulesBench]
 
@@ -24,8 +25,10 @@ const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).
 
 ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
 
-  --rounds N   repetitions of the broker, http, wasm, nats, nginx, retained and oplog measurements, median reported (default 3)
-  --window S   seconds per measurement window (default: heartbeat 10, broker 4, http 5, nginx 5, retained 4, oplog 2; wasm and nats count calls instead)
+  --rounds N   repetitions of each measurement (heartbeat, broker, http, wasm, nats, nginx, retained, oplog), contenders in an order
+               rotated per round; median (min..max) reported (default 3)
+  --window S   seconds per measurement window (default: heartbeat 6, broker 3, http 4, nginx 5, retained 4, oplog 2; wasm and nats count calls instead)
+  --check      exit 1 when any ratio misses its target (or could not be measured); needs --rounds of at least 3
 
 Mosquitto and wrk are used when installed (scripts/bench-deps.sh); nats and nginx need nats-server and nginx (scripts/setup.sh).`
 
@@ -34,21 +37,30 @@ const { values, positionals } = parseArgs({
   options: {
     rounds: { type: 'string', default: '3' },
     window: { type: 'string' },
+    check: { type: 'boolean', default: false },
     help: { type: 'boolean', short: 'h' },
   },
 })
 const rounds = Number(values.rounds)
 const windowS = values.window === undefined ? undefined : Number(values.window)
 const unknown = positionals.filter((p) => !BENCHES.some((b) => b.name === p))
-if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (windowS !== undefined && !(windowS >= 1))) {
+const check = values.check === true
+if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && rounds < 3) || (windowS !== undefined && !(windowS >= 1))) {
   if (unknown.length > 0) process.stderr.write(`unknown benchmark: ${unknown.join(', ')}\n\n`)
+  if (check && rounds < 3) process.stderr.write('--check needs at least 3 rounds: one round says nothing about noise\n\n')
   process.stdout.write(`${USAGE}\n`)
   process.exitCode = values.help === true ? 0 : 2
 } else {
   const selected = positionals.length === 0 ? BENCHES : BENCHES.filter((b) => positionals.includes(b.name))
   const allVerdicts: Verdict[] = []
   for (const bench of selected) {
-    process.stdout.write(`\n=== ${bench.name}: ${bench.description}\n\n`)
+    process.stdout.write(`\n=== ${bench.name}: ${bench.description}\n`)
+    // The machine is shared: a busy one slows every contender, and the load says how busy it was.
+    process.stdout.write(`load average at start: ${loadLine()}\n`)
+    if ((loadavg()[0] ?? 0) > availableParallelism()) {
+      process.stdout.write('warning: the machine is busy (more runnable processes than cores): expect wide min..max and unsteady ratios\n')
+    }
+    process.stdout.write('\n')
     const started = performance.now()
     let report: BenchReport
     try {
@@ -61,10 +73,22 @@ if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (windowS !==
     for (const table of report.tables) process.stdout.write(`${renderTable(table)}\n\n`)
     for (const v of report.verdicts) process.stdout.write(`${renderVerdict(v)}\n`)
     for (const note of report.notes) process.stdout.write(`note: ${note}\n`)
-    process.stdout.write(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(0)} s)\n`)
+    process.stdout.write(`load average at end: ${loadLine()}\n`)
+    process.stdout.write(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(0)} s, ${rounds} rounds)\n`)
     allVerdicts.push(...report.verdicts)
   }
   if (allVerdicts.length > 0) {
-    process.stdout.write(`\n=== summary\n${allVerdicts.map(renderVerdict).join('\n')}\n`)
+    process.stdout.write(`\n=== summary (load average now ${loadLine()})\n${allVerdicts.map(renderVerdict).join('\n')}\n`)
   }
+  const missed = missedTargets(allVerdicts)
+  if (check) {
+    process.stdout.write(missed.length === 0
+      ? '\ncheck: every ratio meets its target\n'
+      : `\ncheck: ${missed.length} of ${allVerdicts.filter((v) => v.target !== undefined || v.targetMax !== undefined).length} targets missed:\n${missed.map((v) => `  ${v.name}`).join('\n')}\n`)
+    if (missed.length > 0) process.exitCode = 1
+  }
+}
+
+function loadLine (): string {
+  return `${loadavg().map((x) => x.toFixed(2)).join(' ')} (1/5/15 min) on ${availableParallelism()} cores`
 }

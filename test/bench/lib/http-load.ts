@@ -10,7 +10,18 @@ export const CONNECTIONS = 32
  * One throughput run, and the CPU the serving processes spent on it: in all (`cpuPct` of one core, `usPerReq`) and
  * per process (`usPerReqEach`, in the order of the pids measured).
  */
-export interface Run { reqPerS: number, non2xx: number, errors: number, p50Ms: number, p99Ms: number, cpuPct: number, usPerReq: number, usPerReqEach: number[] }
+export interface Run {
+  reqPerS: number
+  non2xx: number
+  errors: number
+  p50Ms: number
+  p99Ms: number
+  /** CPU of the load generator itself (wrk, or the node generator) per request. */
+  generatorUsPerReq: number
+  cpuPct: number
+  usPerReq: number
+  usPerReqEach: number[]
+}
 
 /**
  * Loads `url` for `durationS` with CONNECTIONS keep-alive connections: wrk when installed, else a node keep-alive
@@ -19,7 +30,7 @@ export interface Run { reqPerS: number, non2xx: number, errors: number, p50Ms: n
 export async function load (url: string, durationS: number, headers: Record<string, string> = {}): Promise<Omit<Run, 'cpuPct' | 'usPerReq' | 'usPerReqEach'>> {
   if (which('wrk') !== undefined) {
     const w = await runWrk(url, CONNECTIONS, durationS, headers)
-    return { reqPerS: w.requestsPerSec, non2xx: w.non2xx, errors: w.socketErrors, p50Ms: w.p50Ms, p99Ms: w.p99Ms }
+    return { reqPerS: w.requestsPerSec, non2xx: w.non2xx, errors: w.socketErrors, p50Ms: w.p50Ms, p99Ms: w.p99Ms, generatorUsPerReq: w.cpuUs / w.requests }
   }
   const args: LoadArgs = { url, connections: CONNECTIONS, durationMs: durationS * 1000, headers }
   const out = await new Promise<string>((resolve, reject) => {
@@ -27,7 +38,7 @@ export async function load (url: string, durationS: number, headers: Record<stri
       { timeout: (durationS + 30) * 1000 }, (err, stdout) => { if (err !== null) reject(new Error(err.message, { cause: err })); else resolve(stdout) })
   })
   const r = JSON.parse(out) as LoadResult
-  return { reqPerS: r.requests / (r.elapsedMs / 1000), non2xx: r.non2xx, errors: r.errors, p50Ms: NaN, p99Ms: NaN }
+  return { reqPerS: r.requests / (r.elapsedMs / 1000), non2xx: r.non2xx, errors: r.errors, p50Ms: NaN, p99Ms: NaN, generatorUsPerReq: r.cpuUs / r.requests }
 }
 
 /** One measured run of `load`, with the CPU of the processes `pids` (the server, and a proxy in front of it). */

@@ -32,19 +32,56 @@ export function renderTable (t: Table): string {
   return out.join('\n')
 }
 
+/** PASS / BELOW TARGET / ABOVE TARGET / NOT MEASURED (a target whose value could not be computed) / info. */
+export type VerdictStatus = 'PASS' | 'BELOW TARGET' | 'ABOVE TARGET' | 'NOT MEASURED' | 'info'
+
+export function verdictStatus (v: Verdict): VerdictStatus {
+  if (v.target === undefined && v.targetMax === undefined) return 'info'
+  // A missing baseline or an empty window gives NaN: a target nobody could check is not met.
+  if (!Number.isFinite(v.ratio)) return 'NOT MEASURED'
+  if (v.target !== undefined && !(v.ratio >= v.target)) return 'BELOW TARGET'
+  if (v.targetMax !== undefined && !(v.ratio <= v.targetMax)) return 'ABOVE TARGET'
+  return 'PASS'
+}
+
+/** The verdicts `--check` fails on: every one with a target that is missed or was not measured. */
+export function missedTargets (verdicts: Verdict[]): Verdict[] {
+  return verdicts.filter((v) => { const s = verdictStatus(v); return s !== 'PASS' && s !== 'info' })
+}
+
 export function renderVerdict (v: Verdict): string {
   const unit = v.unit === undefined ? '' : ` ${v.unit}`
-  let status = 'info'
-  let target = ''
-  if (v.target !== undefined) {
-    status = v.ratio >= v.target ? 'PASS' : 'BELOW TARGET'
-    target = ` (target >= ${v.target}${unit})`
-  } else if (v.targetMax !== undefined) {
-    status = v.ratio <= v.targetMax ? 'PASS' : 'ABOVE TARGET'
-    target = ` (target <= ${v.targetMax}${unit})`
-  }
-  const value = v.unit === undefined ? v.ratio.toFixed(4) : `${fmt(v.ratio)}${unit}`
-  return `RATIO ${v.name}: ${value}${target}  ${status}  — ${v.detail}`
+  const targets: string[] = []
+  if (v.target !== undefined) targets.push(`>= ${v.target}${unit}`)
+  if (v.targetMax !== undefined) targets.push(`<= ${v.targetMax}${unit}`)
+  const target = targets.length === 0 ? '' : ` (target ${targets.join(', ')})`
+  const value = !Number.isFinite(v.ratio) ? String(v.ratio) : v.unit === undefined ? v.ratio.toFixed(4) : `${fmt(v.ratio)}${unit}`
+  return `RATIO ${v.name}: ${value}${target}  ${verdictStatus(v)}  — ${v.detail}`
+}
+
+/** Median with the spread of the rounds: `median (min..max)`. */
+export function spread (xs: number[], show: (n: number) => string = fmt): string {
+  if (xs.length === 0) return '-'
+  return `${show(median(xs))} (${show(Math.min(...xs))}..${show(Math.max(...xs))})`
+}
+
+/**
+ * The ratio round by round (`a[k] / b[k]`: the two contenders of one round ran minutes apart, not a whole run),
+ * as `min..max`: how far a median ratio can be trusted on this machine.
+ */
+export function roundRatios (a: number[], b: number[]): string {
+  const rs = a.slice(0, Math.min(a.length, b.length)).map((x, k) => x / (b[k] as number)).filter(Number.isFinite)
+  if (rs.length === 0) return 'no rounds'
+  return `rounds ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)}`
+}
+
+/**
+ * The order of the contenders in round `round`: rotated by one each round, so with at least as many rounds as
+ * contenders each one goes first once, and none is always first (cold machine) or last.
+ */
+export function rotate<T> (items: readonly T[], round: number): T[] {
+  const n = items.length
+  return items.map((_x, i) => items[(i + round) % n] as T)
 }
 
 /** Numbers with a sensible number of digits for a table. */

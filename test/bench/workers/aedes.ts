@@ -1,17 +1,23 @@
 import { Aedes } from 'aedes'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
-import { ready, serve } from '../lib/child.js'
+import { coalesceSocketWrites } from '../../../src/broker/coalesce.js'
+import { argument, ready, serve } from '../lib/child.js'
 
 /**
  * The baseline for Colony's broker: a bare Aedes with the options Colony gives its own (heartbeat and
- * drain timeouts), default in-memory persistence and mqemitter, and nothing between the socket and
- * `aedes.handle`: no hooks, no packet-size guard, no ordered emitter.
+ * drain timeouts), default in-memory persistence and mqemitter: no hooks, no packet-size guard, no ordered
+ * emitter. `tuned` gives it the transport tricks Colony's listener uses (the very function: TCP_NODELAY and
+ * per-turn write coalescing), so a ratio against it measures Colony's broker layers, not its socket handling.
  */
-export interface AedesInfo { pid: number, port: number }
+export interface AedesArgs { tuned?: boolean }
+export interface AedesInfo { pid: number, port: number, tuned: boolean }
 
+const { tuned = false } = argument<AedesArgs>()
 const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 60_000 })
-const server = createServer(aedes.handle)
+const server = tuned
+  ? createServer((socket) => { coalesceSocketWrites(socket); aedes.handle(socket) })
+  : createServer(aedes.handle)
 await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()))
 
 serve({}, async () => {
@@ -19,5 +25,5 @@ serve({}, async () => {
   await new Promise<void>((resolve) => server.close(() => resolve()))
 })
 
-const info: AedesInfo = { pid: process.pid, port: (server.address() as AddressInfo).port }
+const info: AedesInfo = { pid: process.pid, port: (server.address() as AddressInfo).port, tuned }
 ready(info)

@@ -7,11 +7,13 @@ import { argument } from '../lib/child.js'
  * process and prints one JSON line with the counts, then ends.
  */
 export interface LoadArgs { url: string, connections: number, durationMs: number, headers?: Record<string, string> }
-export interface LoadResult { requests: number, non2xx: number, errors: number, bytes: number, elapsedMs: number }
+/** cpuUs: this generator's own CPU over the run, so its cost is reported next to the server's. */
+export interface LoadResult { requests: number, non2xx: number, errors: number, bytes: number, elapsedMs: number, cpuUs: number }
 
 const { url, connections, durationMs, headers = {} } = argument<LoadArgs>()
 const agent = new Agent({ keepAlive: true, maxSockets: connections })
-const result: LoadResult = { requests: 0, non2xx: 0, errors: 0, bytes: 0, elapsedMs: 0 }
+const result: LoadResult = { requests: 0, non2xx: 0, errors: 0, bytes: 0, elapsedMs: 0, cpuUs: 0 }
+const cpu0 = process.cpuUsage()
 const started = performance.now()
 const deadline = started + durationMs
 
@@ -36,5 +38,7 @@ async function loop (): Promise<void> {
 
 await Promise.all(Array.from({ length: connections }, () => loop()))
 result.elapsedMs = performance.now() - started
+const cpu = process.cpuUsage(cpu0)
+result.cpuUs = cpu.user + cpu.system
 agent.destroy()
 process.stdout.write(`${JSON.stringify(result)}\n`)

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict'
+import { childrenCpuUs } from './external.js'
+import { missedTargets, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
+
+// The bench report library decides what `npm run bench -- --check` exits with; the benches themselves are not run by npm test.
+describe('bench report: verdicts and --check', () => {
+  const v = (ratio: number, targets: Partial<Verdict> = {}): Verdict => ({ name: 'x', ratio, detail: 'd', ...targets })
+
+  it('a ratio meets a minimum target at or above it, and misses it below', () => {
+    assert.equal(verdictStatus(v(1.0, { target: 1 })), 'PASS')
+    assert.equal(verdictStatus(v(0.99, { target: 1 })), 'BELOW TARGET')
+  })
+
+  it('a cost meets a maximum target at or below it, and misses it above', () => {
+    assert.equal(verdictStatus(v(15, { targetMax: 15, unit: '% of a core' })), 'PASS')
+    assert.equal(verdictStatus(v(15.1, { targetMax: 15, unit: '% of a core' })), 'ABOVE TARGET')
+  })
+
+  it('a target whose value could not be measured (a missing baseline) is missed, not passed', () => {
+    assert.equal(verdictStatus(v(NaN, { target: 0.6 })), 'NOT MEASURED')
+    assert.equal(verdictStatus(v(Infinity, { targetMax: 1.5 })), 'NOT MEASURED')
+    assert.match(renderVerdict(v(NaN, { target: 0.6 })), /NaN \(target >= 0.6\)\s+NOT MEASURED/)
+  })
+
+  it('informational ratios never fail --check', () => {
+    assert.equal(verdictStatus(v(NaN)), 'info')
+    const all = [v(2), v(0.5, { target: 1 }), v(1.2, { target: 1.2 }), v(3, { targetMax: 1.5 }), v(NaN, { target: 1 })]
+    assert.deepEqual(missedTargets(all).map((x) => x.ratio), [0.5, 3, NaN])
+    assert.deepEqual(missedTargets([v(2), v(1, { target: 1 })]), [])
+  })
+
+  it('renders the target and the status next to the value', () => {
+    assert.match(renderVerdict(v(0.5, { target: 0.7 })), /^RATIO x: 0\.5000 \(target >= 0\.7\)\s+BELOW TARGET\s+— d$/)
+    assert.match(renderVerdict(v(12.5, { targetMax: 15, unit: '% of a core' })), /12\.5 % of a core \(target <= 15 % of a core\)\s+PASS/)
+  })
+})
+
+describe('bench report: rounds', () => {
+  it('rotates the contenders so each round starts with a different one', () => {
+    const order = [0, 1, 2].map((round) => rotate(['a', 'b', 'c'], round))
+    assert.deepEqual(order, [['a', 'b', 'c'], ['b', 'c', 'a'], ['c', 'a', 'b']])
+    assert.deepEqual(new Set(order.map((o) => o[0])), new Set(['a', 'b', 'c']))
+    assert.deepEqual(new Set(order.map((o) => o.at(-1))), new Set(['a', 'b', 'c']))
+  })
+
+  it('shows the median with the spread of the rounds', () => {
+    assert.equal(spread([30, 10, 20]), '20 (10..30)')
+    assert.equal(spread([0.5, 0.25, 1.5]), '0.50 (0.25..1.50)')
+    assert.equal(spread([1500, 1000, 2000]), '1,500 (1,000..2,000)')
+    assert.equal(spread([]), '-')
+  })
+
+  it('reads the CPU of a finished child from bash `times`', () => {
+    assert.equal(childrenCpuUs('0m0.003s 0m0.000s\n0m1.250s 0m0.310s\n'), 1_560_000)
+    assert.equal(childrenCpuUs('1m2.500s 0m0.500s'), 63_000_000)
+    assert.ok(Number.isNaN(childrenCpuUs('garbage')))
+  })
+})
+
+describe('bench report: round-by-round ratios', () => {
+  it('pairs the rounds of two contenders and shows the range of their ratios', () => {
+    assert.equal(roundRatios([10, 20, 30], [10, 10, 20]), 'rounds 1.00..2.00')
+    assert.equal(roundRatios([10, 20], [10]), 'rounds 1.00..1.00')
+    assert.equal(roundRatios([], [1]), 'no rounds')
+  })
+})
