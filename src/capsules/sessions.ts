@@ -2,8 +2,9 @@
  * wasmrun's agent API (`/api/v1/sessions`), as Colony runs it: a session is a capsule underneath (the same
  * sandbox, so the same isolation), with wasmrun's id, idle timeout, limits and answers. Its files live in the
  * capsule user's home (wasmrun's `/`): a leading `/` is stripped and `..` is refused, as wasmrun does. `exec` runs a
- * WASI preview1 module (`wasm_path`, with Node's WASI inside the sandbox) or a `command` (a real `sh -c` in the
- * sandbox, where wasmrun has a small built-in shell).
+ * `wasm_path` through the driver's runWasm (a WASI preview1 module, or a `wasi:cli/run` component: Colony's
+ * addition) or a `command` (a real `sh -c` in the sandbox, where wasmrun has a small built-in shell; the wasi
+ * driver has no shell).
  */
 import { randomBytes } from 'node:crypto'
 import { posix } from 'node:path'
