@@ -27,8 +27,8 @@
  *       A request whose first message is "init" then the arguments of `capsule-enter init` starts a capsule's init
        instead (Colony forks nothing for it either): answered with 4 (its data: the pid of the init's first
        process), 1 stdout, 2 stderr, 5 what bwrap writes to fd 3 (--json-status-fd), 3 exit; Colony ending the
-       connection kills it. Its tree dies with the server (PDEATHSIG on the handler and on the init process,
-       bwrap's --die-with-parent below), so with Colony.
+       connection kills it. Its tree dies with Colony (the handler watches a pidfd of PARENTPID and kills it;
+       bwrap's --die-with-parent does the rest), not with the server.
        Dies with PARENTPID (PDEATHSIG), removing SOCKET and its directory. Only a peer in the server's own user
  *       namespace is served (never a capsule process).
  */
@@ -63,6 +63,7 @@
 extern char **environ;
 
 static int serving = -1; /* the connection, in a serve handler: errors go there as frames */
+static int colony = -1;  /* the server's pidfd of Colony (its parent), inherited by handlers; -1 without pidfd */
 
 static int write_all (int fd, const void *buf, size_t len) {
   const char *p = buf;
@@ -316,17 +317,18 @@ static int peer_is_host (int conn) {
 }
 
 /* Relays the pipes (frames of `types`) until `child` exits and its output is sent; returns its wait status. With
- * `watch_conn`, the connection ending (Colony let go of it) kills the child. */
-static int pump (int conn, pid_t child, int *pipes, const uint8_t *types, int n, int watch_conn) {
+ * `watch`, the connection ending (Colony let go of it) or Colony's exit (`colony`, a pidfd) kills the child. */
+static int pump (int conn, pid_t child, int *pipes, const uint8_t *types, int n, int watch) {
   int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-  struct pollfd fds[6];
+  struct pollfd fds[7];
   for (int i = 0; i < n; i++) fds[i] = (struct pollfd){ pipes[i], POLLIN, 0 };
   fds[n] = (struct pollfd){ pidfd, POLLIN, 0 };
-  fds[n + 1] = (struct pollfd){ watch_conn ? conn : -1, POLLIN, 0 };
+  fds[n + 1] = (struct pollfd){ watch ? conn : -1, POLLIN, 0 };
+  fds[n + 2] = (struct pollfd){ watch ? colony : -1, POLLIN, 0 };
   int status = 0;
   for (;;) {
     /* Without pidfd (kernel < 5.3) the exit is polled every 20 ms. */
-    int r = poll(fds, (nfds_t)n + 2, pidfd < 0 ? 20 : -1);
+    int r = poll(fds, (nfds_t)n + 3, pidfd < 0 ? 20 : -1);
     if (r < 0 && errno != EINTR) break;
     for (int i = 0; i < n; i++) {
       if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
@@ -338,6 +340,7 @@ static int pump (int conn, pid_t child, int *pipes, const uint8_t *types, int n,
       char c;
       if (read(conn, &c, 1) <= 0) { kill(child, SIGKILL); fds[n + 1].fd = -1; }
     }
+    if (fds[n + 2].fd >= 0 && (fds[n + 2].revents & POLLIN) != 0) { kill(child, SIGKILL); fds[n + 2].fd = -1; }
     if (pidfd >= 0 && (fds[n].revents & POLLIN) == 0) continue;
     pid_t w = waitpid(child, &status, pidfd < 0 ? WNOHANG : 0);
     if (w == child) break;
@@ -366,11 +369,15 @@ static pid_t server_pid;
 
 /* An `init` request: what `capsule-enter init` does (argv as its own), in a child whose stdout, stderr and fd 3 (bwrap's
  * --json-status-fd) come back as frames 1, 2 and 5; 4 (started) carries the child's pid. The init tree dies with
- * Colony: the server does (PDEATHSIG), this handler with the server (PDEATHSIG), bwrap with this handler
- * (--die-with-parent) and the capsule's pid 1 with bwrap. Colony ending the connection kills it too. */
+ * Colony: this handler kills the child when Colony exits (a pidfd of Colony; it does not depend on the server, so
+ * a server that dies alone takes no capsule with it), bwrap dies with this handler (--die-with-parent), and the
+ * capsule's pid 1 with bwrap. Colony ending the connection kills it too. Without pidfd (kernel < 5.3) the handler
+ * dies with the server instead (PDEATHSIG), which dies with Colony. */
 static void init_request (int conn, int argc, char **argv) {
-  prctl(PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid() != server_pid) _exit(1);
+  if (colony < 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != server_pid) _exit(1);
+  }
   int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
   int out[2], err[2], st[2];
   if (null < 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(st, O_CLOEXEC) != 0) fail(EXIT_ENTER, "capsule-enter: pipe: %s\n", strerror(errno));
@@ -489,6 +496,8 @@ static int serve (int argc, char **argv) {
   if (slash != NULL) *slash = '\0';
   signal(SIGTERM, on_parent_death);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
+  /* Opened before the check: if Colony is still the parent then, the pidfd is Colony's (not a reused pid). */
+  colony = (int)syscall(SYS_pidfd_open, (pid_t)atoi(argv[1]), 0);
   if (getppid() != (pid_t)atoi(argv[1])) return 1;
   server_pid = getpid();
   signal(SIGCHLD, SIG_IGN); /* handlers are reaped by the kernel */

@@ -174,7 +174,7 @@ export interface ServerInitEvents {
   /** What bwrap wrote to its --json-status-fd. */
   status (chunk: Buffer): void
   exit (code: number | null, signal: NodeJS.Signals | null): void
-  /** The connection ended (after `exit`, or without it: the server went away, and the init with it). */
+  /** The connection ended (after `exit`, or without it: the handler was killed, and bwrap with it). */
   close (): void
   /** Nothing was started (no server, or it went away first): the caller falls back to a spawn. */
   unreachable (err: Error): void

@@ -9,11 +9,14 @@
  *           └ sh: creates /home/user, /tmp… (as the capsule user), prints `ready`, execs `sleep infinity`
  *
  * With `capsule-enter` built, one `capsule-enter init` does the first three steps (join, private mount namespace,
- * mask and overlays) without a shell or mount(8) in between, then execs bwrap the same way.
+ * mask and overlays) without a shell or mount(8) in between, then execs bwrap the same way; and it runs as a request
+ * to Colony's exec server (see enter.ts), so creating a capsule forks nothing in Colony (a fork of a large Colony
+ * costs milliseconds). A spawn from Colony remains the way without the server (or when it went away).
  *
- * Every step is an exec, so bwrap's parent is Colony: when Colony dies (even kill -9), --die-with-parent kills the
- * capsule's pid 1, the kernel kills everything in its pid namespace, and the private mount namespace (with the
- * overlay) goes away with its last process. Nothing stays mounted on the host.
+ * When Colony dies (even kill -9), bwrap's --die-with-parent kills the capsule's pid 1, the kernel kills everything
+ * in its pid namespace, and the private mount namespace (with the overlay) goes away with its last process. Nothing
+ * stays mounted on the host. bwrap's parent is Colony after a spawn (every step is an exec); through the server it
+ * is the server's handler, which kills bwrap when Colony exits (it watches a pidfd of Colony).
  */
 import { spawn } from 'node:child_process'
 import { ColonyError } from '../../errors.js'
