@@ -24,7 +24,12 @@
  *       command's process exists: without it, nothing ran and Colony may try again another way), 1 stdout,
  *       2 stderr, 3 exit ("code N pid P" or "signal N pid P", P the handler's own pid: it is still in the leaf
  *       and exits right after, Colony does not count it as left behind), after which it closes.
- *       Dies with PARENTPID (PDEATHSIG), removing SOCKET and its directory. Only a peer in the server's own user
+ *       A request whose first message is "init" then the arguments of `capsule-enter init` starts a capsule's init
+       instead (Colony forks nothing for it either): answered with 4 (its data: the pid of the init's first
+       process), 1 stdout, 2 stderr, 5 what bwrap writes to fd 3 (--json-status-fd), 3 exit; Colony ending the
+       connection kills it. Its tree dies with Colony (the handler watches a pidfd of PARENTPID and kills it;
+       bwrap's --die-with-parent does the rest), not with the server.
+       Dies with PARENTPID (PDEATHSIG), removing SOCKET and its directory. Only a peer in the server's own user
  *       namespace is served (never a capsule process).
  */
 #define _GNU_SOURCE
@@ -58,6 +63,7 @@
 extern char **environ;
 
 static int serving = -1; /* the connection, in a serve handler: errors go there as frames */
+static int colony = -1;  /* the server's pidfd of Colony (its parent), inherited by handlers; -1 without pidfd */
 
 static int write_all (int fd, const void *buf, size_t len) {
   const char *p = buf;
@@ -310,6 +316,101 @@ static int peer_is_host (int conn) {
   return peer.st_dev == self.st_dev && peer.st_ino == self.st_ino;
 }
 
+/* Relays the pipes (frames of `types`) until `child` exits and its output is sent; returns its wait status. With
+ * `watch`, the connection ending (Colony let go of it) or Colony's exit (`colony`, a pidfd) kills the child. */
+static int pump (int conn, pid_t child, int *pipes, const uint8_t *types, int n, int watch) {
+  int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
+  struct pollfd fds[7];
+  for (int i = 0; i < n; i++) fds[i] = (struct pollfd){ pipes[i], POLLIN, 0 };
+  fds[n] = (struct pollfd){ pidfd, POLLIN, 0 };
+  fds[n + 1] = (struct pollfd){ watch ? conn : -1, POLLIN, 0 };
+  fds[n + 2] = (struct pollfd){ watch ? colony : -1, POLLIN, 0 };
+  int status = 0;
+  for (;;) {
+    /* Without pidfd (kernel < 5.3) the exit is polled every 20 ms. */
+    int r = poll(fds, (nfds_t)n + 3, pidfd < 0 ? 20 : -1);
+    if (r < 0 && errno != EINTR) break;
+    for (int i = 0; i < n; i++) {
+      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
+      int got = relay(fds[i].fd, conn, types[i]);
+      if (got < 0) { kill(child, SIGKILL); _exit(1); }
+      if (got == 0) { close(fds[i].fd); fds[i].fd = -1; }
+    }
+    if (fds[n + 1].fd >= 0 && (fds[n + 1].revents & (POLLIN | POLLHUP | POLLERR)) != 0) {
+      char c;
+      if (read(conn, &c, 1) <= 0) { kill(child, SIGKILL); fds[n + 1].fd = -1; }
+    }
+    if (fds[n + 2].fd >= 0 && (fds[n + 2].revents & POLLIN) != 0) { kill(child, SIGKILL); fds[n + 2].fd = -1; }
+    if (pidfd >= 0 && (fds[n].revents & POLLIN) == 0) continue;
+    pid_t w = waitpid(child, &status, pidfd < 0 ? WNOHANG : 0);
+    if (w == child) break;
+    if (w < 0 && errno != EINTR) break;
+  }
+  /* What the command wrote before it exited is in the pipes: send it before the exit (a process it left behind
+   * may still write; Colony kills those with the leaf). */
+  for (int i = 0; i < n; i++) {
+    if (fds[i].fd < 0) continue;
+    fcntl(fds[i].fd, F_SETFL, O_NONBLOCK);
+    while (relay(fds[i].fd, conn, types[i]) == 1) {}
+  }
+  return status;
+}
+
+/* The exit frame (see the top), then this handler exits. */
+static void exit_frame (int conn, int status) {
+  char msg[64];
+  int m = WIFSIGNALED(status) ? snprintf(msg, sizeof msg, "signal %d pid %d", WTERMSIG(status), (int)getpid())
+                              : snprintf(msg, sizeof msg, "code %d pid %d", WEXITSTATUS(status), (int)getpid());
+  frame(conn, 3, msg, (uint32_t)m);
+  _exit(0);
+}
+
+static pid_t server_pid;
+
+/* An `init` request: what `capsule-enter init` does (argv as its own), in a child whose stdout, stderr and fd 3 (bwrap's
+ * --json-status-fd) come back as frames 1, 2 and 5; 4 (started) carries the child's pid. The init tree dies with
+ * Colony: this handler kills the child when Colony exits (a pidfd of Colony; it does not depend on the server, so
+ * a server that dies alone takes no capsule with it), bwrap dies with this handler (--die-with-parent), and the
+ * capsule's pid 1 with bwrap. Colony ending the connection kills it too. Without pidfd (kernel < 5.3) the handler
+ * dies with the server instead (PDEATHSIG), which dies with Colony. */
+static void init_request (int conn, int argc, char **argv) {
+  if (colony < 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != server_pid) _exit(1);
+  }
+  int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  int out[2], err[2], st[2];
+  if (null < 0 || pipe2(out, O_CLOEXEC) != 0 || pipe2(err, O_CLOEXEC) != 0 || pipe2(st, O_CLOEXEC) != 0) fail(EXIT_ENTER, "capsule-enter: pipe: %s\n", strerror(errno));
+  pid_t self = getpid();
+  pid_t child = fork();
+  if (child < 0) fail(EXIT_ENTER, "capsule-enter: fork: %s\n", strerror(errno));
+  if (child == 0) {
+    serving = -1;
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != self) _exit(1);
+    /* Above the stdio numbers first (the server closed its stdout: a pipe may be fd 1), then onto 0-3. */
+    int from[4] = { null, out[1], err[1], st[1] }, high[4];
+    for (int i = 0; i < 4; i++) if ((high[i] = fcntl(from[i], F_DUPFD_CLOEXEC, 10)) < 0) _exit(EXIT_ENTER);
+    for (int i = 0; i < 4; i++) if (dup2(high[i], i) < 0) _exit(EXIT_ENTER);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
+    _exit(init(argc, argv));
+  }
+  close(null);
+  close(out[1]);
+  close(err[1]);
+  close(st[1]);
+  char pid[24];
+  int len = snprintf(pid, sizeof pid, "%d", (int)child);
+  if (frame(conn, 4, pid, (uint32_t)len) < 0) { kill(child, SIGKILL); _exit(1); }
+  int pipes[3] = { out[0], err[0], st[0] };
+  static const uint8_t types[3] = { 1, 2, 5 };
+  int status = pump(conn, child, pipes, types, 3, 1);
+  exit_frame(conn, status);
+}
+
 static void handle (int conn) {
   if (!peer_is_host(conn)) _exit(2);
   serving = conn;
@@ -319,6 +420,13 @@ static void handle (int conn) {
   uint32_t len;
   char *req = read_message(conn, &len);
   char *at = req, *end = req + len;
+  if (len >= 5 && memcmp(req, "init", 5) == 0) {
+    at += 5;
+    int argc = 0;
+    char **argv = calloc((size_t)len + 1, sizeof *argv);
+    while (at < end) argv[argc++] = next_string(&at, end);
+    init_request(conn, argc, argv);
+  }
   int n = atoi(next_string(&at, end));
   if (n < 0 || n > 16) fail(2, "capsule-enter: malformed request\n");
   char *procs[16];
@@ -363,36 +471,10 @@ static void handle (int conn) {
   close(out[1]);
   close(err[1]);
   if (frame(conn, 4, "", 0) < 0) { kill(child, SIGKILL); _exit(1); }
-  int pidfd = (int)syscall(SYS_pidfd_open, child, 0);
-  struct pollfd fds[3] = { { out[0], POLLIN, 0 }, { err[0], POLLIN, 0 }, { pidfd, POLLIN, 0 } };
-  int status = 0;
-  for (;;) {
-    /* Without pidfd (kernel < 5.3) the exit is polled every 20 ms. */
-    int r = poll(fds, 3, pidfd < 0 ? 20 : -1);
-    if (r < 0 && errno != EINTR) break;
-    for (int i = 0; i < 2; i++) {
-      if (fds[i].fd < 0 || (fds[i].revents & (POLLIN | POLLHUP | POLLERR)) == 0) continue;
-      int got = relay(fds[i].fd, conn, (uint8_t)(i + 1));
-      if (got < 0) { kill(child, SIGKILL); _exit(1); }
-      if (got == 0) { close(fds[i].fd); fds[i].fd = -1; }
-    }
-    if (pidfd >= 0 && (fds[2].revents & POLLIN) == 0) continue;
-    pid_t w = waitpid(child, &status, pidfd < 0 ? WNOHANG : 0);
-    if (w == child) break;
-    if (w < 0 && errno != EINTR) break;
-  }
-  /* What the command wrote before it exited is in the pipes: send it before the exit (a process it left behind
-   * may still write; Colony kills those with the leaf). */
-  for (int i = 0; i < 2; i++) {
-    if (fds[i].fd < 0) continue;
-    fcntl(fds[i].fd, F_SETFL, O_NONBLOCK);
-    while (relay(fds[i].fd, conn, (uint8_t)(i + 1)) == 1) {}
-  }
-  char msg[64];
-  int m = WIFSIGNALED(status) ? snprintf(msg, sizeof msg, "signal %d pid %d", WTERMSIG(status), (int)getpid())
-                              : snprintf(msg, sizeof msg, "code %d pid %d", WEXITSTATUS(status), (int)getpid());
-  frame(conn, 3, msg, (uint32_t)m);
-  _exit(0);
+  int pipes[2] = { out[0], err[0] };
+  static const uint8_t types[2] = { 1, 2 };
+  int status = pump(conn, child, pipes, types, 2, 0);
+  exit_frame(conn, status);
 }
 
 static char socket_path[PATH_MAX], socket_dir[PATH_MAX];
@@ -414,7 +496,10 @@ static int serve (int argc, char **argv) {
   if (slash != NULL) *slash = '\0';
   signal(SIGTERM, on_parent_death);
   prctl(PR_SET_PDEATHSIG, SIGTERM);
+  /* Opened before the check: if Colony is still the parent then, the pidfd is Colony's (not a reused pid). */
+  colony = (int)syscall(SYS_pidfd_open, (pid_t)atoi(argv[1]), 0);
   if (getppid() != (pid_t)atoi(argv[1])) return 1;
+  server_pid = getpid();
   signal(SIGCHLD, SIG_IGN); /* handlers are reaped by the kernel */
   signal(SIGPIPE, SIG_IGN);
   struct sockaddr_un addr = { .sun_family = AF_UNIX };

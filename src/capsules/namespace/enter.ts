@@ -167,6 +167,64 @@ export class Handler {
   }
 }
 
+/** Frames of an init's answer (see `ExecServer.startInit`). */
+export interface ServerInitEvents {
+  stdout (chunk: Buffer): void
+  stderr (chunk: Buffer): void
+  /** What bwrap wrote to its --json-status-fd. */
+  status (chunk: Buffer): void
+  exit (code: number | null, signal: NodeJS.Signals | null): void
+  /** The connection ended (after `exit`, or without it: the handler was killed, and bwrap with it). */
+  close (): void
+  /** Nothing was started (no server, or it went away first): the caller falls back to a spawn. */
+  unreachable (err: Error): void
+}
+
+/** A capsule's init started by the server: `kill()` ends Colony's side of the connection, and the handler kills the
+ * init, then answers its exit. */
+export class InitRequest {
+  private readonly socket: Socket
+  private pending: Buffer = Buffer.alloc(0)
+  private started = false
+  private exited = false
+  private failure: Error | undefined
+
+  constructor (socketPath: string, argv: string[], on: ServerInitEvents) {
+    this.socket = createConnection(socketPath)
+    this.socket.write(message(['init', ...argv]))
+    this.socket.on('data', (chunk: Buffer) => {
+      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
+      while (this.pending.length >= 5) {
+        const len = this.pending.readUInt32LE(1)
+        if (this.pending.length < 5 + len) break
+        const type = this.pending[0]
+        const data = this.pending.subarray(5, 5 + len)
+        this.pending = this.pending.subarray(5 + len)
+        if (type === 4) this.started = true
+        else if (type === 1) on.stdout(data)
+        else if (type === 2) on.stderr(data)
+        else if (type === 5) on.status(data)
+        else if (type === 3 && !this.exited) {
+          this.exited = true
+          const [kind, n] = data.toString().split(' ')
+          if (kind === 'signal') on.exit(null, SIGNAL_NAMES.get(Number(n)) ?? 'SIGKILL')
+          else on.exit(Number(n), null)
+        }
+      }
+    })
+    this.socket.on('error', (err: Error) => { this.failure ??= err })
+    this.socket.on('close', () => {
+      if (!this.started) { on.unreachable(this.failure ?? new Error('the exec server went away')); return }
+      if (!this.exited) { this.exited = true; on.exit(null, 'SIGKILL') }
+      on.close()
+    })
+  }
+
+  kill (): void {
+    this.socket.end()
+  }
+}
+
 export class ExecServer {
   readonly socketPath: string
   private readonly child: ChildProcess
@@ -208,6 +266,11 @@ export class ExecServer {
     // It must not keep Colony (or a test run) alive; it dies with this process.
     child.unref()
     return new ExecServer(socketPath, child)
+  }
+
+  /** Starts a capsule's init: `argv` as `capsule-enter init`'s. */
+  startInit (argv: string[], on: ServerInitEvents): InitRequest {
+    return new InitRequest(this.socketPath, argv, on)
   }
 
   /** A handler that joins `leaf` now and runs a command later. */

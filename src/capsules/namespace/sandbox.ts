@@ -191,10 +191,10 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
         hostname: this.spec.id,
         startTimeoutMs: this.ctx.startTimeoutMs,
         readOnly: this.ctx.readOnly,
-        ...(this.ctx.enterBinary !== undefined && { enterBinary: this.ctx.enterBinary }),
+        ...(this.ctx.enterBinary !== undefined && { enterBinary: this.ctx.enterBinary, server: await this.ctx.execServer() }),
       })
       this.init = init
-      init.child.once('exit', () => { this.initExited(init) })
+      init.onExit(() => { this.initExited(init) })
       await watching
       this.state = 'running'
     } catch (err) {
@@ -225,7 +225,7 @@ export class NamespaceSandbox implements CapsuleSandbox, CapsuleEntry {
     await this.cgroup.kill()
     if (this.init !== undefined) {
       const init = this.init
-      try { init.child.kill('SIGKILL') } catch { /* gone */ }
+      init.kill()
       await init.exited
       // The capsule's pid 1 leaves the cgroup before it finishes exiting (it waits for its namespace to empty).
       await untilGone(init.nsPid)

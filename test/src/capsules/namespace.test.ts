@@ -32,6 +32,12 @@ function alive (pid: number): boolean {
   }
 }
 
+/** The parent of a host process. */
+function parentOf (pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+  return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+}
+
 function hostProcessesOf (id: string): string[] {
   return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' }).split('\n').filter((l) => l.includes(`--hostname ${id} `))
 }
@@ -105,6 +111,25 @@ describe('capsules: the namespace driver', function () {
   })
 
   describe('the exec server', () => {
+    it('starts the init, so Colony forks nothing for it; a server that dies alone takes no capsule with it', async () => {
+      const server = await execServer()
+      assert.ok(server !== undefined)
+      const capsule = await make()
+      // pid 1 of the capsule ← bwrap ← the server's handler ← the server ← this process.
+      const bwrap = parentOf((capsule as unknown as { nsPid: number }).nsPid)
+      const handler = parentOf(bwrap)
+      assert.equal(readFileSync(`/proc/${bwrap}/comm`, 'utf8').trim(), 'bwrap')
+      assert.equal(parentOf(parentOf(handler)), process.pid)
+      const died = new Promise<void>((resolve) => { server.onDeath(resolve) })
+      process.kill(parentOf(handler), 'SIGKILL')
+      await died
+      assert.ok(alive(handler) && alive(bwrap))
+      assert.equal(text(await sh(capsule, 'echo still')), 'still\n')
+      await capsule.destroy()
+      assert.deepEqual(hostProcessesOf(capsule.id), [])
+      assert.equal(alive(bwrap), false)
+    })
+
     it('serves no process of another user namespace (as every capsule process is)', async () => {
       const server = await execServer()
       assert.ok(server !== undefined)
