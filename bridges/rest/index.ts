@@ -75,8 +75,7 @@ export const restBridge = defineBridge({
     app.use(dashboard())
     // One router for every family: each extra router costs a middleware layer on every request.
     const router = new Router()
-    table.mount(router, ctx.config.http.bodyLimitBytes)
-    app.use(router.routes())
+    app.use(table.mount(router, ctx.config.http.bodyLimitBytes))
     app.use(router.allowedMethods())
     ctx.setStats(() => ({ requests: stats.requests }))
     const handle = app.callback()
