@@ -11,9 +11,13 @@ export const name = 'Actors'
 export interface ActorsDeps {
   system: SystemApi
   auth: AuthService
+  /** The cached list bodies (`actorLists`), shared with the raw fast path (fast-actors.ts). */
+  lists: ActorLists
 }
 
-interface CachedList { version: number, body: Buffer, etag: string }
+export interface CachedList { version: number, body: Buffer, etag: string }
+/** The caller's list of actors as JSON bytes and its ETag, serialized once per registry version and audience. */
+export type ActorLists = (who: Identity) => CachedList
 
 /** Callers who see the same actors share one cached body: platform admins all, others by their set of teams. */
 function audience (who: Identity): string {
@@ -22,15 +26,10 @@ function audience (who: Identity): string {
 
 const ActorRef = Type.Object({ id: Id('the actor\'s id or name') })
 
-/**
- * The Wactorz actor API: list, get, pause, resume, delete (chat is chat.ts), plus `POST /api/actors` to spawn a
- * spawnable kind. Each caller sees the actors of their teams (and the system's); the list body is serialized
- * once per registry version and audience, not once per request.
- */
-export function register (routes: Routes, { system, auth }: ActorsDeps): void {
+/** One cache of list bodies per REST bridge: the route and the fast path serve the same bytes and ETags. */
+export function actorLists (system: SystemApi): ActorLists {
   const cache = new Map<string, CachedList>()
-
-  const listBody = (who: Identity): CachedList => {
+  return (who) => {
     const version = system.version()
     const key = audience(who)
     let cached = cache.get(key)
@@ -43,7 +42,14 @@ export function register (routes: Routes, { system, auth }: ActorsDeps): void {
     }
     return cached
   }
+}
 
+/**
+ * The Wactorz actor API: list, get, pause, resume, delete (chat is chat.ts), plus `POST /api/actors` to spawn a
+ * spawnable kind. Each caller sees the actors of their teams (and the system's); the list body is serialized
+ * once per registry version and audience, not once per request.
+ */
+export function register (routes: Routes, { system, auth, lists: listBody }: ActorsDeps): void {
   // The hottest read: cached bytes, an ETag for conditional requests, no per-request serialization or lookups.
   // `?include=heartbeat` adds each actor's last heartbeat (the dashboard's first ages): built per request, no ETag.
   routes.route({

@@ -7,6 +7,7 @@ import { authenticate } from './authn.js'
 import { dashboard } from './dashboard.js'
 import { RouteTable } from './route-table.js'
 import * as actors from './actors.js'
+import { fastActorList } from './fast-actors.js'
 import * as chat from './chat.js'
 import * as auth from './auth.js'
 import * as oauth from './oauth.js'
@@ -44,7 +45,8 @@ export const restBridge = defineBridge({
     // are all made from those declarations.
     const table = new RouteTable()
     const stops: Array<() => void> = []
-    table.register(actors, { system: ctx.system, auth: ctx.auth })
+    const lists = actors.actorLists(ctx.system)
+    table.register(actors, { system: ctx.system, auth: ctx.auth, lists })
     table.register(chat, { system: ctx.system, publisher: ctx.actor })
     table.register(auth, { auth: ctx.auth })
     table.register(oauth, { oauth: ctx.oauth, config: ctx.config.oauth })
@@ -79,10 +81,11 @@ export const restBridge = defineBridge({
     app.use(router.allowedMethods())
     ctx.setStats(() => ({ requests: stats.requests }))
     const handle = app.callback()
+    const fast = fastActorList({ gate: ctx.gate, lists, log: ctx.log, stats, trustProxy: ctx.config.http.trustProxy })
     // Deployed Worker Gateway sites first (one Map lookup on the Host header), then Colony's own API.
     const invoker = workerInvoker(ctx.services.workers)
     const serve = serveSites({ gateway: ctx.services.gateway, invoker, log: ctx.log, stats, bodyLimit: ctx.config.http.bodyLimitBytes },
-      (req, res) => { void handle(req, res) })
+      (req, res) => { if (!fast(req, res)) void handle(req, res) })
     const unmount = ctx.http.setHandler(serve)
     return async () => {
       unmount()
