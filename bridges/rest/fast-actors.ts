@@ -31,10 +31,8 @@ export function fastActorList (d: FastActorsDeps): (req: IncomingMessage, res: S
     }
     const { body, etag } = d.lists(who)
     d.stats.requests++
-    res.statusCode = 200
-    res.setHeader('ETag', etag)
-    res.setHeader('Content-Type', 'application/json; charset=utf-8')
-    res.setHeader('Content-Length', body.length)
+    // One writeHead: cheaper than three setHeader calls, the same bytes on the wire.
+    res.writeHead(200, { ETag: etag, 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length })
     if (req.method === 'HEAD') res.end()
     else res.end(body)
     return true
