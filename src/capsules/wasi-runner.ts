@@ -22,27 +22,22 @@ const [root, file, fn, envJson, argv0, ...args] = process.argv.slice(1);
 const env = envJson === '-' ? process.env : JSON.parse(envJson);
 const wasi = new WASI({ version: 'preview1', args: [argv0, ...args], env, preopens: { '/': root }, returnOnExit: true });
 const bytes = readFileSync(file === 'fd:3' ? 3 : file);
-if (bytes.length === 0) {
-  process.stderr.write(argv0 + ': command not found\\n');
-  process.exit(127);
-}
+// Every ending sets the exit code and returns: the process ends when nothing is left to run.
+const fail = (code, message) => { process.stderr.write(argv0 + ': ' + message + '\\n'); process.exitCode = code; };
 const component = bytes.length >= 8 && bytes.readUInt32LE(0) === 0x6d736100 && bytes.readUInt32LE(4) !== 1;
 // Under Node's permission model (the wasi driver) the runner's path is outside what may be read: no runner there.
 const hasRunner = () => { try { return require('node:fs').existsSync(COMPONENT_RUNNER); } catch { return false; } };
-if (component && hasRunner()) {
-  import(COMPONENT_RUNNER).then((m) => m.main(bytes, env, argv0, args, root === '.' ? process.cwd() : root)).catch((err) => {
-    process.stderr.write(argv0 + ': ' + (err && err.message || String(err)) + '\\n');
-    process.exit(126);
-  });
-} else if (component) {
-  process.stderr.write(argv0 + ': a WebAssembly component; this runs WASI preview1 modules\\n');
-  process.exit(126);
-} else runModule();
+if (bytes.length === 0) fail(127, 'command not found');
+else if (component && hasRunner()) {
+  import(COMPONENT_RUNNER).then((m) => m.main(bytes, env, argv0, args, root === '.' ? process.cwd() : root))
+    .catch((err) => { fail(126, err && err.message || String(err)); });
+} else if (component) fail(126, 'a WebAssembly component; this runs WASI preview1 modules');
+else runModule();
 function runModule () {
 let mod;
 try { mod = new WebAssembly.Module(bytes); } catch (err) {
-  process.stderr.write(argv0 + ': not a WebAssembly module: ' + err.message + '\\n');
-  process.exit(126);
+  fail(126, 'not a WebAssembly module: ' + err.message);
+  return;
 }
 const imports = wasi.getImportObject();
 // Node's WASI checks paths by their text, then lets the kernel follow links: a relative link that climbs out of the

@@ -59,6 +59,20 @@ export interface ServerExecEvents {
 const SIGNAL_NAMES = new Map<number, NodeJS.Signals>()
 for (const [name, n] of Object.entries(osConstants.signals)) SIGNAL_NAMES.set(n, name as NodeJS.Signals)
 
+/** Hands every whole frame (u8 type, u32 length, data) of `pending` to `onFrame`; returns what is left of a partial one. */
+function takeFrames (pending: Buffer, onFrame: (type: number | undefined, data: Buffer) => void): Buffer {
+  let rest = pending
+  while (rest.length >= 5) {
+    const len = rest.readUInt32LE(1)
+    if (rest.length < 5 + len) break
+    const type = rest[0]
+    const data = rest.subarray(5, 5 + len)
+    rest = rest.subarray(5 + len)
+    onFrame(type, data)
+  }
+  return rest
+}
+
 function message (strings: string[], tail?: Buffer): Buffer {
   const body = Buffer.concat([Buffer.from(strings.map((s) => `${s}\0`).join('')), tail ?? Buffer.alloc(0)])
   const head = Buffer.alloc(4)
@@ -131,12 +145,7 @@ export class Handler {
   private flush (): void {
     const on = this.on
     if (on === undefined) return
-    while (this.pending.length >= 5) {
-      const len = this.pending.readUInt32LE(1)
-      if (this.pending.length < 5 + len) break
-      const type = this.pending[0]
-      const data = this.pending.subarray(5, 5 + len)
-      this.pending = this.pending.subarray(5 + len)
+    this.pending = takeFrames(this.pending, (type, data) => {
       if (type === 4) this.started = true
       else if (type === 1) on.stdout(data)
       else if (type === 2) on.stderr(data)
@@ -147,7 +156,7 @@ export class Handler {
         if (kind === 'signal') on.exit(null, SIGNAL_NAMES.get(Number(n)) ?? 'SIGKILL', handlerPid)
         else on.exit(Number(n), null, handlerPid)
       }
-    }
+    })
   }
 
   private finish (): void {
@@ -193,13 +202,7 @@ export class InitRequest {
     this.socket = createConnection(socketPath)
     this.socket.write(message(['init', ...argv]))
     this.socket.on('data', (chunk: Buffer) => {
-      this.pending = this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk])
-      while (this.pending.length >= 5) {
-        const len = this.pending.readUInt32LE(1)
-        if (this.pending.length < 5 + len) break
-        const type = this.pending[0]
-        const data = this.pending.subarray(5, 5 + len)
-        this.pending = this.pending.subarray(5 + len)
+      this.pending = takeFrames(this.pending.length === 0 ? chunk : Buffer.concat([this.pending, chunk]), (type, data) => {
         if (type === 4) this.started = true
         else if (type === 1) on.stdout(data)
         else if (type === 2) on.stderr(data)
@@ -210,7 +213,7 @@ export class InitRequest {
           if (kind === 'signal') on.exit(null, SIGNAL_NAMES.get(Number(n)) ?? 'SIGKILL')
           else on.exit(Number(n), null)
         }
-      }
+      })
     })
     this.socket.on('error', (err: Error) => { this.failure ??= err })
     this.socket.on('close', () => {
