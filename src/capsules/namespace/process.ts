@@ -22,6 +22,7 @@ import { spawn as spawnChild } from 'node:child_process'
 import { EventEmitter } from 'node:events'
 import { constants as osConstants } from 'node:os'
 import { ColonyError } from '../../errors.js'
+import { ChildCapsuleProcess } from '../child-process.js'
 import type { CapsuleProcess, CapsulePty, ExecRequest, ExecResult, ProcessRequest } from '../driver.js'
 import type { HostTools } from './prereqs.js'
 import { JOIN_THEN_EXEC } from './init.js'
@@ -190,22 +191,14 @@ export async function execIn (entry: CapsuleEntry, req: ExecRequest): Promise<Ex
   })
 }
 
-class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null], drain: [] }> implements CapsuleProcess {
-  readonly pid: number
-  private readonly child: ReturnType<typeof spawnChild>
+class NsProcess extends ChildCapsuleProcess {
   private readonly entry: CapsuleEntry
   private readonly leaf: string
 
   constructor (entry: CapsuleEntry, leaf: string, child: ReturnType<typeof spawnChild>) {
-    super()
+    super(child)
     this.entry = entry
     this.leaf = leaf
-    this.child = child
-    this.pid = child.pid ?? -1
-    child.stdout!.on('data', (chunk: Buffer) => { this.emit('stdout', chunk) })
-    child.stderr!.on('data', (chunk: Buffer) => { this.emit('stderr', chunk) })
-    child.stdin!.on('error', () => { /* the process closed its stdin */ })
-    child.stdin!.on('drain', () => { this.emit('drain') })
     let exit: { code: number, signal: string | null } | undefined
     let released: Promise<void> = Promise.resolve()
     child.once('error', (err) => {
@@ -224,17 +217,6 @@ class NsProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit:
     })
   }
 
-  write (data: Buffer): boolean { return this.child.stdin?.write(data) ?? false }
-  end (): void { this.child.stdin?.end() }
-  pause (): void {
-    this.child.stdout?.pause()
-    this.child.stderr?.pause()
-  }
-
-  resume (): void {
-    this.child.stdout?.resume()
-    this.child.stderr?.resume()
-  }
   kill (signal: NodeJS.Signals = 'SIGKILL'): void {
     if (signal === 'SIGKILL') void this.entry.killLeaf(this.leaf).catch(() => {})
     else void this.entry.signalLeaf(this.leaf, signal, this.pid).catch(() => {})

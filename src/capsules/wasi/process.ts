@@ -9,10 +9,10 @@
  * environment, so nothing of the capsule decides how the host's node starts.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
-import { EventEmitter } from 'node:events'
 import { constants as osConstants } from 'node:os'
 import { ColonyError } from '../../errors.js'
-import type { CapsuleProcess, ExecResult } from '../driver.js'
+import { ChildCapsuleProcess } from '../child-process.js'
+import type { ExecResult } from '../driver.js'
 import { WASI_RUNNER } from '../wasi-runner.js'
 
 export interface ModuleLaunch {
@@ -112,35 +112,14 @@ export function collect (child: ChildProcess, o: { timeoutMs: number, maxOutputB
 }
 
 /** A streaming process (exec/stream, background processes, the streaming files of other drivers). */
-export class WasiProcess extends EventEmitter<{ stdout: [Buffer], stderr: [Buffer], exit: [code: number, signal: string | null], drain: [] }> implements CapsuleProcess {
-  readonly pid: number
-  private readonly child: ChildProcess
-
+export class WasiProcess extends ChildCapsuleProcess {
   constructor (child: ChildProcess) {
-    super()
-    this.child = child
-    this.pid = child.pid ?? -1
-    child.stdout!.on('data', (chunk: Buffer) => { this.emit('stdout', chunk) })
-    child.stderr!.on('data', (chunk: Buffer) => { this.emit('stderr', chunk) })
-    child.stdin?.on('error', () => { /* the module closed its stdin */ })
-    child.stdin?.on('drain', () => { this.emit('drain') })
+    super(child)
     child.once('error', (err) => {
       this.emit('stderr', Buffer.from(`${err.message}\n`))
       this.emit('exit', 127, null)
     })
     child.once('close', (code, signal) => { this.emit('exit', code ?? signalExitCode(signal), signal) })
-  }
-
-  write (data: Buffer): boolean { return this.child.stdin?.write(data) ?? false }
-  end (): void { this.child.stdin?.end() }
-  pause (): void {
-    this.child.stdout?.pause()
-    this.child.stderr?.pause()
-  }
-
-  resume (): void {
-    this.child.stdout?.resume()
-    this.child.stderr?.resume()
   }
 
   kill (signal: NodeJS.Signals = 'SIGKILL'): void { signalGroup(this.child, signal) }
