@@ -40,6 +40,7 @@ export { deliverChat, type ChatLine } from './actor/chat.js'
 export { DEFAULT_CHAT_TARGET, routeChat, type ChatRoute } from './wire/mention.js'
 export { compileFilter, filters, isRuntimeTopic, isValidFilter, matchesFilter, parseAgentTopic, topics } from './wire/topics.js'
 export { jsonNestsDeeperThan, MAX_JSON_DEPTH } from './wire/json-depth.js'
+export { eventPayload, WRENN_EVENTS, type EventActor, type EventPayload, type WrennEvent } from './wire/events.js'
 export {
   bool, host, int, ms, oneOf, port, section, show, text, urlPath,
   type ConfigInput, type ConfigOf, type Rule, type Section, type SectionCheck, type SettingsOf,

@@ -33,6 +33,8 @@ export const topics = {
   latticeCtl: 'system/lattice/ctl',
   /** Every lattice event, this host's and (as they arrive) the other hosts'. */
   latticeEvent: (name: string) => `system/lattice/events/${name}`,
+  /** A Wrenn platform event (`capsule.created`, `host.down`, ...; see `wire/events.ts`), for notification channels. */
+  systemEvent: (event: string) => `system/events/${event}`,
   ioChat: 'io/chat',
   /**
    * A Golem oplog-processor plugin's feed: one message per batch of oplog entries of a worker the plugin is active
@@ -50,6 +52,7 @@ export const filters = {
   invoke: 'agents/+/invoke',
   status: 'agents/+/status',
   haDiscovery: (prefix: string) => `${prefix}/#`,
+  systemEvents: 'system/events/#',
 } as const
 
 /** Everything below `agents/{id}/`, any depth (replies, logs): that actor's topics. */
