@@ -15,6 +15,9 @@ import { createContext, Incarnation, publishChat, type ContextHost, type Context
 const LIVE: ReadonlySet<WireState> = new Set(['initializing', 'running', 'paused'])
 
 /** What a cell needs from the system that owns it (declared with the cell: it reports to the host as itself). */
+/** The fields every heartbeat carries, after the behaviour's own. */
+const HEARTBEAT_FIELDS: ReadonlySet<string> = new Set(['agentId', 'agentName', 'state', 'timestampMs', 'mailboxDepth', 'messagesProcessed', 'restarts', 'uptimeMs'])
+
 export interface CellHost extends ContextHost {
   readonly log: Logger
   readonly counters: KernelCounters
@@ -60,6 +63,11 @@ export class ActorCell implements ContextOwner {
   private waiters: Array<{ ready: () => boolean, resolve: (info: ActorInfo) => void }> = []
   /** Between SUSPEND and START: the old instance is released, the new one not created yet. */
   private down = false
+  /** The heartbeat's topic and the start of its JSON, made at the first beat (see `heartbeat`). */
+  private beatTopic: string | undefined
+  private beatHead: string | undefined
+  /** The clock when the beat being published was made. */
+  private beatStampMs: number | null = null
 
   constructor (private readonly host: CellHost, private readonly spec: CellSpec) {
     this.id = spec.id
@@ -265,24 +273,34 @@ export class ActorCell implements ContextOwner {
       return false
     }
     const now = this.host.clock.now()
-    const payload = this.heartbeat(now)
-    if (payload === undefined) return true
-    if (payload === false) {
+    const json = this.heartbeat(now)
+    if (json === undefined) return true
+    if (json === false) {
       this.host.counters.heartbeatsSkipped++
       return true
     }
-    bus.publish(topics.heartbeat(this.id), payload, {}, (err) => {
-      if (err !== undefined) return
-      this.lastHeartbeatMs = now
-      this.host.counters.heartbeatsPublished++
-    })
+    this.beatTopic ??= topics.heartbeat(this.id)
+    this.beatStampMs = now
+    bus.publishJson(this.beatTopic, json, this.beatSent)
     return true
   }
 
-  /** The heartbeat to publish now, `false` to skip it (silent), or undefined when the actor is not live. */
-  heartbeat (now: number): Record<string, unknown> | false | undefined {
+  /** One callback for every beat of this cell (beats are an interval apart): no closure per beat. */
+  private readonly beatSent = (err?: Error): void => {
+    if (err !== undefined) return
+    this.lastHeartbeatMs = this.beatStampMs
+    this.host.counters.heartbeatsPublished++
+  }
+
+  /**
+   * The heartbeat to publish now as JSON text, `false` to skip it (silent), or undefined when the actor is not
+   * live. Written out rather than stringified from an object: at 10 000 beats a second the generic
+   * `JSON.stringify` of a fresh object was a tenth of the runtime's CPU. The fields and their order are those of
+   * `{...extra, agentId, agentName, state, timestampMs, mailboxDepth, messagesProcessed, restarts, uptimeMs}`.
+   */
+  heartbeat (now: number): string | false | undefined {
     if (!this.live) return undefined
-    let extra: Record<string, unknown> = {}
+    let extra: Record<string, unknown> | undefined
     if (this.behaviour?.heartbeat !== undefined && this.state !== 'initializing') {
       try {
         const result = this.behaviour.heartbeat()
@@ -293,17 +311,18 @@ export class ActorCell implements ContextOwner {
         return undefined
       }
     }
-    return {
-      ...extra,
-      agentId: this.id,
-      agentName: this.name,
-      state: this.state,
-      timestampMs: now,
-      mailboxDepth: this.mailbox.size,
-      messagesProcessed: this.messagesProcessed,
-      restarts: this.restarts,
-      uptimeMs: this.startedAtMs === null ? 0 : now - this.startedAtMs,
+    const uptimeMs = this.startedAtMs === null ? 0 : now - this.startedAtMs
+    // The id and name never change: their escaped JSON is made once. State names need no escaping.
+    this.beatHead ??= `"agentId":${JSON.stringify(this.id)},"agentName":${JSON.stringify(this.name)},"state":"`
+    const own = `${this.beatHead}${this.state}","timestampMs":${now},"mailboxDepth":${this.mailbox.size},` +
+      `"messagesProcessed":${this.messagesProcessed},"restarts":${this.restarts},"uptimeMs":${uptimeMs}}`
+    if (extra === undefined) return `{${own}`
+    for (const key in extra) {
+      // An extra field named like one of ours: the object's rules (our value, the extra's position) decide.
+      if (HEARTBEAT_FIELDS.has(key)) return JSON.stringify({ ...extra, ...JSON.parse(`{${own}`) as Record<string, unknown> })
     }
+    const fields = JSON.stringify(extra)
+    return fields.length > 2 ? `${fields.slice(0, -1)},${own}` : `{${own}`
   }
 
   // ---- behaviour instances ----

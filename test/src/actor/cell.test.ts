@@ -28,6 +28,10 @@ function world (options: { capacity?: number, behaviour?: (instance: number, han
       published.push({ topic, payload })
       done?.(undefined)
     },
+    publishJson: (topic: string, json: string, done?: (err?: Error) => void) => {
+      published.push({ topic, payload: JSON.parse(json) })
+      done?.(undefined)
+    },
     subscribe: () => () => undefined,
   }
   const host: CellHost = {
@@ -253,6 +257,7 @@ describe('actor/cell: lifecycle and mailbox without a broker', () => {
     assert.equal(beat.mailboxDepth, 1)
     assert.equal(beat.state, 'paused')
     assert.equal(beat.load, 7)
+    assert.deepEqual(Object.keys(beat), ['load', 'agentId', 'agentName', 'state', 'timestampMs', 'mailboxDepth', 'messagesProcessed', 'restarts', 'uptimeMs'])
     assert.equal(w.cell.stats().lastHeartbeatMs, w.clock.now())
 
     vouch = false
@@ -262,6 +267,21 @@ describe('actor/cell: lifecycle and mailbox without a broker', () => {
     assert.equal(w.cell.beat(), false, 'retry me later')
     assert.equal(w.counters.heartbeatsDeferred, 1)
     assert.equal(w.counters.heartbeatsPublished, 1)
+  })
+
+  it('heartbeat JSON is what stringifying {...extra, own fields} gives, whatever the extra fields are called', async () => {
+    let extra: Record<string, unknown> = {}
+    const w = world({ behaviour: () => ({ heartbeat: () => extra }) })
+    w.cell.start()
+    await w.cell.waitFor('running')
+    w.clock.advance(10)
+    const own = (): Record<string, unknown> => ({
+      agentId: w.cell.id, agentName: w.cell.name, state: 'running', timestampMs: w.clock.now(), mailboxDepth: 0, messagesProcessed: 0, restarts: 0, uptimeMs: 10,
+    })
+    for (const fields of [{}, { load: 7, note: 'a "quoted"\nline' }, { state: 'mine', load: 1 }, { agentId: 'spoof' }]) {
+      extra = fields
+      assert.equal(w.cell.heartbeat(w.clock.now()), JSON.stringify({ ...fields, ...own() }), JSON.stringify(fields))
+    }
   })
 
   it('a kind without chat answers a chat line with its help, on its own chat topic, in reply to the line', async () => {

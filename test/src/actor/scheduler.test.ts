@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { ManualClock, type Clock, type TimerHandle } from '../../../src/clock.js'
-import { HeartbeatScheduler, type Beater } from '../../../src/actor/scheduler.js'
+import { batchMs, HeartbeatScheduler, type Beater } from '../../../src/actor/scheduler.js'
 
 /** Records when it beat; while `saturated`, refuses like a cell does when the bus is full. */
 class Probe implements Beater {
@@ -116,9 +116,25 @@ describe('HeartbeatScheduler', () => {
       const first = p.times[0] as number
       perMs.set(first, (perMs.get(first) ?? 0) + 1)
     }
-    assert.ok(perMs.size >= 500, `first beats fell on only ${perMs.size} distinct ms`)
+    // Beats due within one batch (batchMs: 20 ms of a 10 s interval) share a callback, so ~2 per batch here.
+    assert.ok(perMs.size >= 10_000 / batchMs(10_000) / 3, `first beats fell on only ${perMs.size} distinct ms`)
     const worst = Math.max(...perMs.values())
     assert.ok(worst <= 10, `${worst} beats in the same millisecond`)
+  })
+
+  it('beats due within one batch go together, at most a batch early; a beater added later finds its place', () => {
+    scheduler = new HeartbeatScheduler(clock, I, sequence(0.5, 0.1, 0.3, 0.9, 0.21))
+    const [p500, p100, p300, p900] = probes(4, scheduler) as [Probe, Probe, Probe, Probe]
+    clock.advance(100)
+    const late = probes(1, scheduler)[0] as Probe // phase 210 from t0 + 100: due at +310, within 300's batch
+    clock.advance(3 * I)
+    const offsets = (p: Probe): number[] => p.times.map((t) => t - t0)
+    assert.ok(batchMs(I) >= 10)
+    assert.deepEqual(offsets(p100), [100, 1100, 2100, 3100])
+    assert.deepEqual(offsets(p300), [300, 1300, 2300])
+    assert.deepEqual(offsets(late), [300, 1300, 2300], 'sent with the beat due 10 ms before it')
+    assert.deepEqual(offsets(p500), [500, 1500, 2500])
+    assert.deepEqual(offsets(p900), [900, 1900, 2900])
   })
 
   it('adding the same beater twice does not double its beats', () => {
