@@ -23,15 +23,18 @@ const RETRY_MS = 5
  * is saturated is not queued: the actor waits in a "deferred" set (at most once) and its *current* state is sent
  * when there is room, latest beat wins.
  *
- * The entries wait in a queue ordered by due time. Every entry has the same interval and every due time lies
- * within one interval from now, so an entry that beats goes to the back with `due + interval` and the queue stays
- * ordered: a beat costs O(1), where a heap cost two O(log n) walks over memory scattered across 10 000 entries.
- * Only new entries, and entries that come back from a stall, are put in place by a binary search.
+ * Most entries wait in a queue ordered by due time. Every entry has the same interval, and a tick beats the due
+ * entries in due order, so an entry that beats goes to the back with `due + interval` and the queue stays ordered:
+ * a beat costs O(1), where a heap cost two O(log n) walks over memory scattered across 10 000 entries. Entries
+ * that are out of that order (new ones, at a random phase, and ones re-phased after a stall) wait in a small heap
+ * until their first beat; a sorted insert into the queue instead made spawning 100 000 actors quadratic.
  */
 export class HeartbeatScheduler {
-  /** Entries from `head` on, by due time. */
+  /** In-order entries from `head` on, by due time. */
   private queue: Entry[] = []
   private head = 0
+  /** Out-of-order entries: a binary min-heap by due time. */
+  private heap: Entry[] = []
   private entries = new Map<Beater, Entry>()
   private deferred = new Set<Beater>()
   private timer: TimerHandle
@@ -51,7 +54,7 @@ export class HeartbeatScheduler {
     if (this.entries.has(beater) || this.stopped) return
     const entry: Entry = { due: this.clock.now() + Math.floor(this.random() * this.intervalMs), beater, removed: false }
     this.entries.set(beater, entry)
-    this.insert(entry)
+    this.push(entry)
     this.arm()
   }
 
@@ -69,6 +72,7 @@ export class HeartbeatScheduler {
     this.timer = undefined
     this.queue = []
     this.head = 0
+    this.heap = []
     this.entries.clear()
     this.deferred.clear()
   }
@@ -77,6 +81,7 @@ export class HeartbeatScheduler {
     this.timer = undefined
     this.timerDue = Infinity
     const now = this.clock.now()
+    const limit = now + this.batchMs
     // Beats deferred by back-pressure go first; one sent now also stands for a regular beat due in this tick.
     let sent: Set<Beater> | undefined
     for (const beater of this.deferred) {
@@ -84,20 +89,27 @@ export class HeartbeatScheduler {
       this.deferred.delete(beater)
       ;(sent ??= new Set()).add(beater)
     }
-    const queue = this.queue
-    // Only the entries that were due when the tick began: the ones put back below are an interval later.
-    let left = queue.length - this.head
-    while (left-- > 0 && (queue[this.head] as Entry).due <= now + this.batchMs) {
-      const entry = queue[this.head] as Entry
-      queue[this.head++] = undefined as unknown as Entry
+    // Both sources, merged in due order: what goes to the back of the queue then arrives in order. An entry put
+    // back is due after `limit`, so none beats twice in one tick.
+    for (;;) {
+      const first = this.head < this.queue.length ? this.queue[this.head] as Entry : undefined
+      const top = this.heap[0]
+      let entry: Entry
+      if (first !== undefined && (top === undefined || first.due <= top.due)) {
+        if (first.due > limit) break
+        entry = first
+        this.queue[this.head++] = undefined as unknown as Entry
+      } else if (top !== undefined && top.due <= limit) {
+        entry = this.pop() as Entry
+      } else break
       if (entry.removed) continue
       if (sent?.has(entry.beater) !== true && !entry.beater.beat()) this.deferred.add(entry.beater)
       // Keep the phase; after a stall (event loop blocked, clock jumped) skip missed beats instead of bursting.
       entry.due += this.intervalMs
-      if (entry.due > now) queue.push(entry)
+      if (entry.due > limit) this.queue.push(entry)
       else {
-        entry.due = now + this.intervalMs - ((now - entry.due) % this.intervalMs)
-        this.insert(entry)
+        entry.due += Math.ceil((limit + 1 - entry.due) / this.intervalMs) * this.intervalMs
+        this.push(entry)
       }
     }
     this.compact()
@@ -107,6 +119,7 @@ export class HeartbeatScheduler {
   private arm (): void {
     if (this.stopped) return
     let due = this.head < this.queue.length ? (this.queue[this.head] as Entry).due : Infinity
+    if (this.heap.length > 0) due = Math.min(due, (this.heap[0] as Entry).due)
     if (this.deferred.size > 0) due = Math.min(due, this.clock.now() + RETRY_MS)
     if (due === Infinity || due >= this.timerDue) return
     if (this.timer !== undefined) this.clock.clearTimeout(this.timer)
@@ -114,21 +127,38 @@ export class HeartbeatScheduler {
     this.timer = this.clock.setTimeout(() => this.tick(), Math.max(0, due - this.clock.now()))
   }
 
-  /** Puts an entry after every entry due no later than it (so equal phases keep the order they came in). */
-  private insert (entry: Entry): void {
-    const queue = this.queue
-    let lo = this.head
-    let hi = queue.length
-    if (hi === lo || (queue[hi - 1] as Entry).due <= entry.due) {
-      queue.push(entry)
-      return
+  private push (entry: Entry): void {
+    const heap = this.heap
+    heap.push(entry)
+    let i = heap.length - 1
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if ((heap[parent] as Entry).due <= entry.due) break
+      heap[i] = heap[parent] as Entry
+      i = parent
     }
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1
-      if ((queue[mid] as Entry).due <= entry.due) lo = mid + 1
-      else hi = mid
+    heap[i] = entry
+  }
+
+  private pop (): Entry | undefined {
+    const heap = this.heap
+    const top = heap[0]
+    const last = heap.pop()
+    if (heap.length === 0 || last === undefined) return top
+    let i = 0
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let smallest = i
+      let smallestDue = last.due
+      if (l < heap.length && (heap[l] as Entry).due < smallestDue) { smallest = l; smallestDue = (heap[l] as Entry).due }
+      if (r < heap.length && (heap[r] as Entry).due < smallestDue) smallest = r
+      if (smallest === i) break
+      heap[i] = heap[smallest] as Entry
+      i = smallest
     }
-    queue.splice(lo, 0, entry)
+    heap[i] = last
+    return top
   }
 
   /** Drops the consumed front once it is most of the array. */

@@ -15,6 +15,12 @@ const WARMUP_MS = 2500
 /** How long beats stamped inside the window may take to arrive before we stop listening. */
 const GRACE_MS = 1500
 const SIZES = [0, 1000, 10_000]
+/** The scale case: this many actors beating every SCALE_INTERVAL_MS (as configured by default), memory watched. */
+const SCALE_ACTORS = 100_000
+const SCALE_INTERVAL_MS = 10_000
+const SCALE_WINDOW_S = 20
+/** Live heap (after a full collection) at the end of the window over the start: "flat" allows 5 %. */
+const SCALE_HEAP_GROWTH_MAX = 1.05
 const PREFIX = 'bench-'
 
 interface Heartbeat { agentId?: string, agentName?: string, timestampMs?: number }
@@ -43,12 +49,16 @@ interface SizeResult {
   latency: { p50: number, p99: number, max: number }
   spawnMs: number
   exitedCleanly: boolean
+  intervalMs: number
+  /** Live heap and RSS after a full collection before and after the window (scale case only). */
+  memory?: { heapStart: number, heapEnd: number, rssStart: number, rssEnd: number }
 }
 
-async function measure (actors: number, windowS: number): Promise<SizeResult> {
+async function measure (actors: number, windowS: number, intervalMs = INTERVAL_MS, watchMemory = false): Promise<SizeResult> {
+  const INTERVAL_MS = intervalMs
   const scope = new Scope()
   try {
-    const worker = startWorker('colony', `colony-${actors}`, { heartbeatIntervalMs: INTERVAL_MS, maxActors: actors + 1000 })
+    const worker = startWorker('colony', `colony-${actors}`, { heartbeatIntervalMs: INTERVAL_MS, maxActors: actors + 1000 }, watchMemory ? ['--expose-gc'] : [])
     scope.defer(() => worker.kill())
     const info = await worker.ready<ColonyInfo>()
     const sub = await mqtt.connectAsync(info.mqttUrl, { reconnectPeriod: 0, clientId: `bench-hb-sub-${process.pid}` })
@@ -79,6 +89,7 @@ async function measure (actors: number, windowS: number): Promise<SizeResult> {
     if (spawned.running !== actors) throw new Error(`only ${spawned.running} of ${actors} actors are running`)
     await sleep(WARMUP_MS)
 
+    const g0 = watchMemory ? await worker.request<Mark>('gcMark') : undefined
     from = Date.now()
     to = from + windowS * 1000
     const s0 = process.cpuUsage()
@@ -86,6 +97,7 @@ async function measure (actors: number, windowS: number): Promise<SizeResult> {
     await sleep(to - Date.now())
     const m1 = await worker.request<Mark>('mark')
     const s1 = process.cpuUsage(s0)
+    const g1 = watchMemory ? await worker.request<Mark>('gcMark') : undefined
     await sleep(GRACE_MS)
     to = -Infinity
 
@@ -124,6 +136,8 @@ async function measure (actors: number, windowS: number): Promise<SizeResult> {
       latency: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99), max: latencies.at(-1) ?? NaN },
       spawnMs: spawned.ms,
       exitedCleanly,
+      intervalMs,
+      ...(g0 !== undefined && g1 !== undefined && { memory: { heapStart: g0.heapUsedBytes, heapEnd: g1.heapUsedBytes, rssStart: g0.rssBytes, rssEnd: g1.rssBytes } }),
     }
   } finally {
     await scope.close()
@@ -136,7 +150,7 @@ const CPU_TARGET_PCT = 15
 
 export const heartbeatBench: Bench = {
   name: 'heartbeat',
-  description: `${SIZES.filter((n) => n > 0).join(' and ')} actors beating every ${INTERVAL_MS} ms to one external mqtt.js subscriber`,
+  description: `${SIZES.filter((n) => n > 0).join(' and ')} actors beating every ${INTERVAL_MS} ms, and ${SCALE_ACTORS} every ${SCALE_INTERVAL_MS} ms, to one external mqtt.js subscriber`,
   async run (options) {
     const windowS = options.windowS ?? 6
     const bySize = new Map<number, SizeResult[]>(SIZES.map((n) => [n, []]))
@@ -147,6 +161,11 @@ export const heartbeatBench: Bench = {
         process.stderr.write(`[bench] heartbeat: round ${round + 1}/${options.rounds}, ${n} actors, ${w} s window\n`)
         bySize.get(n)?.push(await measure(n, w))
       }
+    }
+    const scale: SizeResult[] = []
+    for (let round = 0; round < options.rounds; round++) {
+      process.stderr.write(`[bench] heartbeat: round ${round + 1}/${options.rounds}, ${SCALE_ACTORS} actors every ${SCALE_INTERVAL_MS / 1000} s, ${SCALE_WINDOW_S} s window\n`)
+      scale.push(await measure(SCALE_ACTORS, SCALE_WINDOW_S, SCALE_INTERVAL_MS, true))
     }
     const all = (n: number): SizeResult[] => bySize.get(n) ?? []
     const idleCpu = median(all(0).map((r) => r.cpuPct))
@@ -184,6 +203,20 @@ export const heartbeatBench: Bench = {
         detail: `${expected - lost} of ${expected} beats over ${rs.length} rounds (${lost} lost; ${sum(rs, (r) => r.delivered)} stamped inside the windows)`,
       }
     })
+    const scaleExpected = sum(scale, (r) => r.expected)
+    const scaleLost = sum(scale, (r) => r.lost)
+    const growth = (r: SizeResult): number => (r.memory === undefined ? NaN : r.memory.heapEnd / r.memory.heapStart)
+    verdicts.push({
+      name: `heartbeat ${SCALE_ACTORS} actors @${SCALE_INTERVAL_MS / 1000} s delivered/expected`,
+      ratio: (scaleExpected - scaleLost) / scaleExpected,
+      target: 1,
+      detail: `${scaleExpected - scaleLost} of ${scaleExpected} beats over ${scale.length} rounds (${scaleLost} lost)`,
+    }, {
+      name: `heartbeat ${SCALE_ACTORS} actors @${SCALE_INTERVAL_MS / 1000} s: live heap end/start of the window`,
+      ratio: median(scale.map(growth)),
+      targetMax: SCALE_HEAP_GROWTH_MAX,
+      detail: `median (min..max) ${spread(scale.map(growth), (x) => x.toFixed(3))} after a full collection at each end of ${SCALE_WINDOW_S} s windows`,
+    })
     const big = all(CPU_TARGET_ACTORS)
     verdicts.push({
       name: `heartbeat ${CPU_TARGET_ACTORS} actors @${1000 / INTERVAL_MS} Hz: runtime CPU`,
@@ -193,7 +226,7 @@ export const heartbeatBench: Bench = {
       detail: `median (min..max) ${spread(big.map((r) => r.cpuPct * 100), (x) => x.toFixed(1))} % of one core over ${big.length} rounds, ` +
         `the whole runtime process (idle runtime ${(idleCpu * 100).toFixed(1)} %)`,
     })
-    const notes = SIZES.flatMap((n) => all(n).filter((r) => !r.exitedCleanly).map(() => `a ${n}-actor runtime did not exit by itself after close()`))
+    const notes = [...SIZES.flatMap((n) => all(n)), ...scale].filter((r) => !r.exitedCleanly).map((r) => `a ${r.actors}-actor runtime did not exit by itself after close()`)
     const report: BenchReport = {
       tables: [{
         title: `Heartbeat delivery at ${INTERVAL_MS} ms, ${windowS} s window, runtime in its own process, ${options.rounds} rounds (counts summed)`,
@@ -208,6 +241,17 @@ export const heartbeatBench: Bench = {
         rows: cost,
         note: 'runtime CPU: process.cpuUsage() of the runtime process, % of one core. runtime µs/beat: all of it per beat received; net: above the idle baseline. ' +
           'subscriber µs/beat: this process (mqtt.js, JSON.parse of every beat).',
+      }, {
+        title: `${SCALE_ACTORS.toLocaleString('en-US')} actors beating every ${SCALE_INTERVAL_MS / 1000} s, ${SCALE_WINDOW_S} s window, ${scale.length} rounds`,
+        columns: ['round', 'expected', 'delivered', 'lost', 'published/s', 'deferred', 'runtime CPU', 'µs/beat', 'live heap start → end', 'RSS start → end', 'latency ms p50/p99/max', 'spawn s'],
+        rows: scale.map((r, i) => [
+          i + 1, r.expected, r.delivered, r.lost, Math.round(r.published / r.windowS), r.deferred, `${(r.cpuPct * 100).toFixed(1)}%`,
+          (r.cpuUs / Math.max(1, r.delivered + r.extra)).toFixed(1),
+          r.memory === undefined ? '-' : `${mb(r.memory.heapStart)} → ${mb(r.memory.heapEnd)}`,
+          r.memory === undefined ? '-' : `${mb(r.memory.rssStart)} → ${mb(r.memory.rssEnd)}`,
+          `${r.latency.p50}/${r.latency.p99}/${r.latency.max}`, (r.spawnMs / 1000).toFixed(1),
+        ]),
+        note: 'live heap and RSS are read after a full collection (the runtime runs with --expose-gc for this) just before and just after the window; lost: gaps in an actor\'s beat stream, as above.',
       }],
       verdicts,
       notes,

@@ -88,11 +88,12 @@ export class Worker {
  * Forks `dist/test/bench/workers/<file>.js` with a JSON argument. With `BENCH_CPU_PROF=<dir>` in the
  * environment, every worker writes a V8 CPU profile there when it ends: where the time went.
  */
-export function startWorker (file: string, name: string, arg: unknown = {}): Worker {
+export function startWorker (file: string, name: string, arg: unknown = {}, execArgv: string[] = []): Worker {
   const profDir = process.env.BENCH_CPU_PROF
+  const profile = profDir !== undefined && profDir !== '' ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : []
   const child = fork(new URL(`../workers/${file}.js`, import.meta.url), [JSON.stringify(arg)], {
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    ...(profDir !== undefined && profDir !== '' && { execArgv: ['--cpu-prof', `--cpu-prof-dir=${profDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] }),
+    execArgv: [...execArgv, ...profile],
   })
   return new Worker(name, child)
 }
