@@ -4,7 +4,9 @@
  * noisy: only same-run ratios mean anything). Not part of `npm test`. Every server listens on a free
  * port, every child process is closed, and the process ends by itself.
  */
+import { mkdirSync, readdirSync } from 'node:fs'
 import { availableParallelism, loadavg } from 'node:os'
+import { join, resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { brokerBench } from './broker.js'
 import { heartbeatBench } from './heartbeat.js'
@@ -17,6 +19,7 @@ import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
 import { workersBench } from './durable.js'
 import { capsulesBench } from './capsules.js'
+import { readProfile, renderProfile, summarizeProfile } from './lib/profile.js'
 import { missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
 const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench, capsulesBench]
@@ -29,6 +32,8 @@ ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
                rotated per round; median (min..max) reported (default 3)
   --window S   seconds per measurement window (default: heartbeat 6, broker 3, http 4, nginx 5, retained 4, oplog 2; wasm and nats count calls instead)
   --check      exit 1 when any ratio misses its target (or could not be measured); needs --rounds of at least 3
+  --profile D  every process a bench starts writes a V8 CPU profile into directory D (open one in Chrome DevTools
+               or speedscope for the flame graph); the top frames of each are printed after the bench
 
 Mosquitto and wrk are used when installed (scripts/bench-deps.sh); nats and nginx need nats-server and nginx (scripts/setup.sh).`
 
@@ -38,6 +43,7 @@ const { values, positionals } = parseArgs({
     rounds: { type: 'string', default: '3' },
     window: { type: 'string' },
     check: { type: 'boolean', default: false },
+    profile: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
@@ -52,7 +58,14 @@ if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && ro
   process.exitCode = values.help === true ? 0 : 2
 } else {
   const selected = positionals.length === 0 ? BENCHES : BENCHES.filter((b) => positionals.includes(b.name))
+  const profileDir = values.profile === undefined ? undefined : resolve(values.profile)
+  if (profileDir !== undefined) {
+    mkdirSync(profileDir, { recursive: true })
+    // Read by startWorker: each worker it forks runs with --cpu-prof into this directory.
+    process.env.BENCH_CPU_PROF = profileDir
+  }
   const allVerdicts: Verdict[] = []
+  const profiled = new Set<string>()
   for (const bench of selected) {
     process.stdout.write(`\n=== ${bench.name}: ${bench.description}\n`)
     // The machine is shared: a busy one slows every contender, and the load says how busy it was.
@@ -73,6 +86,7 @@ if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && ro
     for (const table of report.tables) process.stdout.write(`${renderTable(table)}\n\n`)
     for (const v of report.verdicts) process.stdout.write(`${renderVerdict(v)}\n`)
     for (const note of report.notes) process.stdout.write(`note: ${note}\n`)
+    if (profileDir !== undefined) printProfiles(profileDir, profiled)
     process.stdout.write(`load average at end: ${loadLine()}\n`)
     process.stdout.write(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(0)} s, ${rounds} rounds)\n`)
     allVerdicts.push(...report.verdicts)
@@ -86,6 +100,14 @@ if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && ro
       ? '\ncheck: every ratio meets its target\n'
       : `\ncheck: ${missed.length} of ${allVerdicts.filter((v) => v.target !== undefined || v.targetMax !== undefined).length} targets missed:\n${missed.map((v) => `  ${v.name}`).join('\n')}\n`)
     if (missed.length > 0) process.exitCode = 1
+  }
+}
+
+/** Prints the top frames of every profile in `dir` not printed before (a bench's workers write one each as they exit). */
+function printProfiles (dir: string, done: Set<string>): void {
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.cpuprofile') && !done.has(f)).sort()) {
+    done.add(file)
+    process.stdout.write(`\n${renderProfile(file, summarizeProfile(readProfile(join(dir, file))))}\n`)
   }
 }
 
