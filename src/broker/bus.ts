@@ -36,6 +36,29 @@ function markJson (buf: Buffer): void {
   (buf as Buffer & JsonMarked)[JSON_TEXT] = true
 }
 
+/**
+ * A QoS 0 publish as Aedes' own packet wrapper makes it (aedes-packet): the broker id marks it as this broker's, and
+ * the counter is assigned by the ordered emitter when it is emitted (see mq.ts).
+ */
+class InProcessPacket {
+  readonly cmd = 'publish'
+  readonly brokerCounter = 0
+  readonly qos = 0
+  readonly retain = false
+  readonly dup = false
+  constructor (readonly brokerId: string, readonly topic: string, readonly payload: Buffer) {}
+}
+
+/** Topic levels, as Aedes counts them before refusing a publish (its limit protects qlobber's trie). */
+function levels (topic: string): number {
+  let n = 1
+  for (let i = topic.indexOf('/'); i !== -1; i = topic.indexOf('/', i + 1)) n++
+  return n
+}
+
+/** The parts of Aedes the QoS 0 path uses that its typings leave out: the emitter it was given and its level limit. */
+interface AedesEmitter { mq: { emit(packet: object, done: (err?: Error | null) => void): void }, maxTopicLevels: number }
+
 interface Pending { topic: string, payload: Buffer, retain: boolean, qos: 0 | 1, done: ((err?: Error) => void) | undefined }
 
 /**
@@ -71,6 +94,7 @@ export class Bus {
   private completionsHead = 0
   private completing = false
   published = 0
+  private readonly emitter: AedesEmitter
   /** Set by the broker: the identity of a connected client, by client id. */
   identityOf: (clientId: string) => Identity | undefined = () => undefined
 
@@ -79,6 +103,7 @@ export class Bus {
     private readonly log: Logger,
     readonly maxInflight: number,
   ) {
+    this.emitter = aedes as unknown as AedesEmitter
     // Every message gets at least one delivery that goes through `complete`, so a message that only MQTT
     // clients (or nobody) want cannot complete synchronously inside the previous one's completion either.
     this.aedes.subscribe('#', (_packet: AedesPublishPacket, cb: () => void) => { this.complete(cb) }, noop)
@@ -144,6 +169,25 @@ export class Bus {
   private send (item: Pending): void {
     this.inflight++
     if (item.retain) this.storeRetained(item)
+    const finished = (err?: Error | null): void => {
+      this.inflight--
+      this.published++
+      if (err) this.log.warn({ err, topic: item.topic }, 'in-process publish failed')
+      item.done?.(err ?? undefined)
+      this.pump()
+    }
+    // QoS 0 goes straight to the broker's emitter (our own, given to Aedes as its `mq`): of what `aedes.publish`
+    // does, the retained store is done above, the offline queue is for QoS > 0 only, and its `published` hook and
+    // 'publish' event have no listener here. That skips a pipeline of steps per message (heartbeats are most of
+    // the in-process traffic). QoS 1 still takes Aedes' path, which queues for offline persistent sessions.
+    if (item.qos === 0) {
+      if (levels(item.topic) > this.emitter.maxTopicLevels) {
+        finished(new Error('topic has too many levels'))
+        return
+      }
+      this.emitter.mq.emit(new InProcessPacket(this.aedes.id, item.topic, item.payload), finished)
+      return
+    }
     // Handed to Aedes as a plain publish: its retained path defers the emit by a store round trip, which
     // would let later publishes overtake this one. Stored above instead, in call order, per topic.
     this.aedes.publish({
@@ -153,13 +197,7 @@ export class Bus {
       qos: item.qos,
       retain: false,
       dup: false,
-    }, (err?: Error | null) => {
-      this.inflight--
-      this.published++
-      if (err) this.log.warn({ err, topic: item.topic }, 'in-process publish failed')
-      item.done?.(err ?? undefined)
-      this.pump()
-    })
+    }, finished)
   }
 
   private storeRetained (item: Pending): void {
