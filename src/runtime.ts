@@ -36,6 +36,10 @@ import { WasiDriver } from './capsules/wasi/driver.js'
 import { Gateway } from './gateway/service.js'
 import { PluginService } from './plugins/service.js'
 import type { Bus } from './broker/bus.js'
+import { ChannelService } from './channels/service.js'
+import { channelKey } from './channels/crypto.js'
+import { topics } from './wire/topics.js'
+import { eventPayload } from './wire/events.js'
 
 export interface BootActor {
   kind: string
@@ -119,6 +123,12 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   })
   services.workers.bind(actors.api)
   services.capsules.bind(actors.api)
+  // Channels hear Wrenn's events and the team-owned actors' alerts and states from here on; what the outbox kept
+  // from before a crash is sent now.
+  services.channels.start(broker.bus, (id) => {
+    const cell = actors.resolve(id)
+    return cell === undefined || cell.id !== id ? undefined : { team: cell.team, name: cell.name, agentType: cell.kind.agentType }
+  })
   services.components.on('deleted', (id) => {
     services.workers.removeComponent(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not remove the workers of a deleted component'))
     if (actors.resolve(id) !== undefined) {
@@ -167,6 +177,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     await services.capsules.close()
     await actors.shutdown()
     services.workers.flush()
+    // After the actors' last statuses: pending deliveries are written down for the next start.
+    services.channels.close()
     // 4. the broker (clients get the last messages, then are disconnected), 5. the listeners, 6. the store
     unmountMqttWs()
     await broker.close()
@@ -246,6 +258,10 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     dir: capsuleDir,
     clock,
     log: log.child({ component: 'capsules' }),
+    // Wrenn's capsule and template events, for the team's notification channels (the host's own capsules have none).
+    notify: (event, teamId, actor, resource) => {
+      if (teamId !== null) bus.publish(topics.systemEvent(event), eventPayload(event, teamId, actor, resource, clock.now()))
+    },
   })
   return {
     components,
@@ -285,6 +301,13 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     plugins,
     capsules,
     sessions: new SessionService({ capsules, clock, maxSessions: config.capsules.maxSessions, idleTimeoutSec: config.capsules.sessionIdleSec }),
+    channels: new ChannelService({
+      store: identity.store,
+      key: channelKey(config.channels.encryptionKey, config.data.dir),
+      clock,
+      log: log.child({ component: 'channels' }),
+      timeoutMs: config.channels.deliveryTimeoutMs,
+    }),
   }
 }
 
