@@ -6,6 +6,7 @@
  * idempotency key (and Matrix's transaction id).
  */
 import { randomUUID } from 'node:crypto'
+import { EventEmitter } from 'node:events'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { ChannelRecord, DeliveryRecord } from '../store/channels.js'
@@ -31,6 +32,8 @@ export interface DispatcherOptions {
 
 interface Job { row: DeliveryRecord, notification: Notification }
 
+export interface AttemptOutcome { id: string, channelId: string, attempt: number, ok: boolean, final: boolean }
+
 export class Dispatcher {
   private readonly timers = new Map<string, TimerHandle>()
   private readonly ready: Job[] = []
@@ -38,8 +41,8 @@ export class Dispatcher {
   private closed = false
   /** Counts for tests and the bench. */
   readonly stats = { delivered: 0, failedAttempts: 0, dropped: 0 }
-  /** Tests and the bench wait on these instead of sleeping. */
-  onSettled: ((id: string, ok: boolean) => void) | undefined
+  /** Every attempt's outcome once it is written down (`final`: no attempt follows): tests and the bench wait on it. */
+  readonly events = new EventEmitter<{ attempt: [AttemptOutcome] }>().setMaxListeners(0)
 
   constructor (private readonly o: DispatcherOptions) {}
 
@@ -57,7 +60,7 @@ export class Dispatcher {
       try {
         notification = JSON.parse(row.body) as Notification
       } catch {
-        this.o.outbox.finish(row.id)
+        void this.o.outbox.finish(row.id)
         continue
       }
       this.at(row.nextAtMs, { row, notification })
@@ -98,7 +101,7 @@ export class Dispatcher {
     const provider = channel === undefined ? undefined : providerOf(channel.record.provider)
     if (channel === undefined || provider === undefined) {
       // Deleted since (its rows went with it; this is the in-memory copy).
-      this.o.outbox.finish(row.id)
+      void this.o.outbox.finish(row.id)
       return
     }
     const attempt = row.attempts + 1
@@ -107,25 +110,26 @@ export class Dispatcher {
     const log = { channel: row.channelId, provider: provider.name, delivery: row.id, event: notification.event, attempt }
     if (result.ok) {
       this.stats.delivered++
-      this.o.outbox.finish(row.id)
       this.o.log.debug(log, 'channel delivery sent')
-      this.onSettled?.(row.id, true)
+      await this.o.outbox.finish(row.id)
+      this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: true, final: true })
       return
     }
     this.stats.failedAttempts++
     // The log names the channel, never its URL or a header: those are secrets.
     if (attempt >= MAX_ATTEMPTS) {
       this.stats.dropped++
-      this.o.outbox.finish(row.id)
       this.o.log.warn({ ...log, error: result.error }, 'channel delivery failed its last attempt; dropped')
-      this.onSettled?.(row.id, false)
+      await this.o.outbox.finish(row.id)
+      this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: false, final: true })
       return
     }
     const next = this.o.clock.now() + (RETRY_DELAYS_MS[attempt - 1] as number)
     this.o.log.info({ ...log, error: result.error, retryInMs: next - this.o.clock.now() }, 'channel delivery failed; will retry')
     const again: DeliveryRecord = { ...row, attempts: attempt, nextAtMs: next }
-    this.o.outbox.reschedule(row.id, attempt, next)
     this.at(next, { row: again, notification })
+    await this.o.outbox.reschedule(row.id, attempt, next)
+    this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: false, final: false })
   }
 
   /** Pending deliveries stay in the outbox for the next start. */

@@ -25,14 +25,19 @@ export class Outbox {
     return new Promise((resolve) => this.waiters.push(resolve))
   }
 
-  reschedule (id: string, attempts: number, nextAtMs: number): void {
+  reschedule (id: string, attempts: number, nextAtMs: number): Promise<boolean> {
     this.retry.push({ id, attempts, nextAtMs })
-    this.schedule()
+    return this.committed()
   }
 
-  finish (id: string): void {
+  finish (id: string): Promise<boolean> {
     this.done.push(id)
+    return this.committed()
+  }
+
+  private committed (): Promise<boolean> {
     this.schedule()
+    return new Promise((resolve) => this.waiters.push(resolve))
   }
 
   private schedule (): void {
