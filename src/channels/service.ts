@@ -221,7 +221,7 @@ export class ChannelService {
       return
     }
     if (typeof p.team_id !== 'string' || !(WRENN_EVENTS as readonly string[]).includes(p.event)) return
-    this.fanOut(p.team_id, p as Notification)
+    this.fanOut(p.team_id, p)
   }
 
   private onActorEvent (m: BusMessage, actors: ActorLookup): void {
