@@ -281,6 +281,37 @@ describe('notification channels', () => {
       assert.deepEqual([paused.json.state, paused.json.agent], ['paused', { name: 'p1', type: 'probe' }])
       await mqtt.close()
     })
+    it('capsule and snapshot events reach a webhook as Wrenn sends them (capsule.running only on resume)', async function () {
+      this.timeout(60_000)
+      const r = await receiver()
+      await createChannel({
+        name: 'capsules', provider: 'webhook', config: { url: `${r.url}/c` },
+        events: ['capsule.created', 'capsule.running', 'capsule.paused', 'capsule.destroyed', 'template.snapshot.created', 'template.snapshot.deleted'],
+      })
+      const created = await api('POST', '/v1/capsules', {})
+      assert.equal(created.status, 201, JSON.stringify(created.body))
+      const id = created.body.id as string
+      const seen = async (n: number): Promise<any> => (await r.nth(n, 20_000)).json
+      const first = await seen(1)
+      assert.deepEqual(first, {
+        event: 'capsule.created', timestamp: first.timestamp, team_id: alice.team_id,
+        actor: { type: 'user', id: alice.user_id, name: 'alice' }, resource: { id, type: 'capsule' },
+      })
+      assert.equal((await api('POST', `/v1/capsules/${id}/pause`)).status, 200)
+      assert.equal((await seen(2)).event, 'capsule.paused')
+      assert.equal((await api('POST', `/v1/capsules/${id}/resume`)).status, 200)
+      assert.equal((await seen(3)).event, 'capsule.running')
+      assert.equal((await api('POST', '/v1/snapshots', { sandbox_id: id, name: 'snap-1' })).status, 201)
+      // The snapshot pauses the running capsule first, as Wrenn's does.
+      assert.equal((await seen(4)).event, 'capsule.paused')
+      assert.deepEqual([(await seen(5)).event, (await seen(5)).resource], ['template.snapshot.created', { id: 'snap-1', type: 'template' }])
+      assert.equal((await api('DELETE', `/v1/capsules/${id}`)).status, 204)
+      assert.equal((await seen(6)).event, 'capsule.destroyed')
+      assert.equal((await api('DELETE', '/v1/snapshots/snap-1')).status, 204)
+      assert.deepEqual((await seen(7)).resource, { id: 'snap-1', type: 'template' })
+      assert.equal((await seen(7)).event, 'template.snapshot.deleted')
+      assert.equal(r.requests.filter((q) => q.json.event === 'capsule.running').length, 1, 'create is not capsule.running')
+    })
   })
 
   describe('with an injected clock', () => {
