@@ -27,7 +27,7 @@ describe('channel deliveries survive kill -9 of Colony', () => {
 
   it('a delivery pending at kill -9 is sent after the restart, with the same delivery id', async function () {
     this.timeout(60_000)
-    let colony = await startOnDataDir(dataDir)
+    const colony = await startOnDataDir(dataDir)
     const alice = await signup(colony.http, 'alice')
     const c = { token: alice.token }
     const ch = await call('POST', `${colony.http}/v1/channels`, { name: 'lifecycle', provider: 'webhook', config: { url: `${receiver.url}/in` }, events: ['actor.status'] }, c)
@@ -45,7 +45,7 @@ describe('channel deliveries survive kill -9 of Colony', () => {
     assert.equal((await colony.exited).signal, 'SIGKILL')
     const before = receiver.requests.length
     receiver.hold = false
-    colony = await startOnDataDir(dataDir)
+    await startOnDataDir(dataDir)
     const again = await receiver.next((q) => q.index >= before && q.headers['x-wrenn-delivery'] === id, 20_000, 'the pending delivery, again')
     assert.equal(again.body, first.body, 'the same body')
     assert.ok(Number(again.headers['x-wrenn-timestamp']) >= Number(first.headers['x-wrenn-timestamp']))
