@@ -111,8 +111,8 @@ export class Dispatcher {
     if (result.ok) {
       this.stats.delivered++
       this.o.log.debug(log, 'channel delivery sent')
-      await this.o.outbox.finish(row.id)
-      this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: true, final: true })
+      // The slot is free now; the outcome is announced once written down.
+      void this.o.outbox.finish(row.id).then(() => this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: true, final: true }))
       return
     }
     this.stats.failedAttempts++
@@ -120,16 +120,14 @@ export class Dispatcher {
     if (attempt >= MAX_ATTEMPTS) {
       this.stats.dropped++
       this.o.log.warn({ ...log, error: result.error }, 'channel delivery failed its last attempt; dropped')
-      await this.o.outbox.finish(row.id)
-      this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: false, final: true })
+      void this.o.outbox.finish(row.id).then(() => this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: false, final: true }))
       return
     }
     const next = this.o.clock.now() + (RETRY_DELAYS_MS[attempt - 1] as number)
     this.o.log.info({ ...log, error: result.error, retryInMs: next - this.o.clock.now() }, 'channel delivery failed; will retry')
     const again: DeliveryRecord = { ...row, attempts: attempt, nextAtMs: next }
     this.at(next, { row: again, notification })
-    await this.o.outbox.reschedule(row.id, attempt, next)
-    this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: false, final: false })
+    void this.o.outbox.reschedule(row.id, attempt, next).then(() => this.events.emit('attempt', { id: row.id, channelId: row.channelId, attempt, ok: false, final: false }))
   }
 
   /** Pending deliveries stay in the outbox for the next start. */

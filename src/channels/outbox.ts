@@ -3,7 +3,13 @@
  * written in one transaction (one fsync), so a burst of 1 000 alerts costs a few commits, not 1 000. An enqueue
  * resolves once its row is committed: the first attempt is made only then, so a delivery that was attempted is
  * always one a restart finds (or one already finished).
+ *
+ * Retries and completions are not urgent: losing one to a crash only means the delivery is sent once more (same
+ * delivery id), so they wait up to `LAZY_MS` to share a commit with others, and a burst's 2 000 completions cost a
+ * handful of fsyncs instead of hundreds.
  */
+const LAZY_MS = 50
+
 import type { Channels, DeliveryRecord } from '../store/channels.js'
 import type { Logger } from '../log.js'
 
@@ -13,6 +19,7 @@ export class Outbox {
   private done: string[] = []
   private waiters: Array<(ok: boolean) => void> = []
   private scheduled: NodeJS.Immediate | undefined
+  private lazy: NodeJS.Timeout | undefined
   /** Commits made, and rows they wrote: the bench reports rows per commit. */
   readonly stats = { commits: 0, rows: 0 }
 
@@ -21,7 +28,7 @@ export class Outbox {
   /** Resolves true once committed (false if the commit failed: the delivery is then not attempted). */
   add (d: DeliveryRecord): Promise<boolean> {
     this.enqueue.push(d)
-    this.schedule()
+    this.scheduled ??= setImmediate(() => this.flush())
     return new Promise((resolve) => this.waiters.push(resolve))
   }
 
@@ -41,13 +48,16 @@ export class Outbox {
   }
 
   private schedule (): void {
-    this.scheduled ??= setImmediate(() => this.flush())
+    if (this.scheduled !== undefined) return
+    this.lazy ??= setTimeout(() => this.flush(), LAZY_MS)
   }
 
   /** Writes what is waiting now (also at shutdown, before the store closes). */
   flush (): void {
     if (this.scheduled !== undefined) clearImmediate(this.scheduled)
+    if (this.lazy !== undefined) clearTimeout(this.lazy)
     this.scheduled = undefined
+    this.lazy = undefined
     const batch = { enqueue: this.enqueue, retry: this.retry, done: this.done }
     const waiters = this.waiters
     this.enqueue = []
