@@ -136,7 +136,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     }
   })
   owners.teamOf = (id) => actors.teamOf(id)
-  wireIdentityEvents(identity, broker, actors, services.gateway, log)
+  wireIdentityEvents(identity, broker, actors, services.gateway, services.channels, log)
   const metrics = new Metrics()
   registerKernelMetrics(metrics, actors, broker)
   metrics.register('colony_capsules', 'Capsules by status', 'gauge', () => Object.entries(services.capsules.countByStatus()).map(([status, n]) => [{ status }, n]))
@@ -312,7 +312,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
 }
 
 /** A revoked key ends its MQTT sessions at once; a deleted team takes its actors and its gateway sites with it. */
-function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, gateway: Gateway, log: Logger): void {
+function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, gateway: Gateway, channels: ChannelService, log: Logger): void {
   identity.auth.events.on('keysRevoked', (ids) => {
     const closed = broker.sessions.revoke(ids)
     if (closed > 0) log.info({ keys: ids.length, closed }, 'revoked API keys: MQTT sessions closed')
@@ -322,6 +322,8 @@ function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: Ac
     actors.memory?.forgetTeam(teamId)
     // Its Worker Gateway sites stop answering (their hosts may be deployed again by others).
     gateway.forgetTeam(teamId)
+    // Its notification channels and their pending deliveries go.
+    channels.forgetTeam(teamId)
     actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
   })
 }

@@ -172,6 +172,15 @@ export class ChannelService {
     this.byTeam.delete(teamId)
   }
 
+  /** A deleted team's channels go with it (their pending deliveries too). */
+  forgetTeam (teamId: string): void {
+    for (const c of this.o.store.channels.forTeam(teamId)) {
+      this.o.store.channels.remove(c.id)
+      this.opened.delete(c.id)
+    }
+    this.byTeam.delete(teamId)
+  }
+
   /** Wrenn's test: one attempt with the given provider and config, nothing saved, no retry. */
   async test (teamId: string, body: { provider: string, config: Record<string, string> }): Promise<{ status: 'ok' }> {
     const provider = this.provider(body.provider)

@@ -4,6 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { signup, type Account } from '../helpers/identity.js'
+import { createTeam, switchTeam } from '../helpers/teams.js'
 import { assertError, call } from '../helpers/components.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { Receiver, type Received } from '../helpers/receiver.js'
@@ -281,6 +282,14 @@ describe('notification channels', () => {
       assert.deepEqual([paused.json.state, paused.json.agent], ['paused', { name: 'p1', type: 'probe' }])
       await mqtt.close()
     })
+    it('a deleted team\'s channels go with it', async () => {
+      const teamId = await createTeam(base, alice.token, 'ops')
+      const token = await switchTeam(base, alice.token, teamId)
+      const ch = await createChannel({ name: 'gone', provider: 'slack', config: { webhook_url: 'https://hooks.example/x' }, events: ['host.up'] }, { ...alice, token })
+      assert.equal((await call('DELETE', `${base}/v1/teams/${teamId}`, undefined, { token })).status, 204)
+      assert.equal(colony.rt.identity.store.channels.get(ch.id), undefined)
+    })
+
     it('capsule and snapshot events reach a webhook as Wrenn sends them (capsule.running only on resume)', async function () {
       this.timeout(60_000)
       const r = await receiver()
