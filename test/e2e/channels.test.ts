@@ -282,6 +282,20 @@ describe('notification channels', () => {
       assert.deepEqual([paused.json.state, paused.json.agent], ['paused', { name: 'p1', type: 'probe' }])
       await mqtt.close()
     })
+    it('a platform event on MQTT reaches only the clients of the team it names', async () => {
+      const bob = await signup(base, 'bob')
+      const a = await connect(colony.rt.urls.mqtt, { username: 'alice', password: alice.token })
+      const b = await connect(colony.rt.urls.mqtt, { username: 'bob', password: bob.token })
+      await a.subscribe('system/events/#')
+      await b.subscribe('system/events/#')
+      hostUp(colony, bob.team_id, 'host-of-bob')
+      hostUp(colony, alice.team_id, 'host-of-alice')
+      assert.equal((await a.next((m) => m.topic === 'system/events/host.up')).json.resource.id, 'host-of-alice', 'alice never sees bob\'s event')
+      assert.equal((await b.next((m) => m.topic === 'system/events/host.up')).json.resource.id, 'host-of-bob')
+      await a.close()
+      await b.close()
+    })
+
     it('a deleted team\'s channels go with it', async () => {
       const teamId = await createTeam(base, alice.token, 'ops')
       const token = await switchTeam(base, alice.token, teamId)
