@@ -10,11 +10,13 @@ const HELP = [
   'kinds — actor kinds you can spawn',
   'spawn <kind> [name] — start a new actor',
   'capsule create [template] — start a sandbox (a capsule) for your team; then @<capsule id> exec <command>',
+  'channels — your team\'s notification channels, with their events and whether they are muted',
+  'mute <channel> [minutes] — stop sending to a channel (for that long, or until unmuted); unmute <channel> — start again',
 ].join('\n')
 
 /** `as`: who sent the command; they see and steer only what their teams own. */
-/** The main actor scales components (`scale`) and creates capsules (`capsule create`): those two services, nothing else. */
-type MainDeps = Pick<Services, 'components' | 'capsules'>
+/** The main actor scales components (`scale`), creates capsules (`capsule create`) and mutes channels: those services, nothing else. */
+type MainDeps = Pick<Services, 'components' | 'capsules' | 'channels'>
 
 type Handler = (api: SystemApi, args: string[], ctx: ActorContext<MainDeps>, as: Identity | undefined) => string | Promise<string>
 
@@ -56,10 +58,37 @@ const COMMANDS: Record<string, Handler> = {
     if (verb !== 'create') return 'usage: capsule create [template]'
     if (as === undefined) return 'cannot create a capsule: the sender has no team'
     try {
-      const c = await ctx.deps.capsules.create({ teamId: as.teamId, isAdmin: false }, { ...(template !== undefined && { template }) })
+      const actor = as.kind === 'user' ? { type: 'user' as const, id: as.userId, name: as.name } : as.kind === 'api_key' ? { type: 'api_key' as const } : { type: 'system' as const }
+      const c = await ctx.deps.capsules.create({ teamId: as.teamId, isAdmin: false, actor }, { ...(template !== undefined && { template }) })
       return `capsule ${c.id} is ${c.status} (${c.template}, ${c.vcpus} vCPU, ${c.memory_mb} MiB): @${c.id} exec <command>`
     } catch (err) {
       return `cannot create a capsule: ${toColonyError(err).message}`
+    }
+  },
+  channels: (_api, _args, ctx, as) => {
+    if (as === undefined) return 'no channels: the sender has no team'
+    const list = ctx.deps.channels.list(as.teamId)
+    if (list.length === 0) return 'your team has no notification channels (POST /v1/channels)'
+    const lines = list.map((c) => `${c.name} (${c.provider}) ${c.events.join(', ')}${c.muted ? ` [muted${c.muted_until === null ? '' : ` until ${c.muted_until}`}]` : ''}`)
+    return `${list.length} channel${list.length === 1 ? '' : 's'}:\n${lines.join('\n')}`
+  },
+  mute: (_api, [channel, minutes], ctx, as) => {
+    if (channel === undefined || (minutes !== undefined && !/^\d+$/.test(minutes))) return 'usage: mute <channel> [minutes]'
+    if (as === undefined) return 'cannot mute: the sender has no team'
+    try {
+      const c = ctx.deps.channels.mute(as.teamId, channel, minutes === undefined ? undefined : Number(minutes))
+      return `${c.name} is muted ${c.muted_until === null ? 'until unmuted' : `until ${c.muted_until}`}`
+    } catch (err) {
+      return `cannot mute ${channel.slice(0, 64)}: ${toColonyError(err).message}`
+    }
+  },
+  unmute: (_api, [channel], ctx, as) => {
+    if (channel === undefined) return 'usage: unmute <channel>'
+    if (as === undefined) return 'cannot unmute: the sender has no team'
+    try {
+      return `${ctx.deps.channels.unmute(as.teamId, channel).name} is no longer muted`
+    } catch (err) {
+      return `cannot unmute ${channel.slice(0, 64)}: ${toColonyError(err).message}`
     }
   },
   spawn: async (api, [kind, name], _ctx, as) => {
@@ -100,7 +129,7 @@ export const mainKind: ActorKind<Record<string, unknown>, MainDeps> = {
   agentType: 'orchestrator',
   protected: true,
   help: HELP,
-  deps: ({ services }) => ({ components: services.components, capsules: services.capsules }),
+  deps: ({ services }) => ({ components: services.components, capsules: services.capsules, channels: services.channels }),
   create (ctx) {
     return {
       chat (message: ChatMessage) {

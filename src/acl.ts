@@ -6,7 +6,7 @@ export interface Acl {
   /** Undefined when allowed, else why not. Runtime-owned topics are refused before this is asked. */
   publish(who: Identity, topic: string): string | undefined
   subscribe(who: Identity, filter: string): boolean
-  /** `payload` is read only for `system/spawn` (whose actor the announcement is about). */
+  /** `payload` is read only for `system/spawn` (whose actor the announcement is about) and `system/events/` (whose team it names). */
   forward(who: Identity, topic: string, payload?: Buffer | string): boolean
   /**
    * The payload this recipient gets instead, when it must see less of a message it may receive (`system/health`:
@@ -88,11 +88,29 @@ export function createAcl (
         const team = actors.teamOf(announcedId(payload))
         return team !== undefined && canAccess(who, team)
       }
+      // A platform event (system/events/{event}) belongs to the team it names: capsule and host ids are not for others.
+      if (topic.startsWith(SYSTEM_EVENTS)) {
+        const team = eventTeam(payload)
+        return team !== undefined && canAccess(who, team)
+      }
       // Everything below agents/{id}/ (replies, logs, any depth) belongs to that actor's team.
       const id = agentLevelOf(topic)
       if (id === undefined) return true
       const team = actors.teamOf(id)
       return team !== undefined && canAccess(who, team)
     },
+  }
+}
+
+const SYSTEM_EVENTS = topics.systemEvent('')
+
+/** The `team_id` of a platform event's payload; undefined when it has none (then only admins receive it). */
+function eventTeam (payload: Buffer | string | undefined): string | undefined {
+  if (payload === undefined) return undefined
+  try {
+    const team = (JSON.parse(typeof payload === 'string' ? payload : payload.toString('utf8')) as { team_id?: unknown }).team_id
+    return typeof team === 'string' ? team : undefined
+  } catch {
+    return undefined
   }
 }

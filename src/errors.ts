@@ -129,6 +129,12 @@ export const ERROR_CODES = {
   session_expired: { status: 410, expose: true, message: 'The session expired' },
   session_limit: { status: 429, expose: true, message: 'The maximum number of sessions is reached' },
   invalid_path: { status: 400, expose: true, message: 'The path is invalid' },
+  // notification channels (Wrenn)
+  channel_not_found: { status: 404, expose: true, message: 'No such channel' },
+  channel_name_taken: { status: 409, expose: true, message: 'The team already has a channel with this name' },
+  channel_config_invalid: { status: 400, expose: true, message: 'The channel config does not fit its provider' },
+  channel_event_unknown: { status: 400, expose: true, message: 'Unknown channel event' },
+  channel_delivery_failed: { status: 502, expose: true, message: 'The provider did not accept the notification' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },

@@ -36,6 +36,10 @@ import { WasiDriver } from './capsules/wasi/driver.js'
 import { Gateway } from './gateway/service.js'
 import { PluginService } from './plugins/service.js'
 import type { Bus } from './broker/bus.js'
+import { ChannelService } from './channels/service.js'
+import { channelKey } from './channels/crypto.js'
+import { topics } from './wire/topics.js'
+import { eventPayload } from './wire/events.js'
 
 export interface BootActor {
   kind: string
@@ -119,6 +123,12 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   })
   services.workers.bind(actors.api)
   services.capsules.bind(actors.api)
+  // Channels hear Wrenn's events and the team-owned actors' alerts and states from here on; what the outbox kept
+  // from before a crash is sent now.
+  services.channels.start(broker.bus, (id) => {
+    const cell = actors.resolve(id)
+    return cell === undefined || cell.id !== id ? undefined : { team: cell.team, name: cell.name, agentType: cell.kind.agentType }
+  })
   services.components.on('deleted', (id) => {
     services.workers.removeComponent(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not remove the workers of a deleted component'))
     if (actors.resolve(id) !== undefined) {
@@ -126,7 +136,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     }
   })
   owners.teamOf = (id) => actors.teamOf(id)
-  wireIdentityEvents(identity, broker, actors, services.gateway, log)
+  wireIdentityEvents(identity, broker, actors, services.gateway, services.channels, log)
   const metrics = new Metrics()
   registerKernelMetrics(metrics, actors, broker)
   metrics.register('colony_capsules', 'Capsules by status', 'gauge', () => Object.entries(services.capsules.countByStatus()).map(([status, n]) => [{ status }, n]))
@@ -167,6 +177,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     await services.capsules.close()
     await actors.shutdown()
     services.workers.flush()
+    // After the actors' last statuses: pending deliveries are written down for the next start.
+    services.channels.close()
     // 4. the broker (clients get the last messages, then are disconnected), 5. the listeners, 6. the store
     unmountMqttWs()
     await broker.close()
@@ -246,6 +258,10 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     dir: capsuleDir,
     clock,
     log: log.child({ component: 'capsules' }),
+    // Wrenn's capsule and template events, for the team's notification channels (the host's own capsules have none).
+    notify: (event, teamId, actor, resource) => {
+      if (teamId !== null) bus.publish(topics.systemEvent(event), eventPayload(event, teamId, actor, resource, clock.now()))
+    },
   })
   return {
     components,
@@ -285,11 +301,18 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
     plugins,
     capsules,
     sessions: new SessionService({ capsules, clock, maxSessions: config.capsules.maxSessions, idleTimeoutSec: config.capsules.sessionIdleSec }),
+    channels: new ChannelService({
+      store: identity.store,
+      key: channelKey(config.channels.encryptionKey, config.data.dir),
+      clock,
+      log: log.child({ component: 'channels' }),
+      timeoutMs: config.channels.deliveryTimeoutMs,
+    }),
   }
 }
 
 /** A revoked key ends its MQTT sessions at once; a deleted team takes its actors and its gateway sites with it. */
-function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, gateway: Gateway, log: Logger): void {
+function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: ActorSystem, gateway: Gateway, channels: ChannelService, log: Logger): void {
   identity.auth.events.on('keysRevoked', (ids) => {
     const closed = broker.sessions.revoke(ids)
     if (closed > 0) log.info({ keys: ids.length, closed }, 'revoked API keys: MQTT sessions closed')
@@ -299,6 +322,8 @@ function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: Ac
     actors.memory?.forgetTeam(teamId)
     // Its Worker Gateway sites stop answering (their hosts may be deployed again by others).
     gateway.forgetTeam(teamId)
+    // Its notification channels and their pending deliveries go.
+    channels.forgetTeam(teamId)
     actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
   })
 }

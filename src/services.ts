@@ -7,6 +7,7 @@ import type { Gateway } from './gateway/service.js'
 import type { PluginService } from './plugins/service.js'
 import type { CapsuleService } from './capsules/service.js'
 import type { SessionService } from './capsules/sessions.js'
+import type { ChannelService } from './channels/service.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -39,4 +40,6 @@ export interface Services {
   capsules: CapsuleService
   /** wasmrun sessions, each a capsule underneath. */
   sessions: SessionService
+  /** Wrenn's notification channels: CRUD, mute, and the delivery of events and actor alerts to them. */
+  channels: ChannelService
 }

@@ -4,7 +4,7 @@ import { listDir, makeDir, MAX_FILE_BYTES, readFile, readFileStream, removePath,
 import busboy from 'busboy'
 import type { Context } from 'koa'
 import type { Readable } from 'node:stream'
-import type { Gate, HttpHost, Identity } from '../../src/index.js'
+import type { EventActor, Gate, HttpHost, Identity } from '../../src/index.js'
 import { mountCapsuleStreams } from './capsule-streams.js'
 import { identity } from './authn.js'
 import { readMultipart } from './multipart.js'
@@ -68,7 +68,15 @@ const RUNNING = ['capsule_not_found', 'capsule_not_running', 'capsule_exec_faile
 
 /** Who a capsule request acts for: the caller's active team (capsules, snapshots and sessions alike). */
 export function capsuleCaller (ctx: Context, activeTeam: (who: Identity) => string): CapsuleCaller {
-  return { teamId: activeTeam(identity(ctx)), isAdmin: false }
+  const who = identity(ctx)
+  return { teamId: activeTeam(who), isAdmin: false, actor: eventActor(who) }
+}
+
+/** Who did it, as Wrenn's events name them: a user, an API key, or (development mode without credentials) the system. */
+export function eventActor (who: Identity): EventActor {
+  if (who.kind === 'api_key') return { type: 'api_key', ...(who.keyId !== undefined && { id: who.keyId }) }
+  if (who.kind === 'user') return { type: 'user', id: who.userId, name: who.name }
+  return { type: 'system' }
 }
 
 /**

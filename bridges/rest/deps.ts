@@ -28,6 +28,7 @@ export function restDeps ({ config, services }: BridgeRuntime) {
       workers: services.workers,
       capsules: services.capsules,
       sessions: services.sessions,
+      channels: services.channels,
     },
   }
 }

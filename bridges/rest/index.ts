@@ -21,6 +21,7 @@ import * as workers from './workers.js'
 import * as capsules from './capsules.js'
 import * as snapshots from './snapshots.js'
 import * as sessions from './sessions.js'
+import * as channels from './channels.js'
 import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
 import * as tools from './tools.js'
@@ -69,6 +70,7 @@ export const restBridge = defineBridge({
     table.register(capsules, { capsules: ctx.services.capsules, activeTeam, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
     table.register(snapshots, { capsules: ctx.services.capsules, activeTeam })
     table.register(sessions, { sessions: ctx.services.sessions, activeTeam })
+    table.register(channels, { channels: ctx.services.channels, activeTeam })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
     table.register(tools, { table })

@@ -21,14 +21,21 @@ import { Lanes } from '../lanes.js'
 import type { Clock, TimerHandle } from '../clock.js'
 import type { Logger } from '../log.js'
 import type { SystemApi } from '../actor/types.js'
+import type { EventActor, WrennEvent } from '../wire/events.js'
 import type { CapsuleRecord, CapsuleStatus, Store } from '../store/index.js'
 import type { CapsuleDriver, CapsuleProcess, CapsuleSandbox, CapsuleSpec, ExecResult } from './driver.js'
 import { PtySessions } from './pty-sessions.js'
 import { statsRange, TEAM_SAMPLE_MS, TeamHistory, type TeamPeaks, type TeamSeries } from './team-stats.js'
 import { CapsuleMetrics, cpuPercent, metricRange, metricsResponse, type CpuReading, type MetricsSnapshot, type WireMetricPoint } from './metrics.js'
 
-/** Who asks: a team (`undefined` for the host itself and platform admins see everything). */
-export interface CapsuleCaller { teamId: string | null, isAdmin: boolean }
+/**
+ * Who asks: a team (`undefined` for the host itself and platform admins see everything), and who did it, as Wrenn's
+ * events name them (default: the system).
+ */
+export interface CapsuleCaller { teamId: string | null, isAdmin: boolean, actor?: EventActor }
+
+/** Publishes one of Wrenn's events for the team's notification channels (see wire/events.ts). */
+export type CapsuleNotify = (event: WrennEvent, teamId: string | null, actor: EventActor, resource: { id: string, type: 'capsule' | 'template' }) => void
 
 export interface CreateCapsule {
   template?: string
@@ -149,7 +156,7 @@ export class CapsuleService {
   private readonly commands = new WeakMap<CapsuleProcess, { cmd: string, args: string[] }>()
   private sampling = false
 
-  constructor (private readonly o: { store: Store, driver: CapsuleDriver, dir: string, clock: Clock, log: Logger }) {
+  constructor (private readonly o: { store: Store, driver: CapsuleDriver, dir: string, clock: Clock, log: Logger, notify?: CapsuleNotify }) {
     o.driver.events.on('oom', (id) => this.emit({ type: 'oom', id }))
     o.driver.events.on('vanished', (id) => {
       if (!this.sandboxes.has(id)) return
@@ -177,6 +184,15 @@ export class CapsuleService {
 
   private emit (e: CapsuleEvent): void {
     this.events.emit('event', e)
+  }
+
+  /** Wrenn's event for the capsule's (or template's) team; a channel never slows or fails the operation. */
+  private publish (event: WrennEvent, as: CapsuleCaller, teamId: string | null, id: string, type: 'capsule' | 'template' = 'capsule'): void {
+    try {
+      this.o.notify?.(event, teamId, as.actor ?? { type: 'system' }, { id, type })
+    } catch (err) {
+      this.o.log.warn({ err: toColonyError(err).message, event }, 'a platform event could not be published')
+    }
   }
 
   private now (): number {
@@ -267,6 +283,7 @@ export class CapsuleService {
       this.sandboxes.set(id, sandbox)
       const at = this.now()
       this.setStatus(id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
+      this.publish('capsule.created', as, as.teamId, id)
       // The answer does not wait for the actor (it only reports the capsule); spawnActor logs its own failure.
       void this.spawnActor(id, as.teamId)
     } catch (err) {
@@ -323,6 +340,7 @@ export class CapsuleService {
     })
     if (this.system?.stateOf(row.id) !== undefined) await this.system?.remove(row.id).catch(() => undefined)
     this.emit({ type: 'destroyed', id: row.id })
+    this.publish('capsule.destroyed', as, row.teamId, row.id)
   }
 
   async pause (as: CapsuleCaller, id: string): Promise<CapsuleView> {
@@ -333,6 +351,7 @@ export class CapsuleService {
       await this.sandbox(current).pause()
       this.setStatus(row.id, 'paused')
     })
+    this.publish('capsule.paused', as, row.teamId, row.id)
     return this.get(as, id)
   }
 
@@ -345,6 +364,8 @@ export class CapsuleService {
       this.ptys.forget(row.id)
       this.setStatus(row.id, 'hibernated')
     })
+    // Wrenn has no hibernation: to a channel it is a pause (the capsule stops running until resumed).
+    this.publish('capsule.paused', as, row.teamId, row.id)
     return this.get(as, id)
   }
 
@@ -364,6 +385,8 @@ export class CapsuleService {
       const at = this.now()
       this.setStatus(row.id, 'running', undefined, { startedAtMs: at, lastActiveAtMs: at })
     })
+    // Wrenn: capsule.running only on resume (a create is capsule.created).
+    this.publish('capsule.running', as, row.teamId, row.id)
     return this.get(as, id)
   }
 
@@ -420,6 +443,7 @@ export class CapsuleService {
       // The layers below the copy come along: a snapshot of a capsule made from a template stacks on it.
       spec: JSON.stringify({ vcpus: spec.vcpus, memoryMb: spec.memoryMb, network: spec.network, env: spec.env, layers: spec.layers }),
     })
+    this.publish('template.snapshot.created', as, as.teamId, name, 'template')
     return { name, type: 'snapshot', vcpus: spec.vcpus, memory_mb: spec.memoryMb, size_bytes: size, created_at: new Date(created).toISOString() }
   }
 
@@ -440,6 +464,7 @@ export class CapsuleService {
     if (users.length > 0) throw new ColonyError('template_in_use', `capsules still run on ${name}: ${users.map((c) => c.id).slice(0, 5).join(', ')}`)
     this.o.store.capsules.removeSnapshot(snap.id)
     await rm(dir, { recursive: true, force: true })
+    this.publish('template.snapshot.deleted', as, as.teamId, name, 'template')
   }
 
   /** Every capsule row (the session layer finds its sessions among them). */

@@ -357,4 +357,39 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE UNIQUE INDEX capsule_snapshots_name ON capsule_snapshots (COALESCE(team_id, ''), name);
     `,
   },
+  {
+    version: 13,
+    name: 'channels',
+    sql: `
+      -- channels
+      -- Wrenn's notification channels. config is a JSON object of AES-256-GCM sealed values (never plaintext; the key
+      -- is channels.encryptionKey or <data.dir>/channels.key). events is a JSON array; alert_filter (Colony's) the
+      -- JSON {min_severity?, agent_types?} for actor events; muted_until (epoch ms) set by chat's mute.
+      CREATE TABLE channels (
+        id           TEXT PRIMARY KEY,
+        team_id      TEXT NOT NULL REFERENCES teams (id),
+        name         TEXT NOT NULL,
+        provider     TEXT NOT NULL,
+        config       TEXT NOT NULL,
+        events       TEXT NOT NULL,
+        alert_filter TEXT,
+        muted_until  INTEGER,
+        created_at   INTEGER NOT NULL,
+        updated_at   INTEGER NOT NULL
+      );
+      CREATE UNIQUE INDEX channels_name ON channels (team_id, name);
+
+      -- The outbox: a delivery is written before its first attempt and deleted once delivered or out of attempts,
+      -- so one pending at a crash (kill -9) is sent after the restart. id is the X-Wrenn-Delivery header.
+      CREATE TABLE channel_deliveries (
+        id         TEXT PRIMARY KEY,
+        channel_id TEXT NOT NULL REFERENCES channels (id) ON DELETE CASCADE,
+        body       TEXT NOT NULL,
+        attempts   INTEGER NOT NULL,
+        next_at    INTEGER NOT NULL,
+        created_at INTEGER NOT NULL
+      );
+      CREATE INDEX channel_deliveries_next ON channel_deliveries (next_at);
+    `,
+  },
 ]

@@ -19,10 +19,11 @@ import { retainedBench } from './retained.js'
 import { wasmBench } from './wasm.js'
 import { workersBench } from './durable.js'
 import { capsulesBench } from './capsules.js'
+import { channelsBench } from './channels.js'
 import { readProfile, renderProfile, summarizeProfile } from './lib/profile.js'
 import { missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
-const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench, capsulesBench]
+const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench, capsulesBench, channelsBench]
 
 const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).join('|')}]... [--rounds N] [--window S]
 
