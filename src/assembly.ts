@@ -15,13 +15,14 @@ import { echoKind } from '../actors/echo.js'
 import { componentKind } from '../actors/component.js'
 import { workerKind } from '../actors/worker.js'
 import { capsuleKind } from '../actors/capsule.js'
+import { hostKind } from '../actors/host.js'
 import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
 import { restBridge } from '../bridges/rest/index.js'
 import { wsBridge } from '../bridges/ws/index.js'
 import { natsBridge } from '../bridges/nats/index.js'
 
 export const KINDS = [
-  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind, capsuleKind,
+  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind, capsuleKind, hostKind,
   keyvalueProviderKind, loggingProviderKind, messagingProviderKind,
 ] as ActorKind<never>[]
 export const BOOT = [

@@ -11,6 +11,7 @@ import { wasmSettings } from './wasm/settings.js'
 import { logSettings } from './log-settings.js'
 import { workerSettings } from './workers/settings.js'
 import { capsuleSettings } from './capsules/settings.js'
+import { hostSettings } from './hosts/settings.js'
 
 export type { ConfigInput } from './settings.js'
 export type { AuthMode } from './auth/settings.js'
@@ -20,7 +21,7 @@ export type { LogLevel } from './log-settings.js'
 /** The kernel's own sections; bridges and actor kinds bring theirs (`src/assembly.ts` puts them together). */
 export const KERNEL_SETTINGS = [
   httpSettings, mqttSettings, dataSettings, storeSettings, authSettings, oauthSettings, actorSettings, supervisorSettings, wasmSettings,
-  workerSettings, capsuleSettings, logSettings,
+  workerSettings, capsuleSettings, hostSettings, logSettings,
 ] as const
 
 /**

@@ -7,6 +7,8 @@ import type { Gateway } from './gateway/service.js'
 import type { PluginService } from './plugins/service.js'
 import type { CapsuleService } from './capsules/service.js'
 import type { SessionService } from './capsules/sessions.js'
+import type { HostService } from './hosts/service.js'
+import type { RemoteCapsules } from './hosts/remote.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -39,4 +41,8 @@ export interface Services {
   capsules: CapsuleService
   /** wasmrun sessions, each a capsule underneath. */
   sessions: SessionService
+  /** Wrenn hosts: registration, credentials, heartbeats, status. */
+  hosts: HostService
+  /** Capsules on joined Colonies, driven through this one. */
+  remoteCapsules: RemoteCapsules
 }

@@ -28,6 +28,8 @@ export function restDeps ({ config, services }: BridgeRuntime) {
       workers: services.workers,
       capsules: services.capsules,
       sessions: services.sessions,
+      hosts: services.hosts,
+      remoteCapsules: services.remoteCapsules,
     },
   }
 }

@@ -13,6 +13,7 @@ import { OplogStore } from './oplog.js'
 import { ApiDefinitions, ApiDeployments } from './api-gateway.js'
 import { Plugins } from './plugins.js'
 import { Capsules } from './capsules.js'
+import { Hosts } from './hosts.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -34,6 +35,7 @@ export {
 export type { ApiDefinitionRecord, ApiDeploymentRecord } from './api-gateway.js'
 export type { InstallationRecord, PluginRecord } from './plugins.js'
 export type { CapsulePatch, CapsuleRecord, CapsuleStatus, SnapshotRow } from './capsules.js'
+export type { HostRecord, HostStatus, HostType, RegisteredSpecs, RemoteCapsuleRow } from './hosts.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -52,6 +54,7 @@ export class Store {
   readonly apiDeployments: ApiDeployments
   readonly plugins: Plugins
   readonly capsules: Capsules
+  readonly hosts: Hosts
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -69,6 +72,7 @@ export class Store {
     this.apiDeployments = new ApiDeployments(db)
     this.plugins = new Plugins(db)
     this.capsules = new Capsules(db)
+    this.hosts = new Hosts(db)
   }
 
   static open (options: StoreOptions): Store {
