@@ -42,6 +42,7 @@ const Creds = Type.Object({
 })
 const Tag = Type.String({ minLength: 1, maxLength: 64, pattern: '^[^\\s/]+$' })
 const Free = (max: number) => Type.String({ minLength: 1, maxLength: max })
+const Address = Type.String({ minLength: 1, maxLength: 512, pattern: '^(https?://)?[^\\s/?#]+/?$', description: 'where the host is reached: ip:port or an http(s) URL' })
 const Count = (max: number) => Type.Integer({ minimum: 0, maximum: max })
 
 /**
@@ -165,7 +166,7 @@ export function register (routes: Routes, { hosts, remote, activeTeam }: HostsDe
     public: true,
     body: Type.Object({
       token: Type.String({ minLength: 1, maxLength: 128, description: 'the registration token' }),
-      address: Type.String({ minLength: 1, maxLength: 512, pattern: '^(https?://)?[^\\s/?#]+/?$', description: 'where the host is reached: ip:port or an http(s) URL' }),
+      address: Address,
       arch: Type.Optional(Free(32)),
       cpu_cores: Type.Optional(Count(65_536)),
       memory_mb: Type.Optional(Count(1 << 30)),
@@ -193,15 +194,17 @@ export function register (routes: Routes, { hosts, remote, activeTeam }: HostsDe
   routes.route({
     method: 'POST',
     path: '/v1/hosts/{id}/heartbeat',
-    summary: 'A host\'s heartbeat, with its JWT in X-Host-Token (the id must be the token\'s: 403 otherwise)',
+    summary: 'A host\'s heartbeat, with its JWT in X-Host-Token (the id must be the token\'s: 403 otherwise); Colony\'s optional body moves its address',
     public: true,
     params: Id,
+    body: Type.Object({ address: Type.Optional(Address) }, { additionalProperties: false }),
+    bodyKind: 'optional-json',
     status: 204,
     responses: { 204: { description: 'Recorded' } },
     errors: ['unauthorized', 'forbidden', 'host_not_found'],
-    handle: (ctx, { params }) => {
+    handle: (ctx, { params, body }) => {
       const token = ctx.get('x-host-token')
-      hosts.heartbeat(params.id, token === '' ? undefined : token)
+      hosts.heartbeat(params.id, token === '' ? undefined : token, body.address)
     },
   })
 }

@@ -145,7 +145,7 @@ export class JoinAgent {
   /** One beat; false when the loop must end. */
   private async beat (): Promise<boolean> {
     const c = this.creds as Saved
-    const res = await this.post(`/v1/hosts/${encodeURIComponent(c.host_id)}/heartbeat`, undefined, { 'x-host-token': c.token })
+    const res = await this.post(`/v1/hosts/${encodeURIComponent(c.host_id)}/heartbeat`, { address: this.o.address }, { 'x-host-token': c.token })
     if (res.status === 204) {
       this.beats++
       return true

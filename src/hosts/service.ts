@@ -309,15 +309,15 @@ export class HostService {
     })
   }
 
-  /** A host's heartbeat: the JWT's host id must be the path's (403), the host must exist (404). */
-  heartbeat (id: string, hostToken: string | undefined): void {
+  /** A host's heartbeat: the JWT's host id must be the path's (403), the host must exist (404). A joined Colony restarted on another port says where it is now. */
+  heartbeat (id: string, hostToken: string | undefined, address?: string): void {
     const now = this.now()
     const hostId = hostToken === undefined ? undefined : verifyHostJwt(hostToken, this.o.keys.jwt, now)
     if (hostId === undefined) throw new ColonyError('unauthorized', 'invalid or missing host token')
     if (hostId !== id) throw new ColonyError('forbidden', 'the host token belongs to another host')
     const h = this.o.store.hosts.get(id)
     if (h === undefined) throw new ColonyError('host_not_found', `no host ${id.slice(0, 64)}`)
-    this.o.store.hosts.beat(id, now)
+    this.o.store.hosts.beat(id, now, address ?? h.address)
     this.events.emit('event', { type: 'beat', id, atMs: now })
     if (h.status === 'unreachable' || h.status === 'offline') {
       this.setStatus(h, 'online')

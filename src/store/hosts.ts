@@ -54,7 +54,7 @@ export class Hosts {
       remove: db.prepare('DELETE FROM hosts WHERE id = ?'),
       register: db.prepare('UPDATE hosts SET status = \'online\', arch = ?, cpu_cores = ?, memory_mb = ?, disk_gb = ?, address = ?, lattice_host_id = ?, api_key_sealed = ?, last_heartbeat_at = ?, updated_at = ? WHERE id = ? AND status = \'pending\''),
       setStatus: db.prepare('UPDATE hosts SET status = ?, updated_at = ? WHERE id = ?'),
-      beat: db.prepare('UPDATE hosts SET last_heartbeat_at = ? WHERE id = ?'),
+      beat: db.prepare('UPDATE hosts SET last_heartbeat_at = ?, address = ? WHERE id = ?'),
       tags: db.prepare<[string], { tag: string }>('SELECT tag FROM host_tags WHERE host_id = ? ORDER BY tag'),
       addTag: db.prepare('INSERT OR IGNORE INTO host_tags (host_id, tag) VALUES (?, ?)'),
       removeTag: db.prepare('DELETE FROM host_tags WHERE host_id = ? AND tag = ?'),
@@ -98,8 +98,8 @@ export class Hosts {
     this.stmts.setStatus.run(status, nowMs, id)
   }
 
-  beat (id: string, nowMs: number): void {
-    this.stmts.beat.run(nowMs, id)
+  beat (id: string, nowMs: number, address: string | null): void {
+    this.stmts.beat.run(nowMs, address, id)
   }
 
   tags (id: string): string[] {
