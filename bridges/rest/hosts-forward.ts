@@ -17,7 +17,13 @@ export function forwardRemoteCapsules (remote: RemoteCapsules, activeTeam: (who:
     const m = /^\/v1\/capsules\/([^/]+)(?:\/.*)?$/.exec(ctx.path)
     const who = ctx.state.identity as Identity | undefined
     if (m === null || who === undefined) { await next(); return }
-    const id = decodeURIComponent(m[1] as string)
+    let id: string
+    try {
+      id = decodeURIComponent(m[1] as string)
+    } catch {
+      await next() // not an id at all: the local routes answer it
+      return
+    }
     if (remote.owned({ teamId: null, isAdmin: true }, id) === undefined) { await next(); return }
     const as = { teamId: activeTeam(who), isAdmin: false }
     if (remote.owned(as, id) === undefined) { await next(); return }
