@@ -23,9 +23,8 @@ import { topics } from '../wire/topics.js'
 import { eventPayload, type EventActor } from '../wire/events.js'
 import { hashToken, newToken, seal, signHostJwt, unseal, verifyHostJwt, type HostKeys } from './tokens.js'
 
-/** Wrenn's lifetimes. */
+/** Wrenn's lifetimes (the host JWT's is `hosts.jwtTtlMs`, default 7 d). */
 export const REGISTRATION_TTL_MS = 3_600_000
-export const HOST_JWT_TTL_MS = 7 * 86_400_000
 export const REFRESH_TTL_MS = 60 * 86_400_000
 
 /** Who asks: a user or key acting for its active team. */
@@ -71,7 +70,7 @@ export type HostEvent =
   | { type: 'beat', id: string, atMs: number }
   | { type: 'removed', id: string }
 
-export interface HostSettingsView { heartbeatTimeoutMs: number, checkIntervalMs: number, offlineAfterMs: number }
+export interface HostSettingsView { heartbeatTimeoutMs: number, checkIntervalMs: number, offlineAfterMs: number, jwtTtlMs: number }
 
 const SYSTEM: EventActor = { type: 'system', name: 'host-monitor' }
 
@@ -283,7 +282,7 @@ export class HostService {
     const now = this.now()
     const refresh = newToken()
     this.o.store.hosts.insertRefresh(hashToken(refresh), h.id, family, now + REFRESH_TTL_MS)
-    return { host: this.view(h), token: signHostJwt(h.id, this.o.keys.jwt, now, HOST_JWT_TTL_MS), refresh_token: refresh }
+    return { host: this.view(h), token: signHostJwt(h.id, this.o.keys.jwt, now, this.o.settings.jwtTtlMs), refresh_token: refresh }
   }
 
   /**

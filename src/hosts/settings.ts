@@ -11,6 +11,8 @@ export const hostSettings = section('hosts', {
   checkIntervalMs: ms(15_000, 100, 600_000),
   /** An unreachable host silent this much longer is offline (Wrenn never writes offline; Colony does). */
   offlineAfterMs: ms(600_000, 1000, 30 * 86_400_000),
+  /** How long a host JWT is valid (Wrenn: 7 days); a host refreshes it with its refresh token. */
+  jwtTtlMs: ms(7 * 86_400_000, 60_000, 30 * 86_400_000),
   /** The Colony to join as a host (its base URL); empty: this Colony joins none. */
   join: text('', { optional: true, pattern: /^https?:\/\/\S+$/, hint: 'an http(s) URL' }),
   /** The one-time registration token for the first registration (later starts use the saved credentials). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict'
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ManualClock } from '../../src/clock.js'
@@ -7,10 +7,12 @@ import { startColony, type TestColony } from '../helpers/runtime.js'
 import { assertError, call } from '../helpers/components.js'
 import { runCli, type CliRun } from '../helpers/cli.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
+import { startNatsServer } from '../helpers/nats-server.js'
+import { fromSeed } from '@nats-io/nkeys'
 
 /** `colony --join` as users run it, over a data dir that survives a kill -9; resolves once it is ready. */
-async function startJoined (dataDir: string, url: string, token?: string): Promise<CliRun & { http: string }> {
-  const args = ['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--join', url, ...(token === undefined ? [] : ['--token', token])]
+async function startJoined (dataDir: string, url: string, token?: string, extra: string[] = []): Promise<CliRun & { http: string }> {
+  const args = ['--http-port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--join', url, ...(token === undefined ? [] : ['--token', token]), ...extra]
   const run = runCli(args, { COLONY_HOSTS_JOIN_HEARTBEAT_MS: '100', COLONY_AUTH_SCRYPT_N: '4096' })
   const http = await new Promise<string>((resolve, reject) => {
     run.lines.on('line', (line: string) => {
@@ -19,6 +21,17 @@ async function startJoined (dataDir: string, url: string, token?: string): Promi
     void run.exited.then(({ code }) => reject(new Error(`colony exited with ${code}: ${run.stderr.join('\n')}`)))
   })
   return { ...run, http }
+}
+
+/** Resolves on the child's first output line that contains `text` (one printed already counts). */
+function waitLine (run: CliRun, text: string): Promise<void> {
+  if ([...run.stdout, ...run.stderr].some((line) => line.includes(text))) return Promise.resolve()
+  return new Promise((resolve) => {
+    const on = (line: string): void => {
+      if (line.includes(text)) { run.lines.off('line', on); resolve() }
+    }
+    run.lines.on('line', on)
+  })
 }
 
 describe('colony --join: a second Colony process as a host of the first', function () {
@@ -32,7 +45,7 @@ describe('colony --join: a second Colony process as a host of the first', functi
 
   beforeEach(async () => {
     clock = new ManualClock(Date.now())
-    first = await startColony({ clock })
+    first = await startColony({ clock, config: { hosts: { jwtTtlMs: 60_000 } } })
     base = first.rt.urls.http
     mqtt = await connect(first.rt.urls.mqtt)
     await mqtt.subscribe('system/events/#', 'agents/+/spawn')
@@ -104,21 +117,49 @@ describe('colony --join: a second Colony process as a host of the first', functi
 
     // Back, with its saved credentials (no token): online again (host.up), its capsule with it.
     const upMark = mqtt.mark
+    const saved1 = JSON.parse(readFileSync(saved, 'utf8'))
     child = await startJoined(dataDir, base)
+    const refreshed = waitLine(child, 'host credentials refreshed')
     await mqtt.next((m) => m.topic === 'system/events/host.up' && m.json.resource.id === id, { from: upMark, timeoutMs: 10_000, what: 'host.up' })
     assert.equal((await host(id)).status, 'online')
     const again = await call('POST', `${base}/v1/capsules/${second}/exec`, { cmd: 'echo', args: ['back'] })
     assert.equal(again.status, 200, JSON.stringify(again.body))
     assert.equal(again.body.stdout, 'back\n')
 
-    // A forced delete destroys its capsules on the joined Colony; the host's heartbeats then get 404.
+    // Its saved JWT (hosts.jwtTtlMs: 60 s here) expired while it was away: its first beat was 401, it refreshed (rotation).
+    await refreshed
+    assert.notEqual(JSON.parse(readFileSync(saved, 'utf8')).refresh_token, saved1.refresh_token, 'rotated')
+
+    // A forced delete destroys its capsules on the joined Colony; the host's heartbeats then get 404 and it forgets its credentials.
+    const forgotten = waitLine(child, 'this host was deleted')
     assert.equal((await call('DELETE', `${base}/v1/hosts/${id}?force=true`)).status, 204)
     assert.deepEqual((await call('GET', `${child.http}/v1/capsules`)).body, [])
     assertError(await call('GET', `${base}/v1/capsules/${second}`), 404, 'capsule_not_found')
+    await forgotten
+    assert.equal(existsSync(saved), false)
 
     // No credential of the join in the first one's logs or MQTT, nor in the child's output.
-    const creds = JSON.parse(readFileSync(saved, 'utf8'))
+    const creds = saved1
     const seen = [JSON.stringify(first.logs), mqtt.received.map((m) => m.payload.toString('utf8')).join('\n'), child.stdout.join('\n'), child.stderr.join('\n')].join('\n')
     for (const s of [creds.token, creds.refresh_token]) assert.equal(seen.includes(s), false)
+  })
+
+  it('on one NATS: the joined Colony registers its lattice host id, the one wasmCloud tools see', async () => {
+    const nats = await startNatsServer()
+    try {
+      const created = await call('POST', `${base}/v1/hosts`, { type: 'regular' })
+      const id = created.body.host.id as string
+      child = await startJoined(dataDir, base, created.body.registration_token, ['--nats-url', nats.url])
+      await mqtt.next((m) => m.topic === `agents/${id}/spawn`, { timeoutMs: 10_000, what: 'the host actor' })
+      const seed = readFileSync(join(dataDir, 'nats-host.nk'), 'utf8').trim()
+      const latticeId = fromSeed(new TextEncoder().encode(seed)).getPublicKey()
+      assert.equal((await host(id)).lattice_host_id, latticeId)
+    } finally {
+      if (child !== undefined && child.child.exitCode === null) {
+        child.child.kill('SIGTERM')
+        await child.exited
+      }
+      await nats.stop()
+    }
   })
 })
