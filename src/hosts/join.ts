@@ -33,7 +33,8 @@ export interface JoinOptions {
 /** What the other Colony answers (credentials, or an error envelope). */
 interface Answer { host?: { id: string }, token?: string, refresh_token?: string, error?: { code?: string } }
 
-interface Saved { url: string, host_id: string, token: string, refresh_token: string }
+/** `api_key_id`: the key handed to the other Colony (its id only), revoked here when the host is deleted there. */
+interface Saved { url: string, host_id: string, token: string, refresh_token: string, api_key_id?: string }
 
 const FILE = 'host-join.json'
 const ARCH: Record<string, string> = { x64: 'x86_64', arm64: 'aarch64' }
@@ -137,7 +138,7 @@ export class JoinAgent {
     }
     const { host, token, refresh_token: refresh } = res.body
     if (host === undefined || token === undefined || refresh === undefined) throw new Error('the registration answer has no credentials')
-    this.save({ url: this.o.url, host_id: host.id, token, refresh_token: refresh })
+    this.save({ url: this.o.url, host_id: host.id, token, refresh_token: refresh, api_key_id: key.id })
     this.o.log.info({ url: this.o.url, hostId: host.id }, 'joined as a host')
     return true
   }
@@ -153,7 +154,10 @@ export class JoinAgent {
     if (res.status === 404) {
       rmSync(this.file, { force: true })
       this.creds = undefined
-      this.o.log.error({ url: this.o.url, hostId: c.host_id }, 'this host was deleted by the Colony it joined: credentials removed, heartbeats stopped')
+      if (c.api_key_id !== undefined) {
+        try { this.o.dropKey(c.api_key_id) } catch { /* already revoked here */ }
+      }
+      this.o.log.error({ url: this.o.url, hostId: c.host_id }, 'this host was deleted by the Colony it joined: credentials and its API key removed, heartbeats stopped')
       return false
     }
     if (res.status === 401 || res.status === 403) {

@@ -23,6 +23,11 @@ async function startJoined (dataDir: string, url: string, token?: string, extra:
   return { ...run, http }
 }
 
+/** The API key a joined Colony handed over (sealed in the first one's store), read back as the first one uses it. */
+function apiKeyOf (colony: TestColony, hostId: string): string {
+  return colony.rt.services.hosts.target({ teamId: null, isAdmin: true }, hostId).apiKey
+}
+
 /** Resolves on the child's first output line that contains `text` (one printed already counts). */
 function waitLine (run: CliRun, text: string): Promise<void> {
   if ([...run.stdout, ...run.stderr].some((line) => line.includes(text))) return Promise.resolve()
@@ -131,12 +136,15 @@ describe('colony --join: a second Colony process as a host of the first', functi
     assert.notEqual(JSON.parse(readFileSync(saved, 'utf8')).refresh_token, saved1.refresh_token, 'rotated')
 
     // A forced delete destroys its capsules on the joined Colony; the host's heartbeats then get 404 and it forgets its credentials.
+    const handed = apiKeyOf(first, id)
+    assert.equal((await call('GET', `${child.http}/v1/capsules`, undefined, { token: handed })).status, 200)
     const forgotten = waitLine(child, 'this host was deleted')
     assert.equal((await call('DELETE', `${base}/v1/hosts/${id}?force=true`)).status, 204)
     assert.deepEqual((await call('GET', `${child.http}/v1/capsules`)).body, [])
     assertError(await call('GET', `${base}/v1/capsules/${second}`), 404, 'capsule_not_found')
     await forgotten
     assert.equal(existsSync(saved), false)
+    assertError(await call('GET', `${child.http}/v1/capsules`, undefined, { token: handed }), 401, 'unauthorized', 'the key it handed over is revoked')
 
     // No credential of the join in the first one's logs or MQTT, nor in the child's output.
     const creds = saved1
