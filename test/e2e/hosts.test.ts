@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { ManualClock } from '../../src/clock.js'
 import { startColony, type TestColony } from '../helpers/runtime.js'
 import { assertError, call } from '../helpers/components.js'
@@ -200,5 +203,38 @@ describe('hosts (Wrenn): registration, credentials, heartbeats, status', functio
       mqtt.received.map((m) => m.payload.toString('utf8')).join('\n'),
     ].join('\n')
     for (const s of all) assert.equal(seen.includes(s), false, 'a secret leaked')
+  })
+})
+
+describe('hosts after a restart of Colony', function () {
+  this.timeout(30_000)
+  let dir: string
+  let colony: TestColony | undefined
+  beforeEach(() => { dir = mkdtempSync(join(tmpdir(), 'colony-hosts-')) })
+  afterEach(async () => {
+    await colony?.close()
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('a registered host is an actor again, its JWT still works, and its silence counts from the restart', async () => {
+    let clock = new ManualClock(Date.now())
+    colony = await startColony({ clock, config: { data: { dir } } })
+    let base = colony.rt.urls.http
+    const created = (await call('POST', `${base}/v1/hosts`, { type: 'regular' })).body
+    const reg = (await request('POST', `${base}/v1/hosts/register`, { token: created.registration_token, address: '10.0.0.9:5007' })).body
+    const id = created.host.id as string
+    await colony.close()
+
+    clock = new ManualClock(Date.now() + 86_400_000) // a day later
+    colony = await startColony({ clock, config: { data: { dir } } })
+    base = colony.rt.urls.http
+    const actor = await call('GET', `${base}/api/actors/${id}`)
+    assert.equal(actor.status, 200, JSON.stringify(actor.body))
+    assert.equal(actor.body.agentType, 'host')
+    clock.advance(60_000)
+    assert.equal((await call('GET', `${base}/v1/hosts/${id}`)).body.status, 'online', 'Colony\'s own downtime is not the host\'s silence')
+    assert.equal((await request('POST', `${base}/v1/hosts/${id}/heartbeat`, undefined, { 'x-host-token': reg.token })).status, 204)
+    clock.advance(120_000)
+    assert.equal((await call('GET', `${base}/v1/hosts/${id}`)).body.status, 'unreachable')
   })
 })
