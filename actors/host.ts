@@ -12,19 +12,17 @@ export interface HostOptions {
  * last beat and how many beats arrived; an unreachable host raises a `warning` alert (`host_unreachable`), its
  * return an `info` one (`host_online`). The host itself is the hosts service's; this actor is how MQTT and chat see it.
  */
-export const hostKind: ActorKind<HostOptions, Pick<Services, 'hosts'>> = {
+export const hostKind: ActorKind<HostOptions, { hosts: Services['hostDirectory'] }> = {
   kind: 'host',
   agentType: 'host',
   help: 'status — the host\'s status and last heartbeat',
-  deps: ({ services }) => ({ hosts: services.hosts }),
+  deps: ({ services }) => ({ hosts: services.hostDirectory }),
   create (ctx, options) {
     const { hosts } = ctx.deps
     let beats = 0
     const describe = (): { status: string, lastHeartbeatAt: string | null } => {
-      const h = hosts.hostRecord(options.hostId)
-      return h === undefined
-        ? { status: 'deleted', lastHeartbeatAt: null }
-        : { status: h.status, lastHeartbeatAt: h.lastHeartbeatMs === null ? null : new Date(h.lastHeartbeatMs).toISOString() }
+      const h = hosts.get(options.hostId)
+      return h === undefined ? { status: 'deleted', lastHeartbeatAt: null } : { status: h.status, lastHeartbeatAt: h.last_heartbeat_at }
     }
     const onEvent = (e: HostEvent): void => {
       if (e.id !== options.hostId) return

@@ -15,7 +15,7 @@ const HELP = [
 
 /** `as`: who sent the command; they see and steer only what their teams own. */
 /** The main actor scales components (`scale`), creates capsules (`capsule create`) and lists hosts (`hosts`): those services, nothing else. */
-type MainDeps = Pick<Services, 'components' | 'capsules' | 'hosts'>
+type MainDeps = Pick<Services, 'components' | 'capsules' | 'hostDirectory'>
 
 type Handler = (api: SystemApi, args: string[], ctx: ActorContext<MainDeps>, as: Identity | undefined) => string | Promise<string>
 
@@ -65,7 +65,7 @@ const COMMANDS: Record<string, Handler> = {
   },
   hosts: (_api, _args, ctx, as) => {
     // Admins (and the runtime itself) see every host; others their active team's BYOC hosts.
-    const list = ctx.deps.hosts.summary(as === undefined ? undefined : { userId: as.userId, teamId: as.teamId, isAdmin: as.isAdmin, actor: { type: 'user', id: as.userId } })
+    const list = ctx.deps.hostDirectory.list(as === undefined ? undefined : { userId: as.userId, teamId: as.teamId, isAdmin: as.isAdmin, actor: { type: 'user', id: as.userId } })
     if (list.length === 0) return 'no hosts'
     const lines = list.map((h) => `${h.id} (${h.type}${h.team_id === null ? '' : `, team ${h.team_id}`}) ${h.status}; last heartbeat ${h.last_heartbeat_at ?? 'never'}${h.address === null ? '' : `; ${h.address}`}`)
     return `${list.length} host${list.length === 1 ? '' : 's'}:\n${lines.join('\n')}`
@@ -108,7 +108,7 @@ export const mainKind: ActorKind<Record<string, unknown>, MainDeps> = {
   agentType: 'orchestrator',
   protected: true,
   help: HELP,
-  deps: ({ services }) => ({ components: services.components, capsules: services.capsules, hosts: services.hosts }),
+  deps: ({ services }) => ({ components: services.components, capsules: services.capsules, hostDirectory: services.hostDirectory }),
   create (ctx) {
     return {
       chat (message: ChatMessage) {

@@ -266,6 +266,7 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
   })
   return {
     hosts,
+    hostDirectory: hosts.directory(),
     remoteCapsules: new RemoteCapsules({ store: identity.store, hosts, log: log.child({ component: 'hosts' }) }),
     components,
     wasmLimits: {

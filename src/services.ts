@@ -7,7 +7,7 @@ import type { Gateway } from './gateway/service.js'
 import type { PluginService } from './plugins/service.js'
 import type { CapsuleService } from './capsules/service.js'
 import type { SessionService } from './capsules/sessions.js'
-import type { HostService } from './hosts/service.js'
+import type { HostDirectory, HostService } from './hosts/service.js'
 import type { RemoteCapsules } from './hosts/remote.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
@@ -43,6 +43,8 @@ export interface Services {
   sessions: SessionService
   /** Wrenn hosts: registration, credentials, heartbeats, status. */
   hosts: HostService
+  /** Hosts as actors see them (no keys, no store): the host actor and main-actor's `hosts`. */
+  hostDirectory: HostDirectory
   /** Capsules on joined Colonies, driven through this one. */
   remoteCapsules: RemoteCapsules
 }

@@ -72,6 +72,17 @@ export type HostEvent =
 
 export interface HostSettingsView { heartbeatTimeoutMs: number, checkIntervalMs: number, offlineAfterMs: number, jwtTtlMs: number }
 
+/**
+ * What actors get: hosts as they are seen and their events, as closures over the service, so no actor's context
+ * holds the service (its keys, its store).
+ */
+export interface HostDirectory {
+  events: HostService['events']
+  get(id: string): HostView | undefined
+  /** Every host (the runtime asking), or those a caller may see. */
+  list(as: HostCaller | undefined): HostView[]
+}
+
 const SYSTEM: EventActor = { type: 'system', name: 'host-monitor' }
 
 export class HostService {
@@ -344,8 +355,14 @@ export class HostService {
     return this.o.store.hosts.get(id)
   }
 
-  /** Everything for chat: hosts the sender may see, with status. */
-  summary (as: HostCaller | undefined): HostView[] {
-    return as === undefined ? this.o.store.hosts.all().map((h) => this.view(h)) : this.list(as)
+  directory (): HostDirectory {
+    return {
+      events: this.events,
+      get: (id) => {
+        const h = this.o.store.hosts.get(id)
+        return h === undefined ? undefined : this.view(h)
+      },
+      list: (as) => as === undefined ? this.o.store.hosts.all().map((h) => this.view(h)) : this.list(as),
+    }
   }
 }
