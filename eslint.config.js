@@ -12,8 +12,8 @@ const publicKernel = (sibling) => ({
   patterns: [
     { group: [`**/${sibling}/**`], message: `actors/ and bridges/ never import each other: send messages, read the registry.` },
     {
-      group: ['**/src/**', '!**/src/index.js', '!**/src/wasm.js', '!**/src/components.js', '!**/src/workers.js', '!**/src/gateway.js', '!**/src/plugins.js', '!**/src/capsules.js', '!**/src/channels.js'],
-      message: 'Import the kernel through its public entry points, src/index.js, src/wasm.js, src/components.js, src/workers.js, src/gateway.js, src/plugins.js, src/capsules.js and src/channels.js.',
+      group: ['**/src/**', '!**/src/index.js', '!**/src/wasm.js', '!**/src/components.js', '!**/src/workers.js', '!**/src/gateway.js', '!**/src/plugins.js', '!**/src/capsules.js', '!**/src/channels.js', '!**/src/hosts.js'],
+      message: 'Import the kernel through its public entry points, src/index.js, src/wasm.js, src/components.js, src/workers.js, src/gateway.js, src/plugins.js, src/capsules.js, src/channels.js and src/hosts.js.',
     },
   ],
 })

@@ -12,11 +12,12 @@ const HELP = [
   'capsule create [template] — start a sandbox (a capsule) for your team; then @<capsule id> exec <command>',
   'channels — your team\'s notification channels, with their events and whether they are muted',
   'mute <channel> [minutes] — stop sending to a channel (for that long, or until unmuted); unmute <channel> — start again',
+  'hosts — the Wrenn hosts you can see, with their status and last heartbeat',
 ].join('\n')
 
 /** `as`: who sent the command; they see and steer only what their teams own. */
-/** The main actor scales components (`scale`), creates capsules (`capsule create`) and mutes channels: those services, nothing else. */
-type MainDeps = Pick<Services, 'components' | 'capsules' | 'channels'>
+/** The main actor scales components (`scale`), creates capsules (`capsule create`), mutes channels and lists hosts (`hosts`): those services, nothing else. */
+type MainDeps = Pick<Services, 'components' | 'capsules' | 'channels' | 'hostDirectory'>
 
 type Handler = (api: SystemApi, args: string[], ctx: ActorContext<MainDeps>, as: Identity | undefined) => string | Promise<string>
 
@@ -91,6 +92,13 @@ const COMMANDS: Record<string, Handler> = {
       return `cannot unmute ${channel.slice(0, 64)}: ${toColonyError(err).message}`
     }
   },
+  hosts: (_api, _args, ctx, as) => {
+    // Admins (and the runtime itself) see every host; others their active team's BYOC hosts.
+    const list = ctx.deps.hostDirectory.list(as === undefined ? undefined : { userId: as.userId, teamId: as.teamId, isAdmin: as.isAdmin, actor: { type: 'user', id: as.userId } })
+    if (list.length === 0) return 'no hosts'
+    const lines = list.map((h) => `${h.id} (${h.type}${h.team_id === null ? '' : `, team ${h.team_id}`}) ${h.status}; last heartbeat ${h.last_heartbeat_at ?? 'never'}${h.address === null ? '' : `; ${h.address}`}`)
+    return `${list.length} host${list.length === 1 ? '' : 's'}:\n${lines.join('\n')}`
+  },
   spawn: async (api, [kind, name], _ctx, as) => {
     if (kind === undefined) return 'usage: spawn <kind> [name]'
     try {
@@ -129,7 +137,7 @@ export const mainKind: ActorKind<Record<string, unknown>, MainDeps> = {
   agentType: 'orchestrator',
   protected: true,
   help: HELP,
-  deps: ({ services }) => ({ components: services.components, capsules: services.capsules, channels: services.channels }),
+  deps: ({ services }) => ({ components: services.components, capsules: services.capsules, channels: services.channels, hostDirectory: services.hostDirectory }),
   create (ctx) {
     return {
       chat (message: ChatMessage) {

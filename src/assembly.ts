@@ -15,13 +15,15 @@ import { echoKind } from '../actors/echo.js'
 import { componentKind } from '../actors/component.js'
 import { workerKind } from '../actors/worker.js'
 import { capsuleKind } from '../actors/capsule.js'
+import { hostKind } from '../actors/host.js'
 import { keyvalueProviderKind, loggingProviderKind, messagingProviderKind } from '../actors/providers.js'
 import { restBridge } from '../bridges/rest/index.js'
 import { wsBridge } from '../bridges/ws/index.js'
 import { natsBridge } from '../bridges/nats/index.js'
+import { loadHostKey } from '../bridges/nats/host-key.js'
 
 export const KINDS = [
-  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind, capsuleKind,
+  mainKind, ioKind, monitorKind, qaKind, haMapKind, echoKind, componentKind, workerKind, capsuleKind, hostKind,
   keyvalueProviderKind, loggingProviderKind, messagingProviderKind,
 ] as ActorKind<never>[]
 export const BOOT = [
@@ -47,4 +49,12 @@ export const SETTINGS: readonly Section[] = [
 /** Loads and validates Colony's whole configuration (every problem at once; see `src/config.ts`). */
 export function loadConfig (options: LoadOptions = {}): Readonly<ColonyConfig> {
   return loadSections(SETTINGS, options)
+}
+
+/**
+ * This Colony's wasmCloud host id when it is on a lattice (the NATS bridge's key in the data dir), so a Colony that
+ * joins another as a Wrenn host is known there as the same host the lattice sees.
+ */
+export function latticeHostId (config: Readonly<ColonyConfig>): string | undefined {
+  return config.nats.url === '' ? undefined : loadHostKey(config.data.dir).id
 }

@@ -12,6 +12,7 @@ import { logSettings } from './log-settings.js'
 import { workerSettings } from './workers/settings.js'
 import { capsuleSettings } from './capsules/settings.js'
 import { channelSettings } from './channels/settings.js'
+import { hostSettings } from './hosts/settings.js'
 
 export type { ConfigInput } from './settings.js'
 export type { AuthMode } from './auth/settings.js'
@@ -21,7 +22,7 @@ export type { LogLevel } from './log-settings.js'
 /** The kernel's own sections; bridges and actor kinds bring theirs (`src/assembly.ts` puts them together). */
 export const KERNEL_SETTINGS = [
   httpSettings, mqttSettings, dataSettings, storeSettings, authSettings, oauthSettings, actorSettings, supervisorSettings, wasmSettings,
-  workerSettings, capsuleSettings, channelSettings, logSettings,
+  workerSettings, capsuleSettings, channelSettings, hostSettings, logSettings,
 ] as const
 
 /**

@@ -135,6 +135,11 @@ export const ERROR_CODES = {
   channel_config_invalid: { status: 400, expose: true, message: 'The channel config does not fit its provider' },
   channel_event_unknown: { status: 400, expose: true, message: 'Unknown channel event' },
   channel_delivery_failed: { status: 502, expose: true, message: 'The provider did not accept the notification' },
+  // hosts (Wrenn)
+  host_not_found: { status: 404, expose: true, message: 'No such host' },
+  host_not_pending: { status: 409, expose: true, message: 'The host is not pending registration' },
+  has_active_sandboxes: { status: 409, expose: true, message: 'The host still has active capsules; delete with force=true' },
+  host_unavailable: { status: 503, expose: true, message: 'The host cannot be reached or cannot run capsules for Colony' },
   // MQTT protocol (the broker closes the connection; reported on system/violations where a client broke a rule)
   mqtt_invalid_topic: { status: 400, expose: true, message: 'Invalid MQTT topic name' },
   mqtt_invalid_filter: { status: 400, expose: true, message: 'Invalid MQTT topic filter' },

@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util'
 import { ruleFor, coerce, type ConfigInput } from './config.js'
 import { isColonyError } from './errors.js'
 import { createRuntime, VERSION, type Runtime } from './runtime.js'
-import { BOOT, BRIDGES, KINDS, SETTINGS, loadConfig } from './assembly.js'
+import { BOOT, BRIDGES, KINDS, SETTINGS, latticeHostId, loadConfig } from './assembly.js'
 
 const USAGE = `Usage: colony [start] [options]
 
@@ -24,6 +24,8 @@ Options:
   --log-level LEVEL    fatal|error|warn|info|debug|trace|silent
   --nats-url URL       join a wasmCloud-style lattice through this NATS server (default: off)
   --lattice NAME       the lattice name (default "default")
+  --join URL           register as a host of the Colony at URL and beat (hosts.join)
+  --token T            its one-time registration token (hosts.joinToken; later starts reuse the saved credentials)
   -h, --help           this text
   -v, --version        print the version
 
@@ -37,6 +39,8 @@ const FLAGS: Record<string, [string, string][]> = {
   'log-level': [['log', 'level']],
   'nats-url': [['nats', 'url']],
   lattice: [['nats', 'lattice']],
+  join: [['hosts', 'join']],
+  token: [['hosts', 'joinToken']],
 }
 
 async function main (argv: string[]): Promise<number> {
@@ -54,6 +58,8 @@ async function main (argv: string[]): Promise<number> {
         'log-level': { type: 'string' },
         'nats-url': { type: 'string' },
         lattice: { type: 'string' },
+        join: { type: 'string' },
+        token: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -89,7 +95,7 @@ async function main (argv: string[]): Promise<number> {
   let runtime: Runtime
   try {
     const config = loadConfig({ ...(parsed.values.config !== undefined && { file: parsed.values.config }), overrides })
-    runtime = await createRuntime(config, { kinds: KINDS, boot: BOOT, bridges: BRIDGES })
+    runtime = await createRuntime(config, { kinds: KINDS, boot: BOOT, bridges: BRIDGES, latticeHostId: () => latticeHostId(config) })
   } catch (err) {
     if (isColonyError(err)) {
       process.stderr.write(`colony: ${err.message} [${err.code}]\n`)

@@ -40,6 +40,11 @@ import { ChannelService } from './channels/service.js'
 import { channelKey } from './channels/crypto.js'
 import { topics } from './wire/topics.js'
 import { eventPayload } from './wire/events.js'
+import { jwtSecret } from './auth/gate.js'
+import { HostService } from './hosts/service.js'
+import { RemoteCapsules } from './hosts/remote.js'
+import { hostKeys } from './hosts/tokens.js'
+import { JoinAgent } from './hosts/join.js'
 
 export interface BootActor {
   kind: string
@@ -57,6 +62,8 @@ export interface RuntimeOptions {
   clock?: Clock
   /** Where logs go (default stdout); tests capture them here. */
   logDestination?: DestinationStream
+  /** This Colony's wasmCloud host id, sent when it joins another Colony as a host (`hosts.join`). */
+  latticeHostId?: () => string | undefined
 }
 
 export interface Runtime {
@@ -129,6 +136,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     const cell = actors.resolve(id)
     return cell === undefined || cell.id !== id ? undefined : { team: cell.team, name: cell.name, agentType: cell.kind.agentType }
   })
+  services.hosts.bind(actors.api)
   services.components.on('deleted', (id) => {
     services.workers.removeComponent(id).catch((err: unknown) => log.warn({ err, componentId: id }, 'could not remove the workers of a deleted component'))
     if (actors.resolve(id) !== undefined) {
@@ -161,6 +169,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
   const stopRouting = routeClientMessages(actors)
   const stopInvocations = routeInvocations(actors, services.components, services.wasmLimits.callTimeoutMs, services.workers.mqttTarget)
   const bridgeNames: string[] = []
+  let join: JoinAgent | undefined
   const closeAll = async (): Promise<void> => {
     state = 'stopping'
     // 1. stop accepting: new HTTP requests get 503, new MQTT connections are refused
@@ -174,6 +183,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     stopRouting()
     stopInvocations()
     // Capsules' processes stop (their files stay: running ones start again at the next start).
+    join?.stop()
+    services.hosts.close()
     await services.capsules.close()
     await actors.shutdown()
     services.workers.flush()
@@ -215,6 +226,8 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
     await services.workers.restore()
     // Capsules' files survived; running ones start their processes again (each capsule is an actor again).
     await services.capsules.restore()
+    // Registered hosts are actors again; the heartbeat monitor starts.
+    await services.hosts.restore()
     const mqttAddress = await broker.listenTcp(config.mqtt.host, config.mqtt.port)
     const httpAddress = await http.listen(config.http.host, config.http.port)
     state = 'running'
@@ -225,6 +238,7 @@ export async function createRuntime (config: Readonly<ColonyConfig>, options: Ru
       mqttWs: `${httpBase.replace('http', 'ws')}${config.mqtt.wsPath}`,
       ws: `${httpBase.replace('http', 'ws')}${config.ws.path}`,
     }
+    if (config.hosts.join !== '') join = startJoin(config, identity, urls.http, clock, log, options.latticeHostId?.())
     log.info({ ...urls, version: VERSION, auth: identity.gate.anonymousAllowed ? 'anonymous on loopback' : 'credentials required' }, 'colony ready')
     let closing: Promise<void> | undefined
     return {
@@ -263,7 +277,13 @@ function createServices (config: Readonly<ColonyConfig>, identity: IdentityParts
       if (teamId !== null) bus.publish(topics.systemEvent(event), eventPayload(event, teamId, actor, resource, clock.now()))
     },
   })
+  const hosts = new HostService({
+    store: identity.store, clock, log: log.child({ component: 'hosts' }), bus, keys: hostKeys(jwtSecret(config)), settings: config.hosts,
+  })
   return {
+    hosts,
+    hostDirectory: hosts.directory(),
+    remoteCapsules: new RemoteCapsules({ store: identity.store, hosts, log: log.child({ component: 'hosts' }) }),
     components,
     wasmLimits: {
       callTimeoutMs: w.callTimeoutMs,
@@ -326,6 +346,28 @@ function wireIdentityEvents (identity: IdentityParts, broker: Broker, actors: Ac
     channels.forgetTeam(teamId)
     actors.removeTeam(teamId).catch((err: unknown) => log.error({ err, teamId }, 'could not remove the actors of a deleted team'))
   })
+}
+
+/** `hosts.join`: this Colony becomes a host of another (see src/hosts/join.ts); its key is for that Colony only. */
+function startJoin (config: Readonly<ColonyConfig>, identity: IdentityParts, httpUrl: string, clock: Clock, log: Logger, latticeHostId: string | undefined): JoinAgent {
+  const admin = (): ReturnType<IdentityParts['auth']['localIdentity']> => identity.auth.localIdentity()
+  const agent = new JoinAgent({
+    url: config.hosts.join,
+    token: config.hosts.joinToken,
+    address: config.hosts.joinAddress === '' ? httpUrl : config.hosts.joinAddress,
+    heartbeatMs: config.hosts.joinHeartbeatMs,
+    dataDir: config.data.dir,
+    clock,
+    log: log.child({ component: 'join' }),
+    issueKey: () => {
+      const { record, key } = identity.auth.createApiKey(admin(), `host of ${new URL(config.hosts.join).host}`.slice(0, 100))
+      return { id: record.id, key }
+    },
+    dropKey: (id) => { identity.auth.deleteApiKey(admin(), id) },
+    ...(latticeHostId !== undefined && { latticeHostId }),
+  })
+  agent.start()
+  return agent
 }
 
 function checkBindPolicy (config: Readonly<ColonyConfig>): void {

@@ -8,6 +8,8 @@ import type { PluginService } from './plugins/service.js'
 import type { CapsuleService } from './capsules/service.js'
 import type { SessionService } from './capsules/sessions.js'
 import type { ChannelService } from './channels/service.js'
+import type { HostDirectory, HostService } from './hosts/service.js'
+import type { RemoteCapsules } from './hosts/remote.js'
 
 /** Limits every component instance runs under (config `wasm.*`). */
 export interface WasmLimits {
@@ -42,4 +44,10 @@ export interface Services {
   sessions: SessionService
   /** Wrenn's notification channels: CRUD, mute, and the delivery of events and actor alerts to them. */
   channels: ChannelService
+  /** Wrenn hosts: registration, credentials, heartbeats, status. */
+  hosts: HostService
+  /** Hosts as actors see them (no keys, no store): the host actor and main-actor's `hosts`. */
+  hostDirectory: HostDirectory
+  /** Capsules on joined Colonies, driven through this one. */
+  remoteCapsules: RemoteCapsules
 }

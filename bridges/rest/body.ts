@@ -53,7 +53,7 @@ export async function readOptionalObject (ctx: Context, limit: number): Promise<
 }
 
 /** The raw body, at most `limit` bytes (plain listeners: cheaper than async iteration on a hot path). */
-function collect (ctx: Context, limit: number): Promise<Buffer> {
+export function collect (ctx: Context, limit: number): Promise<Buffer> {
   const req = ctx.req
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []

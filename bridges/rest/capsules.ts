@@ -1,6 +1,7 @@
 import { Type } from '@sinclair/typebox'
 import { ColonyError } from '../../src/index.js'
 import { listDir, makeDir, MAX_FILE_BYTES, readFile, readFileStream, removePath, writeFile, writeFileStream, type CapsuleCaller, type CapsuleService } from '../../src/capsules.js'
+import type { RemoteCapsules } from '../../src/hosts.js'
 import busboy from 'busboy'
 import type { Context } from 'koa'
 import type { Readable } from 'node:stream'
@@ -14,6 +15,8 @@ export const name = 'Capsules'
 
 export interface CapsulesDeps {
   capsules: CapsuleService
+  /** Capsules on joined Colonies (`host_id`), listed and created through this one. */
+  remote: RemoteCapsules
   /** The team a request acts for (a capsule belongs to the caller's active team). */
   activeTeam: (who: Identity) => string
   /** For the exec-stream and PTY WebSockets, served beside the routes with the same credentials. */
@@ -37,6 +40,7 @@ const Capsule = Type.Object({
   last_active_at: Type.Optional(Type.String({ format: 'date-time' })),
   last_updated: Type.String({ format: 'date-time' }),
   reason: Type.Optional(Type.String()),
+  host_id: Type.Optional(Type.String({ description: 'the joined Colony (a Wrenn host) the capsule runs on; absent: this one' })),
 })
 const Env = Type.Record(Type.String({ minLength: 1, maxLength: 256 }), Type.String({ maxLength: 32_768 }), { maxProperties: 256 })
 const ExecResult = Type.Object({
@@ -83,7 +87,7 @@ export function eventActor (who: Identity): EventActor {
  * Wrenn's capsules (`/v1/capsules`): sandboxes on this host that the caller's team owns — create, list, get,
  * destroy, pause (frozen), hibernate (stopped, files kept), resume, ping, exec, files. Another team's capsule is 404.
  */
-export function register (routes: Routes, { capsules, activeTeam, http, gate, onStop }: CapsulesDeps): void {
+export function register (routes: Routes, { capsules, remote, activeTeam, http, gate, onStop }: CapsulesDeps): void {
   const caller = (ctx: Context): CapsuleCaller => capsuleCaller(ctx, activeTeam)
 
   routes.route({
@@ -98,12 +102,21 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
       timeout_sec: Type.Optional(Type.Integer({ description: 'pause after this long without activity (default 0: never)' })),
       network: Type.Optional(Type.Boolean({ description: 'share the host\'s network (default false: loopback only)' })),
       envs: Type.Optional(Env),
+      host_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'a joined Colony (GET /v1/hosts, colony: true) to run it on; default this one' })),
     }, { additionalProperties: false }),
     bodyKind: 'optional-json',
     status: 201,
     responses: { 201: { description: 'The capsule, running', schema: Capsule } },
-    errors: ['team_not_found', 'template_not_found', 'capsule_unavailable', 'capsule_start_failed'],
-    handle: async (ctx, { body }) => await capsules.create(caller(ctx), body),
+    errors: ['team_not_found', 'template_not_found', 'capsule_unavailable', 'capsule_start_failed', 'host_not_found', 'host_unavailable'],
+    async handle (ctx, { body }) {
+      const { host_id: hostId, ...spec } = body
+      if (hostId === undefined) return await capsules.create(caller(ctx), spec)
+      // The joined Colony answers; its errors come back as it gave them.
+      const out = await remote.create(caller(ctx), hostId, spec)
+      ctx.status = out.status
+      ctx.body = out.body
+      return undefined
+    },
   })
 
   routes.route({
@@ -113,7 +126,7 @@ export function register (routes: Routes, { capsules, activeTeam, http, gate, on
     tool: { name: 'list_capsules' },
     responses: { 200: { description: 'Capsules', schema: Type.Array(Capsule) } },
     errors: ['team_not_found'],
-    handle: (ctx) => capsules.list(caller(ctx)),
+    handle: async (ctx) => [...capsules.list(caller(ctx)), ...await remote.list(caller(ctx))],
   })
 
   routes.route({

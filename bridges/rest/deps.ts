@@ -29,6 +29,8 @@ export function restDeps ({ config, services }: BridgeRuntime) {
       capsules: services.capsules,
       sessions: services.sessions,
       channels: services.channels,
+      hosts: services.hosts,
+      remoteCapsules: services.remoteCapsules,
     },
   }
 }

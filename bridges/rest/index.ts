@@ -22,6 +22,8 @@ import * as capsules from './capsules.js'
 import * as snapshots from './snapshots.js'
 import * as sessions from './sessions.js'
 import * as channels from './channels.js'
+import * as hosts from './hosts.js'
+import { forwardRemoteCapsules } from './hosts-forward.js'
 import * as plugins from './plugins.js'
 import * as openapi from './openapi.js'
 import * as tools from './tools.js'
@@ -67,16 +69,19 @@ export const restBridge = defineBridge({
     table.register(gateway, { gateway: ctx.services.gateway, auth: ctx.auth })
     table.register(plugins, { plugins: ctx.services.plugins })
     const activeTeam = (who: Identity): string => ctx.auth.activeTeam(who)
-    table.register(capsules, { capsules: ctx.services.capsules, activeTeam, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
+    table.register(capsules, { capsules: ctx.services.capsules, remote: ctx.services.remoteCapsules, activeTeam, http: ctx.http, gate: ctx.gate, onStop: (stop) => stops.push(stop) })
     table.register(snapshots, { capsules: ctx.services.capsules, activeTeam })
     table.register(sessions, { sessions: ctx.services.sessions, activeTeam })
     table.register(channels, { channels: ctx.services.channels, activeTeam })
+    table.register(hosts, { hosts: ctx.services.hosts, remote: ctx.services.remoteCapsules, activeTeam })
     table.register(system, { bus: ctx.bus, metrics: ctx.metrics, status: () => ctx.status(), onStop: (stop) => stops.push(stop) })
     table.register(openapi, { table, version: ctx.status().version })
     table.register(tools, { table })
     app.use(errorHandler(ctx.log, stats))
     app.use(authenticate(ctx.gate, (method, path) => table.isPublic(method, path)))
     app.use(dashboard())
+    // A capsule that runs on a joined Colony is served by that Colony (see hosts-forward.ts).
+    app.use(forwardRemoteCapsules(ctx.services.remoteCapsules, activeTeam, ctx.config.http.bodyLimitBytes))
     // One router for every family: each extra router costs a middleware layer on every request.
     const router = new Router()
     app.use(table.mount(router, ctx.config.http.bodyLimitBytes))

@@ -14,6 +14,7 @@ import { ApiDefinitions, ApiDeployments } from './api-gateway.js'
 import { Plugins } from './plugins.js'
 import { Capsules } from './capsules.js'
 import { Channels } from './channels.js'
+import { Hosts } from './hosts.js'
 
 export type { StoreOptions } from './db.js'
 export type { User } from './users.js'
@@ -36,6 +37,7 @@ export type { ApiDefinitionRecord, ApiDeploymentRecord } from './api-gateway.js'
 export type { InstallationRecord, PluginRecord } from './plugins.js'
 export type { CapsulePatch, CapsuleRecord, CapsuleStatus, SnapshotRow } from './capsules.js'
 export type { ChannelRecord, DeliveryRecord } from './channels.js'
+export type { HostRecord, HostStatus, HostType, RegisteredSpecs, RemoteCapsuleRow } from './hosts.js'
 
 /** The SQLite store with one repository per aggregate. */
 export class Store {
@@ -55,6 +57,7 @@ export class Store {
   readonly plugins: Plugins
   readonly capsules: Capsules
   readonly channels: Channels
+  readonly hosts: Hosts
 
   private constructor (readonly db: Db) {
     this.users = new Users(db)
@@ -73,6 +76,7 @@ export class Store {
     this.plugins = new Plugins(db)
     this.capsules = new Capsules(db)
     this.channels = new Channels(db)
+    this.hosts = new Hosts(db)
   }
 
   static open (options: StoreOptions): Store {

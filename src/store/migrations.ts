@@ -358,6 +358,58 @@ export const MIGRATIONS: readonly Migration[] = [
     `,
   },
   {
+    version: 12,
+    name: 'hosts',
+    sql: `
+      -- hosts
+      -- Wrenn hosts: machines (or other Colonies) that run capsules for this one. Secrets are never stored in
+      -- plaintext: registration and refresh tokens as SHA-256, a joined Colony's API key sealed (AES-256-GCM).
+      CREATE TABLE hosts (
+        id                TEXT PRIMARY KEY,
+        type              TEXT NOT NULL,
+        team_id           TEXT REFERENCES teams (id),
+        provider          TEXT,
+        availability_zone TEXT,
+        arch              TEXT,
+        cpu_cores         INTEGER,
+        memory_mb         INTEGER,
+        disk_gb           INTEGER,
+        address           TEXT,
+        lattice_host_id   TEXT,
+        api_key_sealed    TEXT,
+        status            TEXT NOT NULL,
+        last_heartbeat_at INTEGER,
+        created_by        TEXT NOT NULL,
+        created_at        INTEGER NOT NULL,
+        updated_at        INTEGER NOT NULL
+      );
+      CREATE TABLE host_tags (host_id TEXT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE, tag TEXT NOT NULL, PRIMARY KEY (host_id, tag));
+      -- One-time registration tokens (1 h); used_at set by the one consume.
+      CREATE TABLE host_tokens (
+        token_hash TEXT PRIMARY KEY,
+        host_id    TEXT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        expires_at INTEGER NOT NULL,
+        used_at    INTEGER
+      );
+      -- Refresh tokens (60 d), rotated on each use; family: every token descended from one registration.
+      CREATE TABLE host_refresh_tokens (
+        token_hash TEXT PRIMARY KEY,
+        host_id    TEXT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        family     TEXT NOT NULL,
+        expires_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX host_refresh_tokens_family ON host_refresh_tokens (family);
+      -- Capsules created on a joined Colony through this one: who owns them here, and their last known view.
+      CREATE TABLE host_capsules (
+        capsule_id TEXT PRIMARY KEY,
+        host_id    TEXT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        team_id    TEXT,
+        view       TEXT NOT NULL
+      );
+    `,
+  },
+  {
     version: 13,
     name: 'channels',
     sql: `

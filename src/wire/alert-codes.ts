@@ -38,6 +38,11 @@ export const ALERT_CODES = {
   capsuleOom: 'capsule_oom',
   /** An exec ran over its timeout_sec: its process tree was killed. */
   capsuleExecTimeout: 'capsule_exec_timeout',
+  // host actors
+  /** A host missed its heartbeats and is unreachable (`host.down`). */
+  hostUnreachable: 'host_unreachable',
+  /** An unreachable or offline host beat again (`host.up`). */
+  hostOnline: 'host_online',
   // ha-map-agent
   haMapFull: 'ha_map_full',
   // nats-bridge

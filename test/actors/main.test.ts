@@ -58,8 +58,8 @@ describe('actors/main: the main-actor command language', () => {
   it('an unknown command names every command it knows', async () => {
     const m = mainActor()
     assert.equal(await m.say('dance now'),
-      'unknown command "dance". Commands: help, agents, status, pause, resume, stop, delete, kinds, scale, capsule, channels, mute, unmute, spawn (say "help" for details)')
-    assert.equal(await m.say(`${'x'.repeat(100)}`), `unknown command "${'x'.repeat(40)}". Commands: help, agents, status, pause, resume, stop, delete, kinds, scale, capsule, channels, mute, unmute, spawn (say "help" for details)`)
+      'unknown command "dance". Commands: help, agents, status, pause, resume, stop, delete, kinds, scale, capsule, channels, mute, unmute, hosts, spawn (say "help" for details)')
+    assert.equal(await m.say(`${'x'.repeat(100)}`), `unknown command "${'x'.repeat(40)}". Commands: help, agents, status, pause, resume, stop, delete, kinds, scale, capsule, channels, mute, unmute, hosts, spawn (say "help" for details)`)
   })
 
   it('agents lists name, type, state and protection', async () => {
