@@ -21,7 +21,8 @@ import type { SystemApi } from '../actor/types.js'
 import type { HostRecord, HostStatus, HostType, Store } from '../store/index.js'
 import { topics } from '../wire/topics.js'
 import { eventPayload, type EventActor } from '../wire/events.js'
-import { hashToken, newToken, seal, signHostJwt, unseal, verifyHostJwt, type HostKeys } from './tokens.js'
+import { SecretBox } from '../auth/secret-box.js'
+import { hashToken, newToken, signHostJwt, verifyHostJwt, type HostKeys } from './tokens.js'
 
 /** Wrenn's lifetimes (the host JWT's is `hosts.jwtTtlMs`, default 7 d). */
 export const REGISTRATION_TTL_MS = 3_600_000
@@ -279,7 +280,7 @@ export class HostService {
     const ok = this.o.store.hosts.register(hostId, {
       arch: body.arch ?? null, cpuCores: body.cpu_cores ?? null, memoryMb: body.memory_mb ?? null, diskGb: body.disk_gb ?? null,
       address: body.address, latticeHostId: body.lattice_host_id ?? null,
-      apiKeySealed: body.api_key === undefined ? null : seal(body.api_key, this.o.keys.seal),
+      apiKeySealed: body.api_key === undefined ? null : new SecretBox(this.o.keys.seal).seal(body.api_key),
     }, now)
     if (!ok) throw new ColonyError('host_not_pending', 'the host is no longer pending registration')
     const h = this.o.store.hosts.get(hostId) as HostRecord
@@ -348,7 +349,7 @@ export class HostService {
     if (h.apiKeySealed === null || h.address === null) throw new ColonyError('host_unavailable', `host ${h.id} is not a Colony this one can drive`)
     if (h.status !== 'online') throw new ColonyError('host_unavailable', `host ${h.id} is ${h.status}`)
     const base = /^https?:\/\//.test(h.address) ? h.address.replace(/\/+$/, '') : `http://${h.address}`
-    return { host: h, base, apiKey: unseal(h.apiKeySealed, this.o.keys.seal) }
+    return { host: h, base, apiKey: new SecretBox(this.o.keys.seal).open(h.apiKeySealed) }
   }
 
   hostRecord (id: string): HostRecord | undefined {
