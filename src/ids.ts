@@ -23,6 +23,17 @@ export function actorId (nowMs: number): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`
 }
 
+/**
+ * An actor id no one has yet. An id holds the second and 32 random bits, so the thousands of actors a big spawn
+ * makes in one second can draw the same one (a 100 000-actor spawn did): a taken id is drawn again.
+ */
+export function freshActorId (nowMs: number, taken: (id: string) => boolean, draw: (nowMs: number) => string = actorId): string {
+  for (;;) {
+    const id = draw(nowMs)
+    if (!taken(id)) return id
+  }
+}
+
 /** Message ids for chat and requests: short, unique enough within a process lifetime and beyond. */
 export function messageId (prefix = 'msg'): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`

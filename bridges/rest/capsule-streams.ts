@@ -1,7 +1,8 @@
 import type { IncomingHttpHeaders } from 'node:http'
-import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { WebSocket, WebSocketServer, type RawData } from 'ws'
 import { endRaw, toColonyError, type Gate, type HttpHost, type Identity } from '../../src/index.js'
 import type { CapsuleCaller, CapsuleService } from '../../src/capsules.js'
+import type { RemoteCapsules } from '../../src/hosts.js'
 
 const EXEC_STREAM = /^\/v1\/capsules\/([^/]+)\/exec\/stream$/
 const PTY = /^\/v1\/capsules\/([^/]+)\/pty$/
@@ -25,21 +26,33 @@ type Send = (frame: Record<string, unknown>) => void
  *   `{type: "resize", cols, rows}`, `{type: "kill"}`; the server sends `{type: "output", data: base64}`,
  *   `{type: "exit", exit_code}`, `{type: "error", data, fatal}` and `{type: "ping"}` every 30 s. The session outlives
  *   the socket; `connect` by its tag re-attaches (with the last 64 KiB of output first).
+ *
+ * A capsule on a joined Colony (see `hosts-forward.ts`) is served there: once the caller is known to own it here,
+ * its socket is relayed frame for frame to the same path on that Colony, with the key this one was given.
  */
-export function mountCapsuleStreams ({ http, gate, capsules, activeTeam }: {
+export function mountCapsuleStreams ({ http, gate, capsules, remote, activeTeam }: {
   http: HttpHost
   gate: Gate
   capsules: CapsuleService
+  remote?: RemoteCapsules
   activeTeam: (who: Identity) => string
 }): () => void {
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_FRAME })
   const sockets = new Set<WebSocket>()
 
-  const upgrade = (pattern: RegExp, serve: (ws: WebSocket, as: CapsuleCaller, id: string) => void) =>
+  const upgrade = (pattern: RegExp, local: (ws: WebSocket, as: CapsuleCaller, id: string) => void) =>
     http.routeMatching((path) => pattern.test(path), (req, socket, head) => {
       const url = new URL(req.url ?? '/', 'http://localhost')
       const [, raw = ''] = pattern.exec(url.pathname) ?? []
       const id = decodeURIComponent(raw)
+      const isRemote = (as: CapsuleCaller): boolean => remote?.owned(as, id) !== undefined
+      // The path only: the query may hold this Colony's `?token=`, which is not for the other one.
+      const serve = (ws: WebSocket, as: CapsuleCaller): void => {
+        if (remote !== undefined && isRemote(as)) relay(ws, remote, as, id, url.pathname)
+        else local(ws, as, id)
+      }
+      /** 404 / 409 before the upgrade, as a plain HTTP answer (a remote capsule's state is its host's to say). */
+      const check = (as: CapsuleCaller): void => { if (!isRemote(as)) capsules.running(as, id) }
       const accept = (then: (ws: WebSocket) => void): void => {
         wss.handleUpgrade(req, socket, head, (ws) => {
           sockets.add(ws)
@@ -54,26 +67,26 @@ export function mountCapsuleStreams ({ http, gate, capsules, activeTeam }: {
             // Development mode (anonymous on loopback) needs nothing more.
             const who = gate.identifyHeaders(req.headers, url.searchParams)
             const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
-            capsules.running(as, id)
-            accept((ws) => serve(ws, as, id))
+            check(as)
+            accept((ws) => { serve(ws, as) })
           } catch (err) {
             if (toColonyError(err).code !== 'unauthorized') throw err
             // Browsers cannot set headers on a WebSocket: Wrenn's first message {type: "auth", token} within 5 s.
-            accept((ws) => { authFirst(ws, id, serve) })
+            accept((ws) => { authFirst(ws, check, serve) })
           }
           return
         }
         const who = gate.identifyHeaders(req.headers, url.searchParams)
         const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
-        capsules.running(as, id) // 404 / 409 before the upgrade, as a plain HTTP answer
-        accept((ws) => serve(ws, as, id))
+        check(as)
+        accept((ws) => { serve(ws, as) })
       } catch (err) {
         const e = toColonyError(err)
         endRaw(socket, e.status, e)
       }
     })
 
-  const authFirst = (ws: WebSocket, id: string, serve: (ws: WebSocket, as: CapsuleCaller, id: string) => void): void => {
+  const authFirst = (ws: WebSocket, check: (as: CapsuleCaller) => void, serve: (ws: WebSocket, as: CapsuleCaller) => void): void => {
     const send = sender(ws)
     const refuse = (): void => {
       send({ type: 'error', data: 'authentication failed' })
@@ -87,8 +100,8 @@ export function mountCapsuleStreams ({ http, gate, capsules, activeTeam }: {
       try {
         const who = gate.identify(m.token)
         const as: CapsuleCaller = { teamId: activeTeam(who), isAdmin: false }
-        capsules.running(as, id)
-        serve(ws, as, id)
+        check(as)
+        serve(ws, as)
       } catch (err) {
         const e = toColonyError(err)
         if (e.code === 'unauthorized') return refuse()
@@ -214,6 +227,46 @@ export function mountCapsuleStreams ({ http, gate, capsules, activeTeam }: {
     for (const ws of sockets) ws.terminate()
     wss.close()
   }
+}
+
+/** Close codes a peer may send: what came from the other side when it is one, else 1011 (an internal error). */
+function sendable (code: number): number {
+  return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) || (code >= 3000 && code <= 4999) ? code : 1011
+}
+
+/**
+ * Relays a client's socket to the same path on the joined Colony that runs the capsule: frames both ways as they
+ * are (text stays text), what the client sends before the other side is open is held, and whichever side closes
+ * closes the other with its code.
+ */
+function relay (client: WebSocket, remote: RemoteCapsules, as: CapsuleCaller, id: string, path: string): void {
+  let upstream: WebSocket
+  try {
+    const target = remote.endpoint(as, id)
+    upstream = new WebSocket(`${target.base.replace(/^http/, 'ws')}${path}`, { headers: { 'x-api-key': target.apiKey }, maxPayload: 64 * MAX_FRAME })
+  } catch (err) {
+    client.send(JSON.stringify({ type: 'error', data: toColonyError(err).message, fatal: true }))
+    client.close(1011)
+    return
+  }
+  const held: Array<[RawData, boolean]> = []
+  client.on('message', (data, isBinary) => {
+    if (upstream.readyState === WebSocket.OPEN) upstream.send(data, { binary: isBinary })
+    else held.push([data, isBinary])
+  })
+  upstream.on('open', () => { for (const [data, isBinary] of held.splice(0)) upstream.send(data, { binary: isBinary }) })
+  upstream.on('message', (data, isBinary) => { if (client.readyState === WebSocket.OPEN) client.send(data, { binary: isBinary }) })
+  upstream.on('close', (code, reason) => { if (client.readyState === WebSocket.OPEN) client.close(sendable(code), reason) })
+  upstream.on('error', () => {
+    if (client.readyState === WebSocket.OPEN) {
+      client.send(JSON.stringify({ type: 'error', data: 'the capsule\'s host cannot be reached', fatal: true }))
+      client.close(1011)
+    }
+  })
+  client.on('close', (code, reason) => {
+    if (upstream.readyState === WebSocket.OPEN) upstream.close(sendable(code), reason)
+    else if (upstream.readyState === WebSocket.CONNECTING) upstream.terminate()
+  })
 }
 
 function positive (v: unknown, fallback: number): number {

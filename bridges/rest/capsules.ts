@@ -406,7 +406,7 @@ export function register (routes: Routes, { capsules, remote, activeTeam, http, 
       },
     })
   }
-  onStop(mountCapsuleStreams({ http, gate, capsules, activeTeam }))
+  onStop(mountCapsuleStreams({ http, gate, capsules, remote, activeTeam }))
 }
 
 /**

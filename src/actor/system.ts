@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events'
 import type { Clock } from '../clock.js'
 import type { ColonyConfig } from '../config.js'
 import { ColonyError } from '../errors.js'
-import { actorId, ID_PATTERN } from '../ids.js'
+import { freshActorId, ID_PATTERN } from '../ids.js'
 import type { Logger } from '../log.js'
 import type { Bus } from '../broker/bus.js'
 import type { Severity, WireState } from '../wire/payloads.js'
@@ -152,7 +152,7 @@ export class ActorSystem implements CellHost {
     if (this.cells.size >= this.config.actors.maxActors) {
       throw new ColonyError('actor_limit_reached', `the limit of ${this.config.actors.maxActors} actors is reached`)
     }
-    const id = options.id ?? actorId(this.clock.now())
+    const id = options.id ?? freshActorId(this.clock.now(), (taken) => this.cells.has(taken) || this.names.has(taken))
     const name = options.name ?? `${kind.kind}-${id.slice(-8)}`
     if (!ID_PATTERN.test(name)) {
       throw new ColonyError('actor_name_invalid', 'actor names are 1-64 characters of A-Z, a-z, 0-9, _ and -')

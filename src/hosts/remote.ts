@@ -98,6 +98,14 @@ export class RemoteCapsules {
     return out
   }
 
+  /** Where a remote capsule's host is reached, and with which key (for relaying its WebSockets). */
+  endpoint (as: RemoteCaller, capsuleId: string): { base: string, apiKey: string } {
+    const owned = this.owned(as, capsuleId)
+    if (owned === undefined) throw new ColonyError('capsule_not_found')
+    const t = this.o.hosts.target(as, owned.hostId)
+    return { base: t.base, apiKey: t.apiKey }
+  }
+
   /** A forced host delete: destroy on the host if it answers; the record goes either way (with the host row). */
   async destroy (hostId: string, capsuleId: string): Promise<void> {
     const h = this.o.hosts.hostRecord(hostId)

@@ -9,6 +9,7 @@ import { runCli, type CliRun } from '../helpers/cli.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
 import { startNatsServer } from '../helpers/nats-server.js'
 import { fromSeed } from '@nats-io/nkeys'
+import { WebSocket } from 'ws'
 
 /** `colony --join` as users run it, over a data dir that survives a kill -9; resolves once it is ready. */
 async function startJoined (dataDir: string, url: string, token?: string, extra: string[] = []): Promise<CliRun & { http: string }> {
@@ -37,6 +38,18 @@ function waitLine (run: CliRun, text: string): Promise<void> {
     }
     run.lines.on('line', on)
   })
+}
+
+/** Opens an exec stream, sends its start frame, and collects every frame until the server closes the socket. */
+async function streamExec (url: string, start: object): Promise<Array<Record<string, unknown>>> {
+  const ws = new WebSocket(url)
+  const frames: Array<Record<string, unknown>> = []
+  ws.on('message', (data) => frames.push(JSON.parse((data as Buffer).toString('utf8')) as Record<string, unknown>))
+  const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()))
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject) })
+  ws.send(JSON.stringify(start))
+  await closed
+  return frames
 }
 
 describe('colony --join: a second Colony process as a host of the first', function () {
@@ -98,6 +111,9 @@ describe('colony --join: a second Colony process as a host of the first', functi
     const ran = await call('POST', `${base}/v1/capsules/${cid}/exec`, { cmd: '/bin/sh', args: ['-c', 'echo $WHERE; id -u'] })
     assert.equal(ran.status, 200, JSON.stringify(ran.body))
     assert.equal(ran.body.stdout, 'joined\n1000\n')
+    // Its WebSockets are relayed to the joined Colony, frame for frame.
+    const frames = await streamExec(`${base.replace('http', 'ws')}/v1/capsules/${cid}/exec/stream`, { type: 'start', cmd: '/bin/sh', args: ['-c', 'echo $WHERE; exit 3'] })
+    assert.deepEqual(frames.filter((f) => f.type !== 'start'), [{ type: 'stdout', data: 'joined\n' }, { type: 'exit', exit_code: 3 }])
     assert.equal((await call('GET', `${base}/v1/capsules/${cid}`)).body.status, 'running')
     assert.deepEqual((await call('GET', `${base}/v1/hosts/${id}/delete-preview`)).body.sandbox_ids, [cid])
     const refused = assertError(await call('DELETE', `${base}/v1/hosts/${id}`), 409, 'has_active_sandboxes')

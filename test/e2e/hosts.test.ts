@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict'
+import { createHmac } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -8,6 +9,7 @@ import { assertError, call } from '../helpers/components.js'
 import { as, signup } from '../helpers/identity.js'
 import { request, type JsonResponse } from '../helpers/http.js'
 import { connect, type Recorder } from '../helpers/mqtt.js'
+import { Receiver } from '../helpers/receiver.js'
 
 const HOUR = 3_600_000
 
@@ -145,6 +147,29 @@ describe('hosts (Wrenn): registration, credentials, heartbeats, status', functio
     assert.deepEqual((await as(owner.token, 'GET', `${base}/v1/hosts/${id}/delete-preview`)).body.sandbox_ids, [])
     assert.equal((await as(owner.token, 'DELETE', `${base}/v1/hosts/${id}`)).status, 204)
     assertError(await as(owner.token, 'GET', `${base}/v1/hosts/${id}`), 404, 'host_not_found')
+  })
+
+  it('a BYOC host that goes down and comes back reaches its team\'s webhook channel (host.down, host.up), signed', async () => {
+    const owner = await signup(base, 'hostalerts')
+    const receiver = await new Receiver().start()
+    try {
+      const channel = await as(owner.token, 'POST', `${base}/v1/channels`, { name: 'hosts', provider: 'webhook', config: { url: receiver.url }, events: ['host.down', 'host.up'] })
+      assert.equal(channel.status, 201, JSON.stringify(channel.body))
+      const made = await as(owner.token, 'POST', `${base}/v1/hosts`, { type: 'byoc' })
+      const id = made.body.host.id as string
+      const jwt = (await registerWith(made.body.registration_token as string)).body.token as string
+      assert.equal((await beat(id, jwt)).status, 204)
+      clock.advance(120_000)
+      const down = await receiver.next((r) => r.json?.event === 'host.down', 10_000, 'host.down')
+      assert.deepEqual({ team: down.json.team_id, resource: down.json.resource }, { team: owner.team_id, resource: { id, type: 'host' } })
+      const signed = createHmac('sha256', channel.body.secret as string).update(`${String(down.headers['x-wrenn-timestamp'])}.${down.body}`).digest('hex')
+      assert.equal(down.headers['x-wrenn-signature'], `sha256=${signed}`)
+      assert.equal((await beat(id, jwt)).status, 204)
+      const up = await receiver.next((r) => r.json?.event === 'host.up', 10_000, 'host.up')
+      assert.equal(up.json.resource.id, id)
+    } finally {
+      await receiver.close()
+    }
   })
 
   it('bad input on every route is a 4xx with a code, and changes nothing', async () => {
