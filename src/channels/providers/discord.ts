@@ -1,5 +1,5 @@
 import { severityOf, text, title } from '../notification.js'
-import { JSON_HEADERS, type Provider } from './types.js'
+import { webhookUrlProvider } from './types.js'
 
 /** Embed colours by severity (Discord takes a decimal RGB integer). */
 const COLOURS = { info: 0x3498db, warning: 0xf1c40f, error: 0xe67e22, critical: 0xe74c3c }
@@ -8,18 +8,7 @@ const COLOURS = { info: 0x3498db, warning: 0xf1c40f, error: 0xe67e22, critical: 
  * Discord's "Execute Webhook": `POST {webhook_url}` with `content` (at most 2 000 characters) and an embed with the
  * same line as its description, coloured by severity. A 204 is success.
  */
-export const discord: Provider = {
-  name: 'discord',
-  required: ['webhook_url'],
-  optional: [],
-  urls: ['webhook_url'],
-  request: (config, { notification: n }) => ({
-    method: 'POST',
-    url: config.webhook_url as string,
-    headers: JSON_HEADERS,
-    body: JSON.stringify({
-      content: text(n),
-      embeds: [{ title: title(n), description: text(n), color: COLOURS[severityOf(n)], timestamp: n.timestamp }],
-    }),
-  }),
-}
+export const discord = webhookUrlProvider('discord', (n) => ({
+  content: text(n),
+  embeds: [{ title: title(n), description: text(n), color: COLOURS[severityOf(n)], timestamp: n.timestamp }],
+}))

@@ -27,3 +27,17 @@ export interface Provider {
 }
 
 export const JSON_HEADERS = { 'Content-Type': 'application/json' }
+
+/**
+ * A chat service reached by one webhook URL (Discord, Slack, Teams, Google Chat): `POST {webhook_url}` with the JSON
+ * that `payload` makes of the notification.
+ */
+export function webhookUrlProvider (name: string, payload: (n: Notification) => unknown, headers: Record<string, string> = JSON_HEADERS): Provider {
+  return {
+    name,
+    required: ['webhook_url'],
+    optional: [],
+    urls: ['webhook_url'],
+    request: (config, { notification }) => ({ method: 'POST', url: config.webhook_url as string, headers, body: JSON.stringify(payload(notification)) }),
+  }
+}
