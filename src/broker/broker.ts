@@ -14,6 +14,7 @@ import { createOrderedEmitter } from './mq.js'
 import { adaptSessionStore, type OutgoingStore } from './session-store.js'
 import { Sessions } from './sessions.js'
 import { coalesceSocketWrites, coalesceWebSocketWrites } from './coalesce.js'
+import { installLeanQos0Delivery } from './deliver-qos0.js'
 import { isDurableTopic, type RetainedJournal } from './retained-journal.js'
 import { credentialFrom, notLocalReason, type Gate } from '../auth/gate.js'
 import type { Identity } from '../auth/identity.js'
@@ -180,6 +181,7 @@ export class Broker {
     }
     if (remoteAddress !== undefined) this.addresses.set(conn, remoteAddress)
     const client = this.aedes.handle(conn, req)
+    installLeanQos0Delivery(client as unknown as Parameters<typeof installLeanQos0Delivery>[0])
     // Aedes reads in paused mode ('readable' + read()); a 'data' listener then sees each chunk as Aedes reads
     // it, without switching the stream to flowing mode or wrapping the socket.
     const guard = new PacketSizeGuard(this.options.maxPacketBytes)

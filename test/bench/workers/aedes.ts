@@ -2,13 +2,14 @@ import { Aedes } from 'aedes'
 import { createServer } from 'node:net'
 import type { AddressInfo } from 'node:net'
 import { coalesceSocketWrites } from '../../../src/broker/coalesce.js'
+import { installLeanQos0Delivery } from '../../../src/broker/deliver-qos0.js'
 import { argument, ready, serve } from '../lib/child.js'
 
 /**
  * The baseline for Colony's broker: a bare Aedes with the options Colony gives its own (heartbeat and
  * drain timeouts), default in-memory persistence and mqemitter: no hooks, no packet-size guard, no ordered
  * emitter. `tuned` gives it the transport tricks Colony's listener uses (the very function: TCP_NODELAY and
- * per-turn write coalescing), so a ratio against it measures Colony's broker layers, not its socket handling.
+ * per-turn write coalescing) and its lean QoS 0 delivery, so a ratio against it measures Colony's broker layers, not its socket handling.
  */
 export interface AedesArgs { tuned?: boolean }
 export interface AedesInfo { pid: number, port: number, tuned: boolean }
@@ -16,7 +17,10 @@ export interface AedesInfo { pid: number, port: number, tuned: boolean }
 const { tuned = false } = argument<AedesArgs>()
 const aedes = await Aedes.createBroker({ heartbeatInterval: 60_000, drainTimeout: 60_000 })
 const server = tuned
-  ? createServer((socket) => { coalesceSocketWrites(socket); aedes.handle(socket) })
+  ? createServer((socket) => {
+    coalesceSocketWrites(socket)
+    installLeanQos0Delivery(aedes.handle(socket) as unknown as Parameters<typeof installLeanQos0Delivery>[0])
+  })
   : createServer(aedes.handle)
 await new Promise<void>((resolve) => server.listen({ host: '127.0.0.1', port: 0 }, () => resolve()))
 
