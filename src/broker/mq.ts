@@ -27,6 +27,7 @@ export interface OrderedEmitter {
  */
 export function createOrderedEmitter (concurrency: number, nextCounter: () => number): OrderedEmitter {
   const mq = mqemitter({ concurrency, matchEmptyLevels: true })
+  cacheMatches(mq)
   const emit = mq.emit.bind(mq)
   const firstCounters = new Map<number, number>()
   mq.emit = (message: mqemitter.Message, callback?: (error?: Error) => void): void => {
@@ -51,4 +52,43 @@ export function createOrderedEmitter (concurrency: number, nextCounter: () => nu
     })
   }
   return { mq, counterBeforeEmit: (emitted) => firstCounters.get(emitted) }
+}
+
+/** The part of mqemitter's topic matcher (a Qlobber) that subscriptions and publishes use. */
+interface Matcher {
+  match(topic: string): unknown[]
+  add(topic: string, value: unknown): unknown
+  remove(topic: string, value?: unknown): unknown
+  clear(): unknown
+}
+
+/** How many topics' matches are kept; past that the cache starts over (a full heartbeat round is one per actor). */
+const MATCH_CACHE_TOPICS = 200_000
+
+/**
+ * Remembers the subscribers matched for each topic until the subscriptions change. Publishes vastly outnumber
+ * subscription changes and most topics recur (every actor's heartbeat topic, every interval), while a Qlobber
+ * match splits the topic and walks the trie each time. mqemitter only iterates the array it gets, so the same
+ * array can be handed out again.
+ */
+export function cacheMatches (mq: mqemitter.MQEmitter): void {
+  const matcher = (mq as unknown as { _matcher: Matcher })._matcher
+  let cache = new Map<string, unknown[]>()
+  const match = matcher.match.bind(matcher)
+  const add = matcher.add.bind(matcher)
+  const remove = matcher.remove.bind(matcher)
+  const clear = matcher.clear.bind(matcher)
+  const forget = (): void => { if (cache.size > 0) cache = new Map() }
+  matcher.match = (topic) => {
+    let found = cache.get(topic)
+    if (found === undefined) {
+      found = match(topic)
+      if (cache.size >= MATCH_CACHE_TOPICS) cache = new Map()
+      cache.set(topic, found)
+    }
+    return found
+  }
+  matcher.add = (topic, value) => { forget(); return add(topic, value) }
+  matcher.remove = (topic, value) => { forget(); return remove(topic, value) }
+  matcher.clear = () => { forget(); return clear() }
 }
