@@ -1,63 +1,77 @@
-import { Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import type { WebSocket } from 'ws'
 
+type WriteCallback = (err?: Error | null) => void
+
 /**
- * Holds a client connection's writes corked until the check phase of the current event-loop turn. Aedes delivers
- * each message in its own tick (and mqtt-packet uncorks on the next tick), so without this every packet is its own
- * `writev` (or, on WebSocket, several frames); with it, everything written to a client in one turn of the loop
- * leaves together. The delay is the rest of the turn: no timer, no added latency beyond it.
+ * Holds a client connection's writes until the check phase of the current event-loop turn, then hands them to
+ * the stream as one buffer. Aedes delivers each message in its own tick and mqtt-packet writes a PUBLISH in four
+ * or five pieces, so without this every piece went through the stream's bookkeeping and every packet was its
+ * own `writev`; with it, everything written to a client in one turn leaves in one write. The delay is the rest of
+ * the turn: no timer, no added latency beyond it.
+ *
+ * Back-pressure stays the stream's: a write answers false once the turn's bytes reach the high-water mark, or
+ * while the stream waits for 'drain'; either way a 'drain' follows.
+ * `end()` sends what is held first; after destroy or end, writes go straight to the stream and fail as usual.
  */
 export function coalesceWrites (stream: Socket | Duplex): void {
-  let held = false
-  const cork = stream.cork.bind(stream)
-  const release = (): void => {
-    held = false
-    if (!stream.destroyed) stream.uncork()
-  }
-  const write = stream.write.bind(stream) as (...args: Parameters<Socket['write']>) => boolean
-  stream.write = ((...args: Parameters<Socket['write']>): boolean => {
-    if (!held && !stream.destroyed) {
-      held = true
-      cork()
-      setImmediate(release)
+  const write = stream.write.bind(stream) as (chunk: Buffer, cb?: WriteCallback) => boolean
+  const end = stream.end.bind(stream) as (...args: unknown[]) => Socket | Duplex
+  const limit = stream.writableHighWaterMark
+  let held: Buffer[] = []
+  let heldBytes = 0
+  let callbacks: WriteCallback[] | undefined
+  /** A write of this batch answered false, so a writer waits for 'drain'. */
+  let refused = false
+  const flush = (): void => {
+    if (held.length === 0) return
+    const batch = held.length === 1 ? held[0] as Buffer : Buffer.concat(held, heldBytes)
+    const waiting = callbacks
+    held = []
+    heldBytes = 0
+    callbacks = undefined
+    write(batch, waiting === undefined ? undefined : (err) => { for (const cb of waiting) cb(err) })
+    // The stream emits 'drain' only if its own write answered false; a socket that handed the whole batch to the
+    // kernel at once answers true, and a writer we refused would wait forever. Then the drain is ours to emit.
+    if (refused) {
+      refused = false
+      if (!stream.writableNeedDrain && !stream.destroyed) process.nextTick(() => stream.emit('drain'))
     }
-    return write(...args)
+  }
+  stream.write = ((chunk: Buffer | Uint8Array | string, encoding?: BufferEncoding | WriteCallback, cb?: WriteCallback): boolean => {
+    if (typeof encoding === 'function') {
+      cb = encoding
+      encoding = undefined
+    }
+    if (stream.destroyed || stream.writableEnded) return write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb)
+    const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (held.length === 0) setImmediate(flush)
+    held.push(buf)
+    heldBytes += buf.length
+    if (cb !== undefined) (callbacks ??= []).push(cb)
+    const accepted = heldBytes < limit && !stream.writableNeedDrain
+    if (!accepted) refused = true
+    return accepted
   }) as Socket['write']
+  stream.end = ((...args: unknown[]) => {
+    flush()
+    return end(...args)
+  }) as Socket['end']
   // mqtt-packet corks a stream that has `cork` for each packet and uncorks it on the next tick: a nextTick per
-  // packet that this turn-long cork makes pointless. Without the method it writes straight into this one.
+  // packet that holding the turn's writes makes pointless. Without the method it writes straight into this one.
   ;(stream as { cork?: unknown }).cork = undefined
 }
 
 /** TCP: Nagle's algorithm would hold a small batch back until the peer's (delayed, up to 40 ms) ACK of the last. */
 export function coalesceSocketWrites (socket: Socket): void {
   socket.setNoDelay(true)
-  writeBatchAsOneBuffer(socket)
   coalesceWrites(socket)
 }
 
-interface Chunk { chunk: Buffer | string, encoding: BufferEncoding }
-type SocketWrite = (this: Socket, chunk: Buffer, encoding: BufferEncoding, cb: (err?: Error | null) => void) => void
-// eslint-disable-next-line @typescript-eslint/unbound-method -- called with the socket as `this` below
-const socketWrite = Socket.prototype._write as SocketWrite
-
 /**
- * A corked turn's writes leave as one buffer instead of a `writev` of every piece: mqtt-packet writes a PUBLISH
- * in four or five pieces, so a turn of 200 heartbeats was a writev of ~1 000 iovecs, and handing the kernel that
- * many small pieces (and Node building them into a list) cost more than copying them into one buffer.
- */
-function writeBatchAsOneBuffer (socket: Socket): void {
-  const writable = socket as unknown as { _writev: (chunks: Chunk[], cb: (err?: Error | null) => void) => void }
-  writable._writev = function (this: Socket, chunks, cb) {
-    const parts: Buffer[] = []
-    for (const { chunk, encoding } of chunks) parts.push(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : chunk)
-    socketWrite.call(this, Buffer.concat(parts), 'buffer' as BufferEncoding, cb)
-  }
-}
-
-/**
- * MQTT over WebSocket: what the stream flushes at once (a corked turn's packets, each written by mqtt-packet in
- * several chunks) goes out as one binary frame instead of one frame per chunk. MQTT allows packets to span frames
+ * MQTT over WebSocket: a turn's packets (held by `coalesceWrites`) go out as one binary frame, and so do batches
+ * that queued up behind a send still in progress, instead of one frame each. MQTT allows packets to span frames
  * and frames to hold several packets.
  */
 export function coalesceWebSocketWrites (stream: Duplex, ws: WebSocket): void {

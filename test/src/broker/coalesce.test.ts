@@ -67,7 +67,7 @@ describe('broker: coalesceWrites', () => {
     }
     assert.equal(counts.flushes, 0, 'nothing flushed before the turn ends')
     assert.equal(await got, '0123456789')
-    assert.deepEqual(counts, { flushes: 1, chunks: 10 })
+    assert.deepEqual(counts, { flushes: 1, chunks: 1 }, 'one buffer, not a writev of pieces')
   })
 
   it('the next turn\'s writes are a new flush; a write returns false under back-pressure as usual', async () => {
@@ -81,7 +81,32 @@ describe('broker: coalesceWrites', () => {
     assert.equal(p.server.write(Buffer.alloc(p.server.writableHighWaterMark + 1)), false)
   })
 
-  it('a destroyed socket is not uncorked or written to', async () => {
+  it('end() sends what the turn held first; write callbacks run once the batch is written', async () => {
+    coalesceWrites(p.server)
+    const got = new Promise<string>((resolve) => {
+      let text = ''
+      p.client.on('data', (c: Buffer) => { text += c.toString() })
+      p.client.on('end', () => resolve(text))
+    })
+    const written: string[] = []
+    p.server.write('held ', () => written.push('held'))
+    p.server.write(Buffer.from('bytes '), 'buffer' as BufferEncoding, () => written.push('bytes'))
+    assert.deepEqual(written, [], 'nothing written before the turn ends')
+    p.server.end('then end')
+    assert.equal(await got, 'held bytes then end')
+    assert.deepEqual(written, ['held', 'bytes'])
+  })
+
+  it('a write answers false once the turn holds the high-water mark, and the batch then brings a drain', async () => {
+    coalesceWrites(p.server)
+    const half = Buffer.alloc(Math.ceil(p.server.writableHighWaterMark / 2))
+    assert.equal(p.server.write(half), true)
+    assert.equal(p.server.write(half), false)
+    p.client.resume()
+    await new Promise<void>((resolve) => p.server.once('drain', () => resolve()))
+  })
+
+  it('a destroyed socket is not written to', async () => {
     coalesceWrites(p.server)
     p.server.write('x')
     p.server.destroy()
