@@ -11,6 +11,7 @@
  * `authorizeForward`. Backpressure is too: a write the socket refuses waits for 'drain' through the client's
  * `waitForDrain` (with its drain timeout) before the delivery is done.
  */
+import mqttPacket from 'mqtt-packet'
 
 /** The parts of an Aedes client this uses; its typings leave them out. */
 interface AedesClient {
@@ -94,22 +95,31 @@ function encodeHeader (topic: string, payload: Buffer, retain: boolean, dup: boo
   return out
 }
 
+/** Aedes' own write of a QoS 0 packet (mqtt-packet's encoder), for the shapes the lean encoder leaves to it. */
+function writeAsAedes (client: AedesClient, packet: Publish, done: () => void): void {
+  let accepted: boolean
+  try {
+    accepted = mqttPacket.writeToStream({ ...packet, cmd: 'publish', qos: 0 } as unknown as mqttPacket.Packet, client.conn as unknown as NodeJS.WritableStream)
+  } catch {
+    owe(() => { client._onError(new Error('packet received not valid')); done() })
+    return
+  }
+  if (!accepted && !client.errored) {
+    client.waitForDrain((err) => { client._onError(err); done() })
+    return
+  }
+  owe(done)
+}
+
 /** Installs the lean QoS 0 delivery on a client Aedes has just made (before it can subscribe). */
 export function installLeanQos0Delivery (client: AedesClient): void {
-  const aedesDeliver0 = client.deliver0
   const closed = (): void => client._onError(new Error(CONNECTION_CLOSED))
   client.deliver0 = function leanDeliverQos0 (packet, done) {
-    const topic = packet.topic
-    const raw = packet.payload ?? EMPTY
-    // Anything mqtt-packet would treat specially (a Buffer topic, a non-string payload) takes Aedes' own path.
-    if (typeof topic !== 'string' || !(Buffer.isBuffer(raw) || typeof raw === 'string')) {
-      aedesDeliver0(packet, done)
-      return
-    }
     if ((packet.clientId === client.id && packet.nl === true) || !firstFromBroker(client, packet)) {
       owe(done)
       return
     }
+    // What is forwarded is what the hook answers: it may be another packet (a payload filtered for this client).
     const forward = client.broker.authorizeForward(client, packet)
     if (forward === null || forward === undefined) {
       owe(done)
@@ -119,10 +129,16 @@ export function installLeanQos0Delivery (client: AedesClient): void {
       owe(() => { closed(); done() })
       return
     }
+    const topic = forward.topic
+    const raw = forward.payload ?? EMPTY
+    if (typeof topic !== 'string' || !(Buffer.isBuffer(raw) || typeof raw === 'string')) {
+      // What mqtt-packet would treat specially (a Buffer topic, a non-string payload) is written by it, as Aedes does.
+      writeAsAedes(client, forward, done)
+      return
+    }
     const payload = typeof raw === 'string' ? Buffer.from(raw) : raw
     const whole = payload.length <= COPY_LIMIT
-    const retain = forward.retain === true
-    let accepted = client.conn.write(encodeHeader(forward.topic as string, payload, retain, forward.dup === true, whole))
+    let accepted = client.conn.write(encodeHeader(topic, payload, forward.retain === true, forward.dup === true, whole))
     if (!whole && payload.length > 0) accepted = client.conn.write(payload)
     if (!accepted && !client.errored) {
       client.waitForDrain((err) => { client._onError(err); done() })

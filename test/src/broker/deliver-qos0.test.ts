@@ -122,6 +122,25 @@ describe('lean QoS 0 delivery', () => {
     }
   })
 
+  it('writes what authorizeForward answers: a payload filtered for the client, or nothing', async () => {
+    const b = await brokerWithTwoDoors()
+    b.aedes.authorizeForward = (client, packet) => {
+      if (packet.topic === 'hidden/t') return null
+      return client?.id === 'lean-filtered' ? { ...packet, payload: Buffer.from('only yours') } : packet
+    }
+    const lean = await subscriber(b.lean, 'lean-filtered')
+    try {
+      await publish(b.aedes, 'hidden/t', Buffer.from('secret'))
+      await publish(b.aedes, 'shared/t', Buffer.from('everything'))
+      const expected = mqttPacket.generate({ cmd: 'publish', topic: 'shared/t', payload: Buffer.from('only yours'), qos: 0, retain: false, dup: false })
+      await lean.wait(expected.length)
+      assert.ok(lean.bytes().equals(expected), `got ${lean.bytes().toString('latin1')}`)
+    } finally {
+      lean.socket.destroy()
+      await b.close()
+    }
+  })
+
   it('forwards a message from another broker once per broker counter, as Aedes dedupes', async () => {
     const b = await brokerWithTwoDoors()
     const lean = await subscriber(b.lean, 'lean-dedupe')
