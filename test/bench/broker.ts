@@ -1,7 +1,7 @@
 import { MOSQUITTO_TUNING, startMosquitto } from './lib/external.js'
 import { PUBLISH, rawConnect, rawSubscribe, type RawClient } from './lib/mqtt-raw.js'
 import { procSample, Scope, sleep, startWorker, withTimeout, type Worker } from './lib/proc.js'
-import { mb, median, pct, rotate, roundRatios, spread, type Bench, type Cell, type Table, type Verdict } from './lib/report.js'
+import { mb, median, pairedRatio, pct, rotate, roundRatios, spread, type Bench, type Cell, type Table, type Verdict } from './lib/report.js'
 import type { AedesArgs, AedesInfo } from './workers/aedes.js'
 import type { ColonyInfo } from './workers/colony.js'
 import type { PublisherArgs, PublisherTotals } from './workers/publisher.js'
@@ -339,13 +339,13 @@ function caseVerdicts (key: string, trials: Map<string, Trial[]>, persistent: bo
   const what = persistent ? 'drain msg/s' : 'msg/s'
   const throughput = (a: string, b: string, target?: number): Verdict => ({
     name: `${key}: ${a} / ${b} ${what}`,
-    ratio: rate(a) / rate(b),
+    ratio: pairedRatio(rates(a), rates(b)),
     ...(target !== undefined && { target }),
     detail: `${Math.round(rate(a))} vs ${Math.round(rate(b))} ${what} (${roundRatios(rates(a), rates(b))}); per broker CPU-second ${(usPerMsg(b) / usPerMsg(a)).toFixed(2)}x`,
   })
   const perCpu = (a: string, b: string, target?: number): Verdict => ({
     name: `${key}: ${a} / ${b} msg per broker CPU-second`,
-    ratio: usPerMsg(b) / usPerMsg(a),
+    ratio: pairedRatio(costs(b), costs(a)),
     ...(target !== undefined && { target }),
     detail: `${usPerMsg(a).toFixed(2)} vs ${usPerMsg(b).toFixed(2)} µs of broker CPU per message (${roundRatios(costs(b), costs(a))})`,
   })

@@ -2,7 +2,7 @@ import { get } from 'node:http'
 import { which } from './lib/external.js'
 import { CONNECTIONS, load, measure, type Run } from './lib/http-load.js'
 import { Scope, startWorker } from './lib/proc.js'
-import { median, pct, rotate, roundRatios, spread, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pairedRatio, pct, rotate, roundRatios, spread, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { BareHttpInfo } from './workers/http-bare.js'
 import type { ColonyInfo } from './workers/colony.js'
 
@@ -72,19 +72,17 @@ export const httpBench: Bench = {
       }
 
       const rows: Cell[][] = []
-      const medians = new Map<string, number>()
       for (const [name, rs] of runs) {
-        const reqPerS = median(rs.map((r) => r.reqPerS))
-        medians.set(name, reqPerS)
         rows.push([name, spread(rs.map((r) => r.reqPerS)), median(rs.map((r) => r.p50Ms)), median(rs.map((r) => r.p99Ms)),
           pct(median(rs.map((r) => r.cpuPct))), spread(rs.map((r) => r.usPerReq)), spread(rs.map((r) => r.generatorUsPerReq)),
           rs.reduce((s, r) => s + r.non2xx + r.errors, 0)])
       }
       const rps = (name: string): number[] => (runs.get(name) ?? []).map((r) => r.reqPerS)
-      const cost = (name: string): number => median((runs.get(name) ?? []).map((r) => r.usPerReq))
+      const costs = (name: string): number[] => (runs.get(name) ?? []).map((r) => r.usPerReq)
+      const cost = (name: string): number => median(costs(name))
       const verdicts: Verdict[] = [{
         name: 'Colony GET /api/actors / bare node:http req/s',
-        ratio: (medians.get('Colony /api/actors') ?? NaN) / (medians.get('bare node:http') ?? NaN),
+        ratio: pairedRatio(rps('Colony /api/actors'), rps('bare node:http')),
         target: 0.7,
         detail: `${reference.body.length} byte body, ${ACTORS} echo actors + system actors, ${generator} ` +
           `(${roundRatios(rps('Colony /api/actors'), rps('bare node:http'))})`,
@@ -92,11 +90,11 @@ export const httpBench: Bench = {
         // On 2 cores neither server may reach 100 % (the generator and the kernel's loopback copies share them),
         // so requests per server CPU-second is the steadier comparison of the two request paths.
         name: 'Colony / bare node:http requests per server CPU-second',
-        ratio: cost('bare node:http') / cost('Colony /api/actors'),
+        ratio: pairedRatio(costs('bare node:http'), costs('Colony /api/actors')),
         detail: `${cost('Colony /api/actors').toFixed(1)} vs ${cost('bare node:http').toFixed(1)} µs of server CPU per request`,
       }, {
         name: 'Colony with an API key / without credentials req/s',
-        ratio: (medians.get('Colony /api/actors + API key') ?? NaN) / (medians.get('Colony /api/actors') ?? NaN),
+        ratio: pairedRatio(rps('Colony /api/actors + API key'), rps('Colony /api/actors')),
         target: 0.9,
         detail: `the key check costs ${(cost('Colony /api/actors + API key') - cost('Colony /api/actors')).toFixed(1)} µs of server CPU per request`,
       }]

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { childrenCpuUs } from './external.js'
-import { missedTargets, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
+import { missedTargets, pairedRatio, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
 
 // The bench report library decides what `npm run bench -- --check` exits with; the benches themselves are not run by npm test.
 describe('bench report: verdicts and --check', () => {
@@ -62,5 +62,13 @@ describe('bench report: round-by-round ratios', () => {
     assert.equal(roundRatios([10, 20, 30], [10, 10, 20]), 'rounds 1.00..2.00')
     assert.equal(roundRatios([10, 20], [10]), 'rounds 1.00..1.00')
     assert.equal(roundRatios([], [1]), 'no rounds')
+  })
+
+  it('a paired ratio is the median of the rounds\' own ratios, so a drift that moves both sides of a round cancels', () => {
+    // Round 2 ran on a machine four times as fast for both: the ratio of medians would say 12 / 8 = 1.5.
+    assert.equal(pairedRatio([10, 40, 12], [8, 32, 8]), 1.25)
+    assert.equal(pairedRatio([10, 20], [10]), 1)
+    assert.ok(Number.isNaN(pairedRatio([], [1])))
+    assert.equal(pairedRatio([1, 2, 3], [0, 1, 1]), 2.5, 'a round with no baseline is left out')
   })
 })

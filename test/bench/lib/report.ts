@@ -69,6 +69,15 @@ export function spread (xs: number[], show: (n: number) => string = fmt): string
  * The ratio round by round (`a[k] / b[k]`: the two contenders of one round ran minutes apart, not a whole run),
  * as `min..max`: how far a median ratio can be trusted on this machine.
  */
+/**
+ * The median of the rounds' own ratios: each round measures both contenders minutes apart at most, so a slow
+ * drift of the machine (other tenants, frequency) moves both sides of a round's ratio and cancels, where a ratio
+ * of two medians taken from different rounds keeps it.
+ */
+export function pairedRatio (a: number[], b: number[]): number {
+  return median(a.slice(0, Math.min(a.length, b.length)).map((x, k) => x / (b[k] as number)).filter(Number.isFinite))
+}
+
 export function roundRatios (a: number[], b: number[]): string {
   const rs = a.slice(0, Math.min(a.length, b.length)).map((x, k) => x / (b[k] as number)).filter(Number.isFinite)
   if (rs.length === 0) return 'no rounds'
