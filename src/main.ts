@@ -3,6 +3,8 @@
  * The `colony` command: parses the command line, starts the runtime assembled in `assembly.ts`, and is the only
  * place allowed to end the process.
  */
+// First: it must run before the packages whose `debug` loggers it quiets load.
+import './broker/quiet-debug.js'
 import { realpathSync } from 'node:fs'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'

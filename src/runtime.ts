@@ -1,3 +1,5 @@
+// First: it must run before the packages whose `debug` loggers it quiets load.
+import './broker/quiet-debug.js'
 import { EventEmitter } from 'node:events'
 import { mkdirSync, accessSync, constants, readFileSync } from 'node:fs'
 import type { AddressInfo } from 'node:net'

@@ -1,3 +1,5 @@
+// First, as in Colony's own entry points: quiets the dependencies' `debug` loggers (see quiet-debug.ts).
+import '../../../src/broker/quiet-debug.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
