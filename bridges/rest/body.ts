@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import type { Context } from 'koa'
 import { ColonyError, jsonNestsDeeperThan, MAX_JSON_DEPTH } from '../../src/index.js'
 
@@ -14,7 +15,7 @@ const ACCEPTED_TYPE = /^(?:application\/(?:[\w.+-]+\+)?json|application\/x-www-f
  */
 export async function readJson (ctx: Context, limit: number): Promise<unknown> {
   const type = ctx.get('content-type')
-  if (type !== '' && !ACCEPTED_TYPE.test(type)) {
+  if (!acceptsJsonBody(type)) {
     throw new ColonyError('unsupported_media_type', `request body must be application/json, not ${type.slice(0, 60)}`)
   }
   const declared = Number(ctx.get('content-length') || 0)
@@ -22,7 +23,16 @@ export async function readJson (ctx: Context, limit: number): Promise<unknown> {
     ctx.set('Connection', 'close')
     throw new ColonyError('body_too_large', `request body of ${declared} bytes exceeds the limit of ${limit} bytes`, { details: { limit } })
   }
-  const text = (await collect(ctx, limit)).toString('utf8')
+  return parseJsonBody((await collect(ctx, limit)).toString('utf8'))
+}
+
+/** True for a Content-Type whose body is read as JSON (and for none at all). */
+export function acceptsJsonBody (type: string): boolean {
+  return type === '' || ACCEPTED_TYPE.test(type)
+}
+
+/** A request body's text as JSON: 400 `invalid_body` when empty or too deep, `invalid_json` when not JSON. */
+export function parseJsonBody (text: string): unknown {
   if (text.trim() === '') throw new ColonyError('invalid_body', 'request body is empty; a JSON object is expected')
   let body: unknown
   try {
@@ -54,7 +64,11 @@ export async function readOptionalObject (ctx: Context, limit: number): Promise<
 
 /** The raw body, at most `limit` bytes (plain listeners: cheaper than async iteration on a hot path). */
 export function collect (ctx: Context, limit: number): Promise<Buffer> {
-  const req = ctx.req
+  return collectRequest(ctx.req, limit, () => ctx.set('Connection', 'close'))
+}
+
+/** `collect` on the request itself; `tooLarge` runs when the body passes the limit (before the promise rejects). */
+export function collectRequest (req: IncomingMessage, limit: number, tooLarge: () => void): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
@@ -62,7 +76,7 @@ export function collect (ctx: Context, limit: number): Promise<Buffer> {
       size += chunk.length
       if (size > limit) {
         cleanup()
-        ctx.set('Connection', 'close')
+        tooLarge()
         reject(new ColonyError('body_too_large', `request body exceeds the limit of ${limit} bytes`, { details: { limit } }))
         return
       }

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox'
 import type { Context } from 'koa'
-import { ColonyError, type AuthService, type SystemApi } from '../../src/index.js'
+import { ColonyError, type AuthService, type Identity, type SystemApi } from '../../src/index.js'
 import { checkSettings, invokeComponent, scaleComponent, type ComponentRegistry, type LinkService } from '../../src/components.js'
 import { identity } from './authn.js'
 import { readMultipart } from './multipart.js'
@@ -16,6 +16,16 @@ export interface ComponentsDeps {
   auth: AuthService
   maxComponentBytes: number
   callTimeoutMs: number
+}
+
+/** The body of `invoke-and-await` (also read by its fast path, fast-invoke.ts). */
+export const InvokeBody = Type.Object({ params: Type.Optional(Type.Unknown({ description: 'the arguments, a JSON list in WIT order' })) })
+
+/** What `invoke-and-await` answers, whichever path the request took. */
+export async function invokeAndAwait (o: Pick<ComponentsDeps, 'system' | 'components' | 'callTimeoutMs'>, who: Identity, componentId: string,
+  fn: string, params: unknown): Promise<{ result: unknown, function: string, stdout: string, stderr: string }> {
+  const out = await invokeComponent(o.system, o.components, componentId, fn, params ?? [], { as: who, timeoutMs: o.callTimeoutMs })
+  return { result: out.result, function: out.function, stdout: out.stdout, stderr: out.stderr }
 }
 
 /** The uploaded file: Golem's field is `component`. */
@@ -156,12 +166,11 @@ export function register (routes: Routes, o: ComponentsDeps): void {
     tool: true,
     query: Type.Object({ function: Type.String({ minLength: 1, description: 'the function, e.g. add or local:adder/math.add' }) }),
     invalid: { query: 'invalid_params' },
-    body: Type.Object({ params: Type.Optional(Type.Unknown({ description: 'the arguments, a JSON list in WIT order' })) }),
+    body: InvokeBody,
     responses: { 200: { description: 'The result and what the call wrote', schema: Invocation } },
     errors: INVOKE_ERRORS,
     async handle (ctx, { params, query, body }) {
-      const out = await invokeComponent(o.system, components, params.id, query.function, body.params ?? [], { as: identity(ctx), timeoutMs: o.callTimeoutMs })
-      return { result: out.result, function: out.function, stdout: out.stdout, stderr: out.stderr }
+      return await invokeAndAwait(o, identity(ctx), params.id, query.function, body.params)
     },
   })
 

@@ -19,13 +19,23 @@ export function errorHandler (log: Logger, stats: { requests: number }) {
       ctx.status = e.status
       ctx.type = 'application/json'
       ctx.body = errorBody(e)
-      if (e.status >= 500) log.error({ err, code: e.code, method: ctx.method, path: ctx.path }, 'request failed')
+      logFailure(log, err, e, ctx.method, ctx.path)
     } finally {
-      const ms = Math.round((performance.now() - started) * 10) / 10
-      if (ctx.status >= 400 && ctx.status < 500) log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request refused')
-      else if (log.isLevelEnabled('debug')) log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request')
+      logOutcome(log, ctx.method, ctx.path, ctx.status, started)
     }
   }
+}
+
+/** A request that ended in a server error: logged with its cause. */
+export function logFailure (log: Logger, err: unknown, e: ColonyError, method: string, path: string): void {
+  if (e.status >= 500) log.error({ err, code: e.code, method, path }, 'request failed')
+}
+
+/** Every request's line: refusals (4xx) at info, the rest at debug. */
+export function logOutcome (log: Logger, method: string, path: string, status: number, started: number): void {
+  const ms = Math.round((performance.now() - started) * 10) / 10
+  if (status >= 400 && status < 500) log.info({ method, path, status, ms }, 'request refused')
+  else if (log.isLevelEnabled('debug')) log.debug({ method, path, status, ms }, 'request')
 }
 
 function fromKoa (err: unknown): ColonyError {

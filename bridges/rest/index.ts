@@ -8,6 +8,7 @@ import { dashboard } from './dashboard.js'
 import { RouteTable } from './route-table.js'
 import * as actors from './actors.js'
 import { fastActorList } from './fast-actors.js'
+import { fastInvoke } from './fast-invoke.js'
 import * as chat from './chat.js'
 import * as auth from './auth.js'
 import * as oauth from './oauth.js'
@@ -88,11 +89,20 @@ export const restBridge = defineBridge({
     app.use(router.allowedMethods())
     ctx.setStats(() => ({ requests: stats.requests }))
     const handle = app.callback()
-    const fast = fastActorList({ gate: ctx.gate, lists, log: ctx.log, stats, trustProxy: ctx.config.http.trustProxy })
+    const fastList = fastActorList({ gate: ctx.gate, lists, log: ctx.log, stats, trustProxy: ctx.config.http.trustProxy })
+    const invokeDeps = { system: ctx.system, components: ctx.services.components, callTimeoutMs: ctx.config.wasm.callTimeoutMs }
+    const fastCall = fastInvoke({
+      gate: ctx.gate,
+      log: ctx.log,
+      stats,
+      trustProxy: ctx.config.http.trustProxy,
+      bodyLimit: ctx.config.http.bodyLimitBytes,
+      invoke: async (who, id, fn, params) => await components.invokeAndAwait(invokeDeps, who, id, fn, params),
+    })
     // Deployed Worker Gateway sites first (one Map lookup on the Host header), then Colony's own API.
     const invoker = workerInvoker(ctx.services.workers)
     const serve = serveSites({ gateway: ctx.services.gateway, invoker, log: ctx.log, stats, bodyLimit: ctx.config.http.bodyLimitBytes },
-      (req, res) => { if (!fast(req, res)) void handle(req, res) })
+      (req, res) => { if (!fastList(req, res) && !fastCall(req, res)) void handle(req, res) })
     const unmount = ctx.http.setHandler(serve)
     return async () => {
       unmount()
