@@ -51,8 +51,8 @@ export function coalesceWrites (stream: Socket | Duplex): void {
       cb = encoding
       encoding = undefined
     }
-    if (stream.destroyed || stream.writableEnded) return write(typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength), cb)
     const buf = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+    if (stream.destroyed || stream.writableEnded) return write(buf, cb)
     if (held.length === 0) setImmediate(flush)
     held.push(buf)
     heldBytes += buf.length

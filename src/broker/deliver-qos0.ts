@@ -4,7 +4,7 @@
  * delivery and another to call it done, wraps the message in a second packet object, and mqtt-packet then writes
  * the PUBLISH in four or five pieces through the stream. At 10 000 heartbeats a second to one subscriber those
  * per-delivery steps were most of the broker's cost. This one encodes the PUBLISH into one buffer and writes it at
- * once (the socket is corked for the turn, see coalesce.ts), and releases the done callbacks of a whole turn from a
+ * once (the connection holds a turn's writes, see coalesce.ts), and releases the done callbacks of a whole turn from a
  * single `setImmediate`: done stays asynchronous, as mqemitter and Aedes' read loop expect, without one task each.
  *
  * The forwarding rules are Aedes' own, in its order: no-local, the duplicate check by broker counter, then
@@ -38,8 +38,6 @@ interface Publish {
   brokerCounter?: number
 }
 
-/** Payloads above this go out as their own write after the header instead of being copied next to it. */
-const COPY_LIMIT = 4096
 const EMPTY = Buffer.alloc(0)
 const CONNECTION_CLOSED = 'connection closed'
 
@@ -71,14 +69,15 @@ function remainingLengthBytes (n: number): number {
 
 /**
  * A QoS 0 PUBLISH as mqtt-packet writes it for MQTT 3.1/3.1.1 (the versions Aedes speaks): the same header flags
- * (retain, and dup as given), the topic, and the payload. Large payloads are left out of the returned buffer.
+ * (retain, and dup as given), the topic, and the payload, in one buffer. (Writing a large payload on its own would
+ * save no copy: the connection joins a turn's writes into one buffer anyway.)
  */
-function encodeHeader (topic: string, payload: Buffer, retain: boolean, dup: boolean, withPayload: boolean): Buffer {
+function encodePublish (topic: string, payload: Buffer, retain: boolean, dup: boolean): Buffer {
   const topicBytes = Buffer.byteLength(topic)
   const remaining = 2 + topicBytes + payload.length
   const lengthBytes = remainingLengthBytes(remaining)
   const headerSize = 1 + lengthBytes + 2 + topicBytes
-  const out = Buffer.allocUnsafe(headerSize + (withPayload ? payload.length : 0))
+  const out = Buffer.allocUnsafe(headerSize + payload.length)
   out[0] = 0x30 | (dup ? 0x08 : 0) | (retain ? 0x01 : 0)
   let at = 1
   let rest = remaining
@@ -91,7 +90,7 @@ function encodeHeader (topic: string, payload: Buffer, retain: boolean, dup: boo
   out.writeUInt16BE(topicBytes, at)
   at += 2
   at += out.write(topic, at, 'utf8')
-  if (withPayload) payload.copy(out, at)
+  payload.copy(out, at)
   return out
 }
 
@@ -137,9 +136,7 @@ export function installLeanQos0Delivery (client: AedesClient): void {
       return
     }
     const payload = typeof raw === 'string' ? Buffer.from(raw) : raw
-    const whole = payload.length <= COPY_LIMIT
-    let accepted = client.conn.write(encodeHeader(topic, payload, forward.retain === true, forward.dup === true, whole))
-    if (!whole && payload.length > 0) accepted = client.conn.write(payload)
+    const accepted = client.conn.write(encodePublish(topic, payload, forward.retain === true, forward.dup === true))
     if (!accepted && !client.errored) {
       client.waitForDrain((err) => { client._onError(err); done() })
       return
