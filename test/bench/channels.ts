@@ -7,7 +7,7 @@ import { createRuntime, type Runtime } from '../../src/runtime.js'
 import { BOOT, BRIDGES, KINDS, loadConfig } from '../../src/assembly.js'
 import { topics } from '../../src/wire/topics.js'
 import { combine, summarize, type LatencyStats } from './lib/latency.js'
-import { median, rotate, spread, type Bench, type Table, type Verdict } from './lib/report.js'
+import { median, pairedRatio, rotate, spread, type Bench, type Table, type Verdict } from './lib/report.js'
 
 /**
  * Notification channels (`npm run bench -- channels`), on a real runtime (in this process, its store a real SQLite
@@ -224,8 +224,8 @@ export const channelsBench: Bench = {
         },
       ]
       const verdicts: Verdict[] = [
-        { name: 'alert-to-webhook p50 / direct POST p50', ratio: c.p50Us / d.p50Us, detail: `${ms(c.p50Us)} vs ${ms(d.p50Us)} ms; p99 ${ms(c.p99Us)} vs ${ms(d.p99Us)} ms` },
-        { name: 'channel deliveries/s / direct POSTs/s', ratio: median(colonyRate) / median(directRate), detail: `${median(colonyRate).toFixed(0)} vs ${median(directRate).toFixed(0)} per s` },
+        { name: 'alert-to-webhook p50 / direct POST p50', ratio: pairedRatio(viaColony.map((r) => r.p50Us), direct.map((r) => r.p50Us)), detail: `${ms(c.p50Us)} vs ${ms(d.p50Us)} ms; p99 ${ms(c.p99Us)} vs ${ms(d.p99Us)} ms` },
+        { name: 'channel deliveries/s / direct POSTs/s', ratio: pairedRatio(colonyRate, directRate), detail: `${median(colonyRate).toFixed(0)} vs ${median(directRate).toFixed(0)} per s` },
         { name: 'burst delivered exactly once per channel', ratio: dupes.every((x) => x === 0) ? 1 : 0, target: 1, detail: `${BURST} of ${BURST} per channel in every round, duplicates ${dupes.join('/')}` },
       ]
       return { tables, verdicts, notes }

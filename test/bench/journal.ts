@@ -7,7 +7,7 @@ import type { CallJournal, HostCallRecord } from '../../src/wasm/host-journal.js
 import { WasmInstance } from '../../src/wasm/instance.js'
 import type { CallOutcome, ReplayCall } from '../../src/wasm/worker.js'
 import { combine, ownCpu, sequential, type LatencyStats } from './lib/latency.js'
-import { median, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pairedDiff, pairedRatio, type Bench, type Cell, type Verdict } from './lib/report.js'
 import { fixturePath } from './lib/wasm-fixtures.js'
 
 /**
@@ -76,7 +76,7 @@ export const journalBench: Bench = {
         const p = combine(plain)
         const r = combine(recorded)
         overheadRows.push([name, p.p50Us, r.p50Us, r.p50Us - p.p50Us, p.p99Us, r.p99Us])
-        verdicts.push({ name: `journal record overhead p50, ${name}`, ratio: r.p50Us - p.p50Us, unit: 'µs', detail: `${r.p50Us.toFixed(1)} µs recorded vs ${p.p50Us.toFixed(1)} µs without a journal` })
+        verdicts.push({ name: `journal record overhead p50, ${name}`, ratio: pairedDiff(recorded.map((x) => x.p50Us), plain.map((x) => x.p50Us)), unit: 'µs', detail: `${r.p50Us.toFixed(1)} µs recorded vs ${p.p50Us.toFixed(1)} µs without a journal` })
       }
 
       const replayRows: Cell[][] = []
@@ -110,7 +110,7 @@ export const journalBench: Bench = {
         }
         const [singleCold, singleWarm, batchCold, batchWarm] = [rates.singleCold, rates.singleWarm, rates.batchCold, rates.batchWarm].map(median) as [number, number, number, number]
         replayRows.push([name, singleCold, batchCold, `${(batchCold / singleCold).toFixed(1)}x`, singleWarm, batchWarm, `${(batchWarm / singleWarm).toFixed(1)}x`])
-        verdicts.push({ name: `replayBatch vs call() round trips, warm, ${name}`, ratio: batchWarm / singleWarm, detail: `${batchWarm.toFixed(0)} vs ${singleWarm.toFixed(0)} replayed calls/s (cold instance: ${batchCold.toFixed(0)} vs ${singleCold.toFixed(0)})` })
+        verdicts.push({ name: `replayBatch vs call() round trips, warm, ${name}`, ratio: pairedRatio(rates.batchWarm, rates.singleWarm), detail: `${batchWarm.toFixed(0)} vs ${singleWarm.toFixed(0)} replayed calls/s (cold instance: ${batchCold.toFixed(0)} vs ${singleCold.toFixed(0)})` })
       }
       return {
         tables: [

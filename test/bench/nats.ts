@@ -2,7 +2,7 @@ import { connect, createInbox, type Msg, type NatsConnection } from '@nats-io/tr
 import { startNatsServer } from '../helpers/nats-server.js'
 import { combine, ownCpu, sequential, type LatencyStats } from './lib/latency.js'
 import { procSample, Scope, sleep, startWorker, withTimeout } from './lib/proc.js'
-import { median, pct, rotate, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pairedRatio, pct, rotate, roundsOf, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { ChurnArgs, ChurnResult, ColonyArgs, ColonyInfo } from './workers/colony.js'
 import type { NatsEchoArgs, NatsEchoInfo } from './workers/nats-echo.js'
 
@@ -166,6 +166,8 @@ export const natsBench: Bench = {
       }
       const lat = new Map(keys.map((k) => [k, combine(runs.get(k) ?? [])]))
       const get = (k: Key): LatencyStats => lat.get(k) as LatencyStats
+      const p50 = (s: LatencyStats): number => s.p50Us
+      const cpu = (s: LatencyStats): number => s.cpuUsPerCall
 
       // (2) Events. One subscriber for the whole run (closed with its connection); each phase gets a fresh tally.
       let tally = new EventTally('', '')
@@ -292,19 +294,19 @@ export const natsBench: Bench = {
       }
       const verdicts: Verdict[] = [{
         name: 'host.get / raw echo, p50',
-        ratio: get('get').p50Us / get('echoGet').p50Us,
+        ratio: pairedRatio(roundsOf(runs, 'get', p50), roundsOf(runs, 'echoGet', p50)),
         targetMax: 2,
         detail: `${get('get').p50Us.toFixed(0)} vs ${get('echoGet').p50Us.toFixed(0)} µs; p99 ${get('get').p99Us.toFixed(0)} vs ${get('echoGet').p99Us.toFixed(0)} µs; ` +
           `${getReply.length} byte reply`,
       }, {
         name: 'host.ping / raw echo, p50',
-        ratio: get('ping').p50Us / get('echoPing').p50Us,
+        ratio: pairedRatio(roundsOf(runs, 'ping', p50), roundsOf(runs, 'echoPing', p50)),
         targetMax: 2,
         detail: `${get('ping').p50Us.toFixed(0)} vs ${get('echoPing').p50Us.toFixed(0)} µs; p99 ${get('ping').p99Us.toFixed(0)} vs ${get('echoPing').p99Us.toFixed(0)} µs; ` +
           `${pingReply.length} byte reply`,
       }, {
         name: 'host.get / raw echo, server CPU per request',
-        ratio: get('get').cpuUsPerCall / get('echoGet').cpuUsPerCall,
+        ratio: pairedRatio(roundsOf(runs, 'get', cpu), roundsOf(runs, 'echoGet', cpu)),
         detail: `${get('get').cpuUsPerCall.toFixed(0)} vs ${get('echoGet').cpuUsPerCall.toFixed(0)} µs of responder CPU per request`,
       }, ...eventVerdicts]
       return {

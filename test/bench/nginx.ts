@@ -6,7 +6,7 @@ import { HttpClient } from './lib/http-client.js'
 import { CONNECTIONS, load, measure, type Run } from './lib/http-load.js'
 import { combine, sequential, summarize, type LatencyStats } from './lib/latency.js'
 import { Scope, startWorker, withTimeout } from './lib/proc.js'
-import { median, percentile, rotate, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pairedDiff, pairedRatio, percentile, rotate, roundsOf, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { ColonyInfo } from './workers/colony.js'
 
 /**
@@ -108,7 +108,6 @@ export const nginxBench: Bench = {
         restRows.push([name, median(rs.map((r) => r.reqPerS)), median(rs.map((r) => r.p50Ms)), median(rs.map((r) => r.p99Ms)),
           each(0), rs[0]?.usPerReqEach.length === 2 ? each(1) : '-', rs.reduce((s, r) => s + r.non2xx + r.errors, 0)])
       }
-      const reqPerS = (name: string): number => median((runs.get(name) ?? []).map((r) => r.reqPerS))
 
       // 2. One request at a time on one keep-alive connection: what the hop adds to a single call.
       const single = new Map<string, LatencyStats[]>()
@@ -162,14 +161,15 @@ export const nginxBench: Bench = {
       }
       const rtt = (name: string): LatencyStats => combine(rtts.get(name) ?? [summarize([])])
 
+      const p50 = (s: LatencyStats): number => s.p50Us
       const verdicts: Verdict[] = [{
         name: 'REST through nginx / direct req/s',
-        ratio: reqPerS('through nginx') / reqPerS('direct'),
+        ratio: pairedRatio(roundsOf(runs, 'through nginx', (r) => r.reqPerS), roundsOf(runs, 'direct', (r) => r.reqPerS)),
         target: 0.7,
         detail: `GET /api/actors with an API key, ${generator}; nginx's worker spends ${median((runs.get('through nginx') ?? []).map((r) => r.usPerReqEach[1] ?? NaN)).toFixed(1)} µs CPU per request`,
       }, {
         name: 'REST one call at a time: added by nginx, p50',
-        ratio: one('through nginx').p50Us - one('direct').p50Us,
+        ratio: pairedDiff(roundsOf(single, 'through nginx', p50), roundsOf(single, 'direct', p50)),
         unit: 'µs',
         targetMax: 200,
         detail: `${one('through nginx').p50Us.toFixed(0)} vs ${one('direct').p50Us.toFixed(0)} µs p50, p99 ${one('through nginx').p99Us.toFixed(0)} vs ${one('direct').p99Us.toFixed(0)} µs`,
@@ -181,7 +181,7 @@ export const nginxBench: Bench = {
       }, {
         // A round trip crosses nginx twice (publish in, message out): the same budget as two REST hops.
         name: 'MQTT over WebSocket round trip: added by nginx, p50',
-        ratio: rtt('through nginx').p50Us - rtt('direct').p50Us,
+        ratio: pairedDiff(roundsOf(rtts, 'through nginx', p50), roundsOf(rtts, 'direct', p50)),
         unit: 'µs',
         targetMax: 200,
         detail: `${rtt('through nginx').p50Us.toFixed(0)} vs ${rtt('direct').p50Us.toFixed(0)} µs p50 (x${(rtt('through nginx').p50Us / rtt('direct').p50Us).toFixed(2)}), p99 ${rtt('through nginx').p99Us.toFixed(0)} vs ${rtt('direct').p99Us.toFixed(0)} µs`,

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { Store } from '../../src/store/index.js'
 import { Oplog, type OplogEntry } from '../../src/workers/oplog-entries.js'
 import { OplogWriter } from '../../src/workers/oplog-writer.js'
-import { median, percentile, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pairedRatio, percentile, roundsOf, type Bench, type Cell, type Verdict } from './lib/report.js'
 
 /**
  * What group commit buys the durable oplog: appends/s with 1, 16 and 64 concurrent appenders (each its own
@@ -89,7 +89,7 @@ export const oplogBench: Bench = {
       }
       const verdicts: Verdict[] = CONCURRENCY.map((n) => ({
         name: `oplog appends/s with ${n} concurrent appender${n === 1 ? '' : 's'}, group commit / one transaction per append`,
-        ratio: med(key(true, n), (r) => r.appendsPerS) / med(key(false, n), (r) => r.appendsPerS),
+        ratio: pairedRatio(roundsOf(runs, key(true, n), (r) => r.appendsPerS), roundsOf(runs, key(false, n), (r) => r.appendsPerS)),
         ...(n >= 16 ? { target: 4 } : {}),
         detail: `${med(key(true, n), (r) => r.appendsPerS).toFixed(0)} vs ${med(key(false, n), (r) => r.appendsPerS).toFixed(0)} appends/s; ` +
           `${med(key(true, n), (r) => r.perCommit).toFixed(1)} appends per commit; ack p50 ${med(key(true, n), (r) => r.p50Us).toFixed(0)} µs`,

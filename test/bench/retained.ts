@@ -1,6 +1,6 @@
 import mqtt from 'mqtt'
 import { Scope, startWorker } from './lib/proc.js'
-import { median, percentile, rotate, type Bench, type Cell, type Verdict } from './lib/report.js'
+import { median, pairedDiff, pairedRatio, percentile, rotate, roundsOf, type Bench, type Cell, type Verdict } from './lib/report.js'
 import type { ColonyInfo, RetainedStats } from './workers/colony.js'
 
 /**
@@ -97,12 +97,12 @@ export const retainedBench: Bench = {
       const last = runs.get(durableName)?.at(-1)?.stats
       const verdicts: Verdict[] = [{
         name: 'retained QoS 1 throughput, stored / in memory',
-        ratio: med(durableName, (r) => r.msgPerS) / med(memoryName, (r) => r.msgPerS),
+        ratio: pairedRatio(roundsOf(runs, durableName, (r) => r.msgPerS), roundsOf(runs, memoryName, (r) => r.msgPerS)),
         target: 0.5,
         detail: `${WINDOW} in flight over ${TOPICS} topics; ${(med(durableName, (r) => r.stats.written / Math.max(1, r.stats.commits))).toFixed(1)} messages per commit; ${last?.rows ?? 0} topics stored`,
       }, {
         name: 'retained QoS 1, one at a time: added by storing, p50',
-        ratio: med(durableName, (r) => r.seqP50Us) - med(memoryName, (r) => r.seqP50Us),
+        ratio: pairedDiff(roundsOf(runs, durableName, (r) => r.seqP50Us), roundsOf(runs, memoryName, (r) => r.seqP50Us)),
         unit: 'µs',
         targetMax: 1000,
         detail: `${med(durableName, (r) => r.seqP50Us).toFixed(0)} vs ${med(memoryName, (r) => r.seqP50Us).toFixed(0)} µs p50 (one fsync per publish)`,

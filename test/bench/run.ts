@@ -21,7 +21,7 @@ import { workersBench } from './durable.js'
 import { capsulesBench } from './capsules.js'
 import { channelsBench } from './channels.js'
 import { readProfile, renderProfile, summarizeProfile } from './lib/profile.js'
-import { missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
+import { DEFAULT_ROUNDS, missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
 const BENCHES: Bench[] = [heartbeatBench, brokerBench, httpBench, wasmBench, journalBench, natsBench, nginxBench, retainedBench, oplogBench, workersBench, capsulesBench, channelsBench]
 
@@ -29,10 +29,10 @@ const USAGE = `Usage: node dist/test/bench/run.js [${BENCHES.map((b) => b.name).
 
 ${BENCHES.map((b) => `  ${b.name.padEnd(10)} ${b.description}`).join('\n')}
 
-  --rounds N   repetitions of each measurement (heartbeat, broker, http, wasm, nats, nginx, retained, oplog), contenders in an order
-               rotated per round; median (min..max) reported (default 3)
+  --rounds N   repetitions of each measurement, contenders in an order rotated per round; median (min..max) reported
+               (default ${DEFAULT_ROUNDS}; ${BENCHES.filter((b) => b.defaultRounds !== undefined).map((b) => `${b.name} ${String(b.defaultRounds)}`).join(', ')})
   --window S   seconds per measurement window (default: heartbeat 6, broker 3, http 4, nginx 5, retained 4, oplog 2; wasm and nats count calls instead)
-  --check      exit 1 when any ratio misses its target (or could not be measured); needs --rounds of at least 3
+  --check      exit 1 when any ratio misses its target (or could not be measured); needs at least 3 rounds
   --profile D  every process a bench starts writes a V8 CPU profile into directory D (open one in Chrome DevTools
                or speedscope for the flame graph); the top frames of each are printed after the bench
 
@@ -41,20 +41,21 @@ Mosquitto and wrk are used when installed (scripts/bench-deps.sh); nats and ngin
 const { values, positionals } = parseArgs({
   allowPositionals: true,
   options: {
-    rounds: { type: 'string', default: '3' },
+    rounds: { type: 'string' },
     window: { type: 'string' },
     check: { type: 'boolean', default: false },
     profile: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
 })
-const rounds = Number(values.rounds)
+const roundsGiven = values.rounds === undefined ? undefined : Number(values.rounds)
 const windowS = values.window === undefined ? undefined : Number(values.window)
 const unknown = positionals.filter((p) => !BENCHES.some((b) => b.name === p))
 const check = values.check === true
-if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && rounds < 3) || (windowS !== undefined && !(windowS >= 1))) {
+const tooFew = roundsGiven !== undefined && roundsGiven < 3
+if (values.help === true || unknown.length > 0 || (roundsGiven !== undefined && !(roundsGiven >= 1)) || (check && tooFew) || (windowS !== undefined && !(windowS >= 1))) {
   if (unknown.length > 0) process.stderr.write(`unknown benchmark: ${unknown.join(', ')}\n\n`)
-  if (check && rounds < 3) process.stderr.write('--check needs at least 3 rounds: one round says nothing about noise\n\n')
+  if (check && tooFew) process.stderr.write('--check needs at least 3 rounds: one round says nothing about noise\n\n')
   process.stdout.write(`${USAGE}\n`)
   process.exitCode = values.help === true ? 0 : 2
 } else {
@@ -76,6 +77,7 @@ if (values.help === true || unknown.length > 0 || !(rounds >= 1) || (check && ro
     }
     process.stdout.write('\n')
     const started = performance.now()
+    const rounds = roundsGiven ?? bench.defaultRounds ?? DEFAULT_ROUNDS
     let report: BenchReport
     try {
       report = await bench.run({ rounds, windowS })

@@ -3,7 +3,7 @@ import { ComponentsApi, MqttInvoker } from './lib/components-api.js'
 import { HttpClient } from './lib/http-client.js'
 import { combine, sequential, type LatencyStats } from './lib/latency.js'
 import { procSample, Scope, startWorker, type Worker } from './lib/proc.js'
-import { median, rotate, type Bench, type Cell, type Table, type Verdict } from './lib/report.js'
+import { median, pairedDiff, pairedRatio, rotate, roundsOf, type Bench, type Cell, type Table, type Verdict } from './lib/report.js'
 import { FIXTURES, fixturePath, type Fixture } from './lib/wasm-fixtures.js'
 import type { ColonyInfo, InvokeLoopArgs } from './workers/colony.js'
 import type { HttpEchoInfo } from './workers/http-echo.js'
@@ -34,7 +34,8 @@ const PATHS: Record<Key, string> = {
   echo: 'bare node:http echo (REST baseline)',
 }
 
-async function latencies (engine: Worker, rounds: number, scope: Scope, notes: string[]): Promise<Map<Key, LatencyStats>> {
+/** Each path's stats round by round (a verdict pairs two paths' rounds: see `pairedRatio`). */
+async function latencies (engine: Worker, rounds: number, scope: Scope, notes: string[]): Promise<Map<Key, LatencyStats[]>> {
   const colony = startWorker('colony', 'colony-wasm')
   scope.defer(() => colony.kill())
   const info = await colony.ready<ColonyInfo>()
@@ -83,7 +84,7 @@ async function latencies (engine: Worker, rounds: number, scope: Scope, notes: s
   await mqttInvoker.close()
   if (!await echo.close()) notes.push('the echo server did not exit by itself')
   if (!await colony.close()) notes.push('the Colony runtime did not exit by itself after close()')
-  return new Map(keys.map((k) => [k, combine(runs.get(k) ?? [])]))
+  return new Map(keys.map((k) => [k, runs.get(k) ?? []]))
 }
 
 interface ColdRun { uploadMs: number, linkMs: number, invokeMs: number, totalMs: number }
@@ -148,9 +149,12 @@ export const wasmBench: Bench = {
       const startTable = await starts(engine, options.rounds, scope, notes)
       if (!await engine.close()) notes.push('the engine worker did not exit by itself')
 
-      const get = (k: Key): LatencyStats => lat.get(k) as LatencyStats
+      const get = (k: Key): LatencyStats => combine(lat.get(k) ?? [])
+      const each = (k: Key, f: (s: LatencyStats) => number): number[] => roundsOf(lat, k, f)
+      const p50 = (s: LatencyStats): number => s.p50Us
+      const cpu = (s: LatencyStats): number => s.cpuUsPerCall
       const rows: Cell[][] = (Object.keys(PATHS) as Key[]).map((k) => [PATHS[k], get(k).p50Us, get(k).p99Us, get(k).meanUs, get(k).cpuUsPerCall, get(k).n])
-      const overhead = get('pool').p50Us - get('direct').p50Us
+      const overhead = pairedDiff(each('pool', p50), each('direct', p50))
       const verdicts: Verdict[] = [{
         name: 'engine overhead over the direct call, p50',
         ratio: overhead,
@@ -160,16 +164,16 @@ export const wasmBench: Bench = {
           `(bare WasmInstance.call ${get('instance').p50Us.toFixed(1)} µs)`,
       }, {
         name: 'REST invoke-and-await / bare node:http echo, p50',
-        ratio: get('rest').p50Us / get('echo').p50Us,
+        ratio: pairedRatio(each('rest', p50), each('echo', p50)),
         targetMax: 1.5,
         detail: `${get('rest').p50Us.toFixed(0)} vs ${get('echo').p50Us.toFixed(0)} µs; p99 ${get('rest').p99Us.toFixed(0)} vs ${get('echo').p99Us.toFixed(0)} µs`,
       }, {
         name: 'REST invoke-and-await / bare node:http echo, server CPU per call',
-        ratio: get('rest').cpuUsPerCall / get('echo').cpuUsPerCall,
+        ratio: pairedRatio(each('rest', cpu), each('echo', cpu)),
         detail: `${get('rest').cpuUsPerCall.toFixed(0)} vs ${get('echo').cpuUsPerCall.toFixed(0)} µs of server CPU per call`,
       }, {
         name: 'MQTT invoke / REST invoke-and-await, p50',
-        ratio: get('mqtt').p50Us / get('rest').p50Us,
+        ratio: pairedRatio(each('mqtt', p50), each('rest', p50)),
         detail: `${get('mqtt').p50Us.toFixed(0)} vs ${get('rest').p50Us.toFixed(0)} µs`,
       }]
       return {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { childrenCpuUs } from './external.js'
-import { missedTargets, pairedRatio, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
+import { missedTargets, pairedDiff, pairedRatio, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
 
 // The bench report library decides what `npm run bench -- --check` exits with; the benches themselves are not run by npm test.
 describe('bench report: verdicts and --check', () => {
@@ -70,5 +70,12 @@ describe('bench report: round-by-round ratios', () => {
     assert.equal(pairedRatio([10, 20], [10]), 1)
     assert.ok(Number.isNaN(pairedRatio([], [1])))
     assert.equal(pairedRatio([1, 2, 3], [0, 1, 1]), 2.5, 'a round with no baseline is left out')
+  })
+
+  it('a paired difference is the median of the rounds\' own differences', () => {
+    // Round 2 was slow for both sides: the difference of medians would say 300 - 150 = 150.
+    assert.equal(pairedDiff([300, 900, 310], [200, 800, 150]), 100)
+    assert.equal(pairedDiff([5, 7], [2]), 3)
+    assert.ok(Number.isNaN(pairedDiff([], [1])))
   })
 })

@@ -66,22 +66,33 @@ export function spread (xs: number[], show: (n: number) => string = fmt): string
 }
 
 /**
- * The ratio round by round (`a[k] / b[k]`: the two contenders of one round ran minutes apart, not a whole run),
- * as `min..max`: how far a median ratio can be trusted on this machine.
- */
-/**
  * The median of the rounds' own ratios: each round measures both contenders minutes apart at most, so a slow
  * drift of the machine (other tenants, frequency) moves both sides of a round's ratio and cancels, where a ratio
  * of two medians taken from different rounds keeps it.
  */
 export function pairedRatio (a: number[], b: number[]): number {
-  return median(a.slice(0, Math.min(a.length, b.length)).map((x, k) => x / (b[k] as number)).filter(Number.isFinite))
+  return median(perRound(a, b, (x, y) => x / y))
 }
 
+/** The median of the rounds' own differences `a[k] - b[k]` (what one path adds to another), as `pairedRatio`. */
+export function pairedDiff (a: number[], b: number[]): number {
+  return median(perRound(a, b, (x, y) => x - y))
+}
+
+/** The ratio round by round as `min..max`: how far a median ratio can be trusted on this machine. */
 export function roundRatios (a: number[], b: number[]): string {
-  const rs = a.slice(0, Math.min(a.length, b.length)).map((x, k) => x / (b[k] as number)).filter(Number.isFinite)
+  const rs = perRound(a, b, (x, y) => x / y)
   if (rs.length === 0) return 'no rounds'
   return `rounds ${Math.min(...rs).toFixed(2)}..${Math.max(...rs).toFixed(2)}`
+}
+
+/** One measure of each of a contender's rounds, in round order (what `pairedRatio` and `pairedDiff` pair). */
+export function roundsOf<K, T> (runs: ReadonlyMap<K, readonly T[]>, key: K, measure: (run: T) => number): number[] {
+  return (runs.get(key) ?? []).map(measure)
+}
+
+function perRound (a: number[], b: number[], op: (x: number, y: number) => number): number[] {
+  return a.slice(0, Math.min(a.length, b.length)).map((x, k) => op(x, b[k] as number)).filter(Number.isFinite)
 }
 
 /**
@@ -118,6 +129,9 @@ export function percentile (sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] as number
 }
 
+/** Rounds of a bench that declares none. */
+export const DEFAULT_ROUNDS = 5
+
 export interface BenchOptions {
   /** Repetitions of each measurement; tables show the median. */
   rounds: number
@@ -128,5 +142,11 @@ export interface BenchOptions {
 export interface Bench {
   name: string
   description: string
+  /**
+   * Rounds when the command line gives none. Five by default: with three, one disturbed round in a bench whose
+   * contenders share the two cores moved a median ratio by more than 30 % between full runs. A bench whose rounds
+   * are long and steady (one process measured alone) may take fewer.
+   */
+  defaultRounds?: number
   run(options: BenchOptions): Promise<BenchReport>
 }
