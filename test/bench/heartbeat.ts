@@ -1,6 +1,6 @@
 import mqtt from 'mqtt'
 import { Scope, sleep, startWorker } from './lib/proc.js'
-import { mb, median, pct, percentile, rotate, spread, type Bench, type BenchReport, type Cell, type Verdict } from './lib/report.js'
+import { mb, median, pairedRatio, pct, percentile, rotate, spread, type Bench, type BenchReport, type Cell, type Verdict } from './lib/report.js'
 import type { ColonyInfo, Mark, SpawnResult } from './workers/colony.js'
 
 /**
@@ -227,6 +227,13 @@ export const heartbeatBench: Bench = {
       unit: '% of a core',
       detail: `median (min..max) ${spread(big.map((r) => r.cpuPct * 100), (x) => x.toFixed(1))} % of one core over ${big.length} rounds, ` +
         `the whole runtime process (idle runtime ${(idleCpu * 100).toFixed(1)} %)`,
+    }, {
+      // The CPU share above is absolute, so it moves with the VM's speed (up to ~25 % between runs here). The
+      // subscriber reads the same beats in the same window: per beat, it is a yardstick from the same moment.
+      name: `heartbeat ${CPU_TARGET_ACTORS} actors @${1000 / INTERVAL_MS} Hz: runtime / subscriber CPU per beat`,
+      ratio: pairedRatio(big.map((r) => r.cpuUs / beats(r)), big.map((r) => r.subscriberCpuUs / beats(r))),
+      detail: `${spread(big.map((r) => r.cpuUs / beats(r)))} vs ${spread(big.map((r) => r.subscriberCpuUs / beats(r)))} µs per beat: ` +
+        'the runtime making, routing and writing a beat vs mqtt.js reading and JSON.parse-ing it',
     })
     const notes = [...SIZES.flatMap((n) => all(n)), ...scale].filter((r) => !r.exitedCleanly).map((r) => `a ${r.actors}-actor runtime did not exit by itself after close()`)
     const report: BenchReport = {
