@@ -66,8 +66,6 @@ export class ActorCell implements ContextOwner {
   /** The heartbeat's topic and the start of its JSON, made at the first beat (see `heartbeat`). */
   private beatTopic: string | undefined
   private beatHead: string | undefined
-  /** The clock when the beat being published was made. */
-  private beatStampMs: number | null = null
 
   constructor (private readonly host: CellHost, private readonly spec: CellSpec) {
     this.id = spec.id
@@ -280,16 +278,13 @@ export class ActorCell implements ContextOwner {
       return true
     }
     this.beatTopic ??= topics.heartbeat(this.id)
-    this.beatStampMs = now
-    bus.publishJson(this.beatTopic, json, this.beatSent)
-    return true
-  }
-
-  /** One callback for every beat of this cell (beats are an interval apart): no closure per beat. */
-  private readonly beatSent = (err?: Error): void => {
-    if (err !== undefined) return
-    this.lastHeartbeatMs = this.beatStampMs
+    bus.publishJson(this.beatTopic, json)
+    // A QoS 0 in-process publish on a three-level topic, made with the bus not saturated (checked above), cannot
+    // fail: the beat counts as published now, while this cell is in the cache. A completion callback ran a turn
+    // later, after every other beat of the tick, and found the cell cold: 7 % of a 10 000-actor runtime's CPU.
+    this.lastHeartbeatMs = now
     this.host.counters.heartbeatsPublished++
+    return true
   }
 
   /**

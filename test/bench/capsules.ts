@@ -1,15 +1,15 @@
-import { spawn } from 'node:child_process'
 import { HttpClient } from './lib/http-client.js'
 import { combine, sequential, summarize, type LatencyStats } from './lib/latency.js'
 import { procSample, Scope, startWorker } from './lib/proc.js'
 import { median, type Bench, type Table, type Verdict } from './lib/report.js'
 import type { ColonyInfo } from './workers/colony.js'
+import type { SpawnArgs } from './workers/spawner.js'
 
 /**
  * Capsules (`npm run bench -- capsules`), against a real Colony in its own process (namespace driver: bubblewrap,
  * overlayfs, cgroups):
  *  - create-to-first-exec: `POST /v1/capsules` then `POST .../exec {cmd: "true"}`, against a bare
- *    `child_process.spawn('true')` to its exit in this process, in the same run;
+ *    `child_process.spawn('true')` to its exit in a small process of its own (`workers/spawner.ts`), in the same run;
  *  - exec round trip on a running capsule (REST exec of `true`) against the same bare spawn;
  *  - 100 capsules alive at once: memory per idle capsule (its cgroup's memory plus Colony's own growth), and the
  *    time to pause, then resume, all of them (8 requests in flight).
@@ -20,14 +20,6 @@ const EXECS = 200
 const FLEET = 100
 const IN_FLIGHT = 8
 const JSON_TYPE = { 'content-type': 'application/json' }
-
-function bareSpawn (): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn('true', [], { stdio: 'ignore' })
-    child.once('error', reject)
-    child.once('exit', () => resolve())
-  })
-}
 
 async function post (http: HttpClient, url: string, body: unknown, expect: number): Promise<any> {
   const r = body === undefined
@@ -63,6 +55,11 @@ export const capsulesBench: Bench = {
       const base = info.httpUrl
       const http = new HttpClient()
       scope.defer(() => http.close())
+      const spawner = startWorker('spawner', 'spawner')
+      scope.defer(() => spawner.kill())
+      await spawner.ready()
+      const bareSpawns = (warmup: number, samples: number): Promise<LatencyStats> =>
+        spawner.request<LatencyStats>('spawns', { warmup, samples } satisfies SpawnArgs)
 
       const createRounds: LatencyStats[] = []
       const createBare: LatencyStats[] = []
@@ -79,10 +76,10 @@ export const capsulesBench: Bench = {
           await destroy(http, base, c.id)
         }
         createRounds.push(summarize(samples))
-        createBare.push(await sequential(bareSpawn, 5, CREATES))
+        createBare.push(await bareSpawns(5, CREATES))
         const c = await post(http, `${base}/v1/capsules`, {}, 201)
         execRounds.push(await sequential(() => post(http, `${base}/v1/capsules/${c.id}/exec`, { cmd: 'true' }, 200), EXEC_WARMUP, EXECS))
-        execBare.push(await sequential(bareSpawn, EXEC_WARMUP, EXECS))
+        execBare.push(await bareSpawns(EXEC_WARMUP, EXECS))
         await destroy(http, base, c.id)
       }
       const create = combine(createRounds)
@@ -118,6 +115,7 @@ export const capsulesBench: Bench = {
       }
       await pool(ids, IN_FLIGHT, async (id) => { await destroy(client(), base, id) })
       if (!await colony.close()) notes.push('the Colony runtime did not exit by itself after close()')
+      if (!await spawner.close()) notes.push('the spawner did not exit by itself after close()')
 
       const ms = (us: number): string => (us / 1000).toFixed(2)
       const tables: Table[] = [

@@ -48,6 +48,17 @@ describe('quiet debug loggers', () => {
     logger.enabled = true
     logger('forced on')
     assert.equal(lines.length, 1)
+    // Forced off, it stays off when the namespaces say on; set back to null, the namespaces decide again.
+    logger.enabled = false
+    debug.enable('colony-test:*')
+    logger('forced off')
+    assert.equal(lines.length, 1)
+    ;(logger as { enabled: boolean | null }).enabled = null
+    logger('on by namespace')
+    assert.equal(lines.length, 2)
+    debug.disable()
+    logger('off by namespace')
+    assert.equal(lines.length, 2)
     const child = logger.extend('child')
     assert.equal(child.namespace, 'colony-test:forced:child')
     assert.equal(child.enabled, false)
