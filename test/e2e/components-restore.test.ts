@@ -20,20 +20,30 @@ function nextBeat (colony: TestColony, id: string): Promise<Record<string, unkno
   })
 }
 
-/** Sends a chat line to main-actor and resolves with its reply. */
+/**
+ * Sends a chat line to main-actor and resolves with its reply. The reply can come before the 202 that names the
+ * line's id: replies are kept by the id they answer until that id is known.
+ */
 async function chat (colony: TestColony, content: string): Promise<string> {
-  const reply = new Promise<string>((resolve) => {
-    const off = colony.rt.broker.bus.subscribe('agents/main-actor/chat', (m) => {
-      const message = JSON.parse(m.payload.toString('utf8')) as { inReplyTo?: string, content: string }
-      if (message.inReplyTo !== accepted) return
-      off()
-      resolve(message.content)
-    })
+  const replies = new Map<string, string>()
+  let wanted: ((content: string) => void) | undefined
+  let accepted: string | undefined
+  const off = colony.rt.broker.bus.subscribe('agents/main-actor/chat', (m) => {
+    const message = JSON.parse(m.payload.toString('utf8')) as { inReplyTo?: string, content: string }
+    if (message.inReplyTo === undefined) return
+    if (message.inReplyTo === accepted) wanted?.(message.content)
+    else replies.set(message.inReplyTo, message.content)
   })
-  const res = await call('POST', `${colony.rt.urls.http}/api/chat`, { to: 'main-actor', content })
-  assert.equal(res.status, 202, JSON.stringify(res.body))
-  const accepted = res.body.id as string
-  return await reply
+  try {
+    const res = await call('POST', `${colony.rt.urls.http}/api/chat`, { to: 'main-actor', content })
+    assert.equal(res.status, 202, JSON.stringify(res.body))
+    accepted = res.body.id as string
+    const early = replies.get(accepted)
+    if (early !== undefined) return early
+    return await new Promise<string>((resolve) => { wanted = resolve })
+  } finally {
+    off()
+  }
 }
 
 describe('components: scales survive a restart', function () {
