@@ -13,6 +13,8 @@ export interface HttpDeadlines {
 
 interface ConnectionState {
   timer: NodeJS.Timeout | undefined
+  /** Whether the next request's headers are awaited (the timer's callback acts only then). */
+  awaiting: boolean
   /** Requests read whose responses have not finished: while any is open, no headers are awaited. */
   open: number
   served: number
@@ -21,6 +23,11 @@ interface ConnectionState {
 
 /** Last resort when a timed-out peer does not even take our 408 (its receive window is full). */
 const FLUSH_GRACE_MS = 1000
+
+function hasBody (req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return req.headers['transfer-encoding'] !== undefined || (length !== undefined && length !== '0')
+}
 
 /**
  * Exact header and body deadlines, one timer per connection or request. Node's own `headersTimeout` and
@@ -36,7 +43,7 @@ export class DeadlineKeeper {
 
   constructor (server: Server, private readonly limits: HttpDeadlines, private readonly log: Logger) {
     server.on('connection', (socket: Socket) => {
-      const state: ConnectionState = { timer: undefined, open: 0, served: 0, bytesReadAtArm: 0 }
+      const state: ConnectionState = { timer: undefined, awaiting: false, open: 0, served: 0, bytesReadAtArm: 0 }
       this.connections.set(socket, state)
       this.awaitHeaders(socket, state)
       socket.once('close', () => clearTimeout(state.timer))
@@ -55,11 +62,14 @@ export class DeadlineKeeper {
     const socket = req.socket
     const state = this.connections.get(socket)
     if (state === undefined) return
-    clearTimeout(state.timer)
-    state.timer = undefined
+    // The headers timer stays armed: its callback does nothing while a request is open, and the next wait re-arms it.
+    state.awaiting = false
     state.open++
     let bodyTimer: NodeJS.Timeout | undefined
-    if (!req.complete) {
+    // 'request' comes before the parser has seen the end of even a bodiless request, so `complete` is still false
+    // for a GET. A request with neither Content-Length nor Transfer-Encoding has no body [RFC 9112 6.3]: no timer,
+    // which was two listeners and a timer created and cleared on every such request.
+    if (!req.complete && hasBody(req)) {
       bodyTimer = setTimeout(() => this.onBodyTimeout(req, res), this.limits.bodyTimeoutMs).unref()
       const stop = (): void => clearTimeout(bodyTimer)
       req.once('end', stop)
@@ -74,12 +84,15 @@ export class DeadlineKeeper {
 
   private awaitHeaders (socket: Socket, state: ConnectionState): void {
     state.bytesReadAtArm = socket.bytesRead
-    state.timer = setTimeout(() => this.onHeadersTimeout(socket, state), this.limits.headersTimeoutMs).unref()
+    state.awaiting = true
+    // One timer per connection, re-armed for each wait: cheaper than a new one per request.
+    if (state.timer === undefined) state.timer = setTimeout(() => this.onHeadersTimeout(socket, state), this.limits.headersTimeoutMs).unref()
+    else state.timer.refresh()
   }
 
   private onHeadersTimeout (socket: Socket, state: ConnectionState): void {
-    state.timer = undefined
-    if (socket.destroyed) return
+    if (!state.awaiting || socket.destroyed) return
+    state.awaiting = false
     // A kept-alive connection with nothing new on it is simply idle: close it without a response nobody asked for.
     if (state.served > 0 && socket.bytesRead === state.bytesReadAtArm) {
       socket.destroy()

@@ -152,6 +152,21 @@ describe('HTTP deadlines: stalled headers and bodies are cut on time, whatever t
     await closed
   })
 
+  it('a kept-alive connection whose next request stalls in its headers is cut with 408, the deadline counted from the last answer', async () => {
+    const [c] = await open(1)
+    c!.socket.write('GET /api/health HTTP/1.1\r\nHost: localhost\r\n\r\n')
+    while (!/\r\n\r\n\{/.test(c!.received)) await new Promise((resolve) => c!.socket.once('data', resolve))
+    const answeredAt = performance.now()
+    // A bodiless GET took no body timer; the connection's one headers timer is armed again after the answer.
+    c!.socket.write('GET /api/health HTTP/1.1\r\nHost: localhost\r\n')
+    await c!.closed
+    // The 408 follows the JSON body of the 200 on the same line.
+    const responses = c!.received.match(/HTTP\/1\.1 \d+/g) ?? []
+    assert.deepEqual(responses, ['HTTP/1.1 200', 'HTTP/1.1 408'])
+    const waited = (c!.closedAt as number) - answeredAt
+    assert.ok(waited >= HEADERS_MS - 50 && waited <= HEADERS_MS + SLACK_MS, `cut ${Math.round(waited)} ms after the answer`)
+  })
+
   it('a kept-alive connection: requests within the deadlines work; idle afterwards it is closed without a stray 408', async () => {
     const [c] = await open(1)
     const body = '{"kind":"nope"}'
