@@ -80,8 +80,9 @@ export const journalBench: Bench = {
         overheadRows.push([name, p.p50Us, r.p50Us, r.p50Us - p.p50Us, p.p99Us, r.p99Us])
         // A ratio, not the difference: a few µs on a ~100 µs round trip is within the machine's noise, and a difference
         // of two noisy medians swung between -1 and +5 µs from run to run.
-        const overhead = pairedDiff(recorded.map((x) => x.p50Us), plain.map((x) => x.p50Us))
-        verdicts.push({ name: `journal recorded / not recorded call p50, ${name}`, ratio: pairedRatio(recorded.map((x) => x.p50Us), plain.map((x) => x.p50Us)), detail: `${r.p50Us.toFixed(1)} µs recorded vs ${p.p50Us.toFixed(1)} µs without a journal (paired difference ${overhead.toFixed(1)} µs)` })
+        const [recordedP50, plainP50] = [recorded.map((x) => x.p50Us), plain.map((x) => x.p50Us)]
+        const overhead = pairedDiff(recordedP50, plainP50)
+        verdicts.push({ name: `journal recorded / not recorded call p50, ${name}`, ratio: pairedRatio(recordedP50, plainP50), detail: `${r.p50Us.toFixed(1)} µs recorded vs ${p.p50Us.toFixed(1)} µs without a journal (paired difference ${overhead.toFixed(1)} µs)` })
       }
 
       const replayRows: Cell[][] = []
