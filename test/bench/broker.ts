@@ -13,6 +13,7 @@ import type { PublisherArgs, PublisherTotals } from './workers/publisher.js'
  * runtime's MQTT listener, and Mosquitto when installed (queue and in-flight limits off, TCP_NODELAY on).
  *
  * - QoS 0 fan-in: 4 publisher processes flood ~150-byte JSON on `bench/<i>/x` into one subscriber on `bench/+/x`.
+ * - QoS 0 fan-in paced: the same at a fixed 30 000 msg/s in total, so broker CPU per message compares like with like.
  * - QoS 1 fan-in: the same at QoS 1, each publisher with at most 32 unacknowledged; the subscriber acks each.
  * - QoS 0 fan-out: 1 publisher floods `bench/f/x` into 100 subscribers.
  * - Persistent session: a clean:false QoS 1 subscriber goes offline, N QoS 1 publishes are queued for it, then
@@ -28,6 +29,11 @@ const STALL_MS = 2000
 /** Persistent-session case: publishes queued while the subscriber is offline. */
 const QUEUED = 20_000
 const PUB_WINDOW = 32
+/**
+ * Paced fan-in, per publisher: 4 x 7 500 = 30 000 msg/s, below the slowest broker's flood rate here (Mosquitto
+ * and plain Aedes ~40-45k msg/s), so no broker is saturated and each one's CPU per message is its own cost.
+ */
+const PACED_RATE = 7500
 
 interface Broker { pid: number, port: number, stop(): Promise<unknown> }
 interface Target { name: string, start(): Promise<Broker | undefined> }
@@ -62,6 +68,8 @@ interface StreamCase {
   topic(i: number): string
   /** Most unacknowledged QoS 1 publishes per publisher. */
   window: number
+  /** Publishes per second per publisher; flooding when absent. */
+  rate?: number
   note: string
 }
 
@@ -70,6 +78,12 @@ const STREAMS: StreamCase[] = [
     key: 'qos0-fan-in', title: 'QoS 0 fan-in, 4 publishers -> 1 subscriber', publishers: 4, subscribers: 1, qos: 0, subQos: 0,
     filter: 'bench/+/x', topic: (i) => `bench/${i}/x`, window: 0,
     note: 'Publishers flood (TCP back-pressure is the only throttle).',
+  },
+  {
+    key: 'qos0-fan-in-paced', title: `QoS 0 fan-in paced, 4 publishers x ${PACED_RATE.toLocaleString('en-US')} msg/s -> 1 subscriber`, publishers: 4, subscribers: 1, qos: 0, subQos: 0,
+    filter: 'bench/+/x', topic: (i) => `bench/${i}/x`, window: 0, rate: PACED_RATE,
+    note: 'The same fan-in at a fixed offered load every broker keeps up with: broker µs/msg compares the work each does per ' +
+      'message with the same bursts, which a flood (where the batching changes with the speed) cannot hold still.',
   },
   {
     key: 'qos1-fan-in', title: `QoS 1 fan-in, 4 publishers x ${PUB_WINDOW} in flight -> 1 subscriber (acking)`, publishers: 4, subscribers: 1, qos: 1, subQos: 1,
@@ -172,7 +186,7 @@ async function streamTrial (broker: Broker, c: StreamCase, windowS: number): Pro
       await rawSubscribe(sub, c.filter, c.subQos)
       return sub
     }))
-    const pubs = startPublishers(broker, c.publishers, scope, (i) => ({ qos: c.qos, topic: c.topic(i), window: c.window }))
+    const pubs = startPublishers(broker, c.publishers, scope, (i) => ({ qos: c.qos, topic: c.topic(i), window: c.window, ...(c.rate !== undefined && { rate: c.rate }) }))
     await Promise.all(pubs.map((p) => p.ready()))
     await Promise.all(pubs.map((p) => p.request('go')))
     await sleep(WARMUP_MS)
@@ -260,8 +274,8 @@ const CASES: CaseDef[] = [
 export const brokerBench: Bench = {
   name: 'broker',
   description: 'QoS 0 / QoS 1 fan-in, QoS 0 fan-out to 100, a persistent session\'s offline queue: Colony\'s broker vs bare Aedes (plain and tuned) and Mosquitto',
-  // Six processes share the two cores in a fan-in round, so one round's ratio moves by ±20 %: seven rounds hold
-  // the median within a few per cent between full runs, where three moved it by 39 %.
+  // Six processes share the two cores in a flood round, so one round's ratio moves by ±20 %: three rounds moved the
+  // median by 39 % between full runs, seven still by up to 19 %. The paced case holds within a few per cent.
   defaultRounds: 7,
   async run (options) {
     const windowS = options.windowS ?? 3
@@ -354,7 +368,10 @@ function caseVerdicts (key: string, trials: Map<string, Trial[]>, persistent: bo
   })
   const out: Verdict[] = []
   if (key === 'qos0-fan-in') {
-    out.push(throughput(COLONY, TUNED, 1.0), throughput(COLONY, PLAIN), throughput(TUNED, PLAIN), perCpu(COLONY, MOSQUITTO, 0.6), throughput(COLONY, MOSQUITTO))
+    out.push(throughput(COLONY, TUNED), throughput(COLONY, PLAIN), throughput(TUNED, PLAIN), perCpu(COLONY, MOSQUITTO, 0.6), throughput(COLONY, MOSQUITTO))
+  } else if (key === 'qos0-fan-in-paced') {
+    // What Colony's own layers cost: the same offered load, broker CPU per message against Aedes with every trick.
+    out.push(perCpu(COLONY, TUNED, 1.0), perCpu(COLONY, PLAIN), perCpu(COLONY, MOSQUITTO))
   } else if (key === 'qos1-fan-in') {
     out.push(throughput(COLONY, MOSQUITTO, 1.2), throughput(COLONY, TUNED), throughput(COLONY, PLAIN), perCpu(COLONY, MOSQUITTO))
   } else {

@@ -87,8 +87,9 @@ async function measureThroughput (clients: HttpClient[], base: string, component
 export const workersBench: Bench = {
   name: 'workers',
   description: 'durable worker invoke-and-await vs a plain component actor; group commit at 1/16/64 callers; recovery of 1k and 100k oplog entries',
-  // A round takes over 90 s (the 100k-entry recoveries); its figures agreed within 15 % between full runs at three.
-  defaultRounds: 3,
+  // A round takes over 90 s (the 100k-entry recoveries), but at three the fsync-bound p50s moved by 15-25 % between
+  // full runs: five.
+  defaultRounds: 5,
   async run (options) {
     const scope = new Scope()
     const notes: string[] = []

@@ -105,6 +105,9 @@ async function settle (tally: EventTally, expected: number, endedAtMs: number, q
 export const natsBench: Bench = {
   name: 'nats',
   description: 'NATS control round trips (host.get, host.ping) vs a bare nats.js responder; lattice events/s',
+  // Rounds are short and nats-server shares the two cores: nine keep the events/s median from following one
+  // busy stretch.
+  defaultRounds: 9,
   async run (options) {
     const scope = new Scope()
     const notes: string[] = []

@@ -14,15 +14,20 @@ export interface PublisherArgs {
   window?: number
   /** Publish exactly this many, then stop (default: until `stop`). */
   count?: number
+  /** QoS 0 only: publish this many per second, evenly every PACE_MS, instead of flooding. */
+  rate?: number
 }
 /** What `stop` and `done` answer: how many were handed to the socket, and (QoS 1) how many the broker acknowledged. */
 export interface PublisherTotals { sent: number, acked: number, unflushedBytes: number }
 
 const PER_CHUNK = 64
+/** A paced publisher writes what it owes this often: the broker sees small bursts, as from real sensors. */
+const PACE_MS = 5
 /** Writes per event-loop turn before yielding, so IPC (mark, stop) is still answered under load. */
 const CHUNKS_PER_TURN = 16
 
-const { port, index, qos = 0, topic = `bench/${index}/x`, window = 1024, count = Infinity } = argument<PublisherArgs>()
+const { port, index, qos = 0, topic = `bench/${index}/x`, window = 1024, count = Infinity, rate } = argument<PublisherArgs>()
+if (rate !== undefined && qos !== 0) throw new Error('a paced publisher publishes at QoS 0')
 // A chunk never holds more QoS 1 publishes than may be in flight (e.g. 32).
 const perChunk = qos === 1 ? Math.max(1, Math.min(PER_CHUNK, window)) : PER_CHUNK
 const client = await rawConnect(port, `bench-pub-${index}-${process.pid}`)
@@ -79,6 +84,25 @@ function pump (): void {
   if (running) setImmediate(pump)
 }
 
+let pacer: NodeJS.Timeout | undefined
+
+/**
+ * Paced: from `go` on, `rate` per second counted from the start (not per tick, so a late timer catches up and
+ * the rate does not drift). Whole packets off the front of the chunk template, as many chunks as owed.
+ */
+function pace (perSecond: number): void {
+  const started = performance.now()
+  pacer = setInterval(() => {
+    let owed = Math.floor((performance.now() - started) * perSecond / 1000) - sent
+    while (running && owed > 0) {
+      const n = Math.min(owed, perChunk)
+      client.socket.write(n === perChunk ? template : template.subarray(0, n * one.length))
+      sent += n
+      owed -= n
+    }
+  }, PACE_MS)
+}
+
 let onAck: (() => void) | undefined
 client.counter.onControl = (type) => {
   if (type !== PUBACK) return
@@ -104,15 +128,24 @@ async function settle (timeoutMs: number): Promise<PublisherTotals> {
 }
 
 serve({
-  go: () => { running = true; pump() },
+  go: () => {
+    running = true
+    if (rate === undefined) pump()
+    else pace(rate)
+  },
   mark: () => sent,
   acked: () => client.counter.counts[PUBACK],
   /** Stops publishing and waits (up to 20 s) until everything sent has left (and, QoS 1, is acknowledged). */
-  stop: () => { running = false; return settle(20_000) },
+  stop: () => {
+    running = false
+    clearInterval(pacer)
+    return settle(20_000)
+  },
   /** With `count`: waits until all of them are sent (and acknowledged). */
   done: () => settle(120_000),
 }, async () => {
   running = false
+  clearInterval(pacer)
   await client.close()
 })
 
