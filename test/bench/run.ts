@@ -20,6 +20,7 @@ import { wasmBench } from './wasm.js'
 import { workersBench } from './durable.js'
 import { capsulesBench } from './capsules.js'
 import { channelsBench } from './channels.js'
+import { cpuShares, machineCpu, type MachineCpu } from './lib/proc.js'
 import { readProfile, renderProfile, summarizeProfile } from './lib/profile.js'
 import { DEFAULT_ROUNDS, missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
 
@@ -67,6 +68,7 @@ if (values.help === true || unknown.length > 0 || (roundsGiven !== undefined && 
     process.env.BENCH_CPU_PROF = profileDir
   }
   const allVerdicts: Verdict[] = []
+  const cpuAtRunStart = machineCpu()
   const profiled = new Set<string>()
   for (const bench of selected) {
     process.stdout.write(`\n=== ${bench.name}: ${bench.description}\n`)
@@ -77,6 +79,7 @@ if (values.help === true || unknown.length > 0 || (roundsGiven !== undefined && 
     }
     process.stdout.write('\n')
     const started = performance.now()
+    const cpuAtStart = machineCpu()
     const rounds = roundsGiven ?? bench.defaultRounds ?? DEFAULT_ROUNDS
     let report: BenchReport
     try {
@@ -90,12 +93,12 @@ if (values.help === true || unknown.length > 0 || (roundsGiven !== undefined && 
     for (const v of report.verdicts) process.stdout.write(`${renderVerdict(v)}\n`)
     for (const note of report.notes) process.stdout.write(`note: ${note}\n`)
     if (profileDir !== undefined) printProfiles(profileDir, profiled)
-    process.stdout.write(`load average at end: ${loadLine()}\n`)
+    process.stdout.write(`load average at end: ${loadLine()}; ${sharesLine(cpuAtStart)}\n`)
     process.stdout.write(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(0)} s, ${rounds} rounds)\n`)
     allVerdicts.push(...report.verdicts)
   }
   if (allVerdicts.length > 0) {
-    process.stdout.write(`\n=== summary (load average now ${loadLine()})\n${allVerdicts.map(renderVerdict).join('\n')}\n`)
+    process.stdout.write(`\n=== summary (load average now ${loadLine()}; over the whole run ${sharesLine(cpuAtRunStart)})\n${allVerdicts.map(renderVerdict).join('\n')}\n`)
   }
   const missed = missedTargets(allVerdicts)
   if (check) {
@@ -112,6 +115,13 @@ function printProfiles (dir: string, done: Set<string>): void {
     done.add(file)
     process.stdout.write(`\n${renderProfile(file, summarizeProfile(readProfile(join(dir, file))))}\n`)
   }
+}
+
+/** Steal and iowait since `since`, as shares of the machine's CPU time. */
+function sharesLine (since: MachineCpu | undefined): string {
+  const shares = cpuShares(since, machineCpu())
+  if (shares === undefined) return 'CPU steal not readable'
+  return `CPU stolen by the hypervisor ${(shares.steal * 100).toFixed(1)} %, waiting on the disk ${(shares.iowait * 100).toFixed(1)} %`
 }
 
 function loadLine (): string {

@@ -159,3 +159,36 @@ export class Scope {
     }
   }
 }
+
+/** The machine's CPU time by kind, in clock ticks, from the first line of /proc/stat. */
+export interface MachineCpu { total: number, steal: number, iowait: number }
+
+/** Parses `cpu  user nice system idle iowait irq softirq steal ...`; undefined when the line is not that. */
+export function parseMachineCpu (statLine: string): MachineCpu | undefined {
+  const m = /^cpu\s+(.*)$/.exec(statLine)
+  if (m === null) return undefined
+  const f = (m[1] as string).trim().split(/\s+/).map(Number)
+  if (f.length < 8 || f.some((x) => !Number.isFinite(x))) return undefined
+  // guest and guest_nice (fields 9-10) are already counted in user and nice.
+  const total = f.slice(0, 8).reduce((s, x) => s + x, 0)
+  return { total, steal: f[7] as number, iowait: f[4] as number }
+}
+
+export function machineCpu (): MachineCpu | undefined {
+  try {
+    return parseMachineCpu(readFileSync('/proc/stat', 'utf8').split('\n', 1)[0] ?? '')
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * What share of the machine's CPU time between two samples the hypervisor gave to other guests (steal) and the
+ * cores spent waiting on the disk (iowait). On a shared VM, steal is what moves a bench's figures between runs that
+ * nothing in the code explains.
+ */
+export function cpuShares (a: MachineCpu | undefined, b: MachineCpu | undefined): { steal: number, iowait: number } | undefined {
+  if (a === undefined || b === undefined || b.total <= a.total) return undefined
+  const total = b.total - a.total
+  return { steal: (b.steal - a.steal) / total, iowait: (b.iowait - a.iowait) / total }
+}

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict'
 import { childrenCpuUs } from './external.js'
+import { cpuShares, machineCpu, parseMachineCpu } from './proc.js'
 import { missedTargets, pairedDiff, pairedRatio, renderVerdict, rotate, roundRatios, spread, verdictStatus, type Verdict } from './report.js'
 
 // The bench report library decides what `npm run bench -- --check` exits with; the benches themselves are not run by npm test.
@@ -77,5 +78,27 @@ describe('bench report: round-by-round ratios', () => {
     assert.equal(pairedDiff([300, 900, 310], [200, 800, 150]), 100)
     assert.equal(pairedDiff([5, 7], [2]), 3)
     assert.ok(Number.isNaN(pairedDiff([], [1])))
+  })
+})
+
+describe('bench report: CPU stolen from the VM', () => {
+  it('reads steal and iowait from the first line of /proc/stat, guest time not counted twice', () => {
+    const cpu = parseMachineCpu('cpu  4731688 10158 822419 6695176 93564 0 157933 87552 11 22')
+    assert.deepEqual(cpu, { total: 4731688 + 10158 + 822419 + 6695176 + 93564 + 0 + 157933 + 87552, steal: 87552, iowait: 93564 })
+    assert.equal(parseMachineCpu('cpu0 1 2 3 4 5 6 7 8'), undefined)
+    assert.equal(parseMachineCpu('cpu  1 2 3'), undefined)
+    assert.equal(parseMachineCpu('cpu  1 2 3 x 5 6 7 8'), undefined)
+  })
+
+  it('gives steal and iowait as shares of the time between two samples', () => {
+    const a = { total: 1000, steal: 10, iowait: 5 }
+    assert.deepEqual(cpuShares(a, { total: 1200, steal: 60, iowait: 25 }), { steal: 0.25, iowait: 0.1 })
+    assert.equal(cpuShares(a, a), undefined)
+    assert.equal(cpuShares(undefined, a), undefined)
+  })
+
+  it('reads this machine', () => {
+    const cpu = machineCpu()
+    assert.ok(cpu !== undefined && cpu.total > 0 && cpu.steal >= 0 && cpu.steal <= cpu.total)
   })
 })
