@@ -111,11 +111,11 @@ async function measure (actors: number, windowS: number, intervalMs = INTERVAL_M
     const exitedCleanly = await worker.close()
     const perWindow = (windowS * 1000) / INTERVAL_MS
     const counts = [...perActor.values()]
-    // A lost beat shows as a gap of about two intervals between an actor's consecutive beats. Unlike a count
-    // inside the window, this is not fooled by timer lateness moving a beat across the window's edges.
-    // A beat deferred by d and the on-time one after it leave gaps of interval + d and interval - d: nothing is
-    // missing. Rounding would count d >= interval / 2 as a loss; the floor with a quarter interval of slack counts a
-    // missing beat (a gap of ~2 intervals, less timer jitter) and forgives lateness up to 3/4 of an interval.
+    // A lost beat shows as a gap of about two intervals between an actor's consecutive beats; unlike a count inside
+    // the window, this is not fooled by timer lateness moving a beat across the window's edges. A beat deferred by d
+    // and the on-time one after it leave gaps of interval + d and interval - d, with nothing missing: the floor with
+    // a quarter interval of slack counts a missing beat (less timer jitter) and forgives lateness up to 3/4 of an
+    // interval, where rounding counted d >= interval / 2 as a loss.
     let lost = (actors - stamps.size) * (perWindow + 2)
     for (const list of stamps.values()) {
       list.sort((a, b) => a - b)
