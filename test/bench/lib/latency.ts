@@ -49,6 +49,31 @@ export async function sequential (call: () => Promise<unknown>, warmup: number, 
   return summarize(us, (cpu?.() ?? NaN) - cpu0)
 }
 
+/**
+ * Two kinds of call timed in turns, one call of each (which goes first alternates too): both meet the same moments
+ * of the machine, so their ratio does not follow a drift of it. Timed one after the other, a few thousand calls each,
+ * a ratio of ~1.05 moved between 1.02 and 1.21 from run to run on a shared VM. Only for calls that leave no work
+ * behind once answered: a plain REST invoke taking turns with a durable one (whose commit goes on after the answer)
+ * took twice as long as on its own.
+ */
+export async function sequentialPair (a: () => Promise<unknown>, b: () => Promise<unknown>, warmup: number, samples: number): Promise<[LatencyStats, LatencyStats]> {
+  for (let i = 0; i < warmup; i++) {
+    await a()
+    await b()
+  }
+  const us = { a: new Array<number>(samples), b: new Array<number>(samples) }
+  const timed = async (which: 'a' | 'b', i: number): Promise<void> => {
+    const t = performance.now()
+    await (which === 'a' ? a() : b())
+    us[which][i] = (performance.now() - t) * 1000
+  }
+  for (let i = 0; i < samples; i++) {
+    await timed(i % 2 === 0 ? 'a' : 'b', i)
+    await timed(i % 2 === 0 ? 'b' : 'a', i)
+  }
+  return [summarize(us.a), summarize(us.b)]
+}
+
 /** The same for a synchronous call: awaiting it would add a microtask turn that no caller of a direct call pays. */
 export function sequentialSync (call: () => unknown, warmup: number, samples: number): LatencyStats {
   for (let i = 0; i < warmup; i++) call()
