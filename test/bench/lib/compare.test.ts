@@ -4,7 +4,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { apart, compareRuns, disagreeing, parseRun, renderComparison } from './compare.js'
+import { apart, compareRuns, disagreeing, parseRun, renderComparison, renderMarkdown } from './compare.js'
 import { renderVerdict, type Verdict } from './report.js'
 
 const line = (v: Partial<Verdict> & { name: string, ratio: number }): string => renderVerdict({ detail: 'how it was measured: 3 vs 2 µs', ...v })
@@ -32,11 +32,11 @@ describe('bench compare: do two saved runs agree', () => {
       { name: 'a baseline that failed', ratio: NaN, target: 1 },
     ]))
     assert.deepEqual([...figures], [
-      ['heartbeat 10000 actors @1 Hz: runtime CPU', { value: 22.5, unit: '% of a core', targeted: true }],
-      ['Colony GET /api/actors / bare node:http req/s', { value: 0.6977, unit: undefined, targeted: true }],
-      ['bridge events/s, actor churn', { value: 5808, unit: 'events/s', targeted: false }],
-      ['replayBatch vs call() round trips, warm, memcounter increment', { value: 4.1401, unit: undefined, targeted: false }],
-      ['a baseline that failed', { value: NaN, unit: undefined, targeted: true }],
+      ['heartbeat 10000 actors @1 Hz: runtime CPU', { value: 22.5, unit: '% of a core', targeted: true, target: '<= 15 % of a core', status: 'ABOVE TARGET' }],
+      ['Colony GET /api/actors / bare node:http req/s', { value: 0.6977, unit: undefined, targeted: true, target: '>= 0.7', status: 'BELOW TARGET' }],
+      ['bridge events/s, actor churn', { value: 5808, unit: 'events/s', targeted: false, target: undefined, status: 'info' }],
+      ['replayBatch vs call() round trips, warm, memcounter increment', { value: 4.1401, unit: undefined, targeted: false, target: undefined, status: 'info' }],
+      ['a baseline that failed', { value: NaN, unit: undefined, targeted: true, target: '>= 1', status: 'NOT MEASURED' }],
     ])
   })
 
@@ -75,6 +75,15 @@ describe('bench compare: do two saved runs agree', () => {
     assert.match(text, /disagree: 4 of 5 ratios/)
     assert.equal(compareRuns(a, b, 1).ratios.find((f) => f.name === 'moved')?.agrees, true)
   })
+
+  it('renders a Markdown table with both runs, how far apart, the target and each run\'s verdict', () => {
+    const a = parseRun(output([{ name: 'GET a | b', ratio: 0.7992, target: 0.7 }, { name: 'p50', ratio: 4.3, unit: 'ms', targetMax: 2 }]))
+    const b = parseRun(output([{ name: 'GET a | b', ratio: 0.6977, target: 0.7 }, { name: 'p50', ratio: 2, unit: 'ms', targetMax: 2 }]))
+    const md = renderMarkdown(compareRuns(a, b), ['F', 'G']).split('\n')
+    assert.equal(md[0], '| figure | F | G | apart | target | F / G |')
+    assert.equal(md[2], '| GET a \\| b | 0.7992 | 0.6977 | 14.5 % | >= 0.7 | met / **below target** |')
+    assert.ok(md.includes('| p50 | 4.3 ms | 2 ms | 115.0 % **!!** | <= 2 ms | **above target** / met |'), md.join('\n'))
+  })
 })
 
 describe('bench compare: the command', () => {
@@ -104,6 +113,10 @@ describe('bench compare: the command', () => {
     assert.equal(moved.code, 1)
     assert.match(moved.out, /^!! +30\.0 %/m)
     assert.equal((await run(a, c, '--tolerance', '0.35')).code, 0)
+    const md = await run(a, c, '--markdown')
+    assert.equal(md.code, 1)
+    assert.match(md.out, /^\| r \| 1 \| 1\.3 \| 30\.0 % \*\*!!\*\* \| {2}\| {2}\|$/m)
+    assert.match(md.out, /^\| figure \| a \| c \|/m)
   })
 
   it('exits 2 with a reason on a missing file, a file that is no bench output, or a wrong argument', async () => {

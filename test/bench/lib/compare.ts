@@ -8,8 +8,8 @@
  * as much as the code. Only ratios decide whether two runs agree; absolute figures are listed apart, as such.
  */
 
-/** One `RATIO` line: its value, the unit when it is an absolute figure, and whether it carries a target. */
-export interface Figure { value: number, unit: string | undefined, targeted: boolean }
+/** One `RATIO` line: its value, the unit when it is an absolute figure, its target (`>= 0.7`) and verdict. */
+export interface Figure { value: number, unit: string | undefined, targeted: boolean, target: string | undefined, status: string }
 
 export interface ComparedFigure {
   name: string
@@ -29,7 +29,7 @@ export interface Comparison {
 
 const SUMMARY = '=== summary'
 // `RATIO <name>: <value>[ <unit>][ (target ...)]  <STATUS>  — <detail>`; the name may hold colons, the value never.
-const LINE = /^RATIO (.+?): (-?[\d,]*\.?\d+|NaN|-?Infinity)(?: ([^(\s][^(]*?))?(?: \(target [^)]*\))?\s{2}(PASS|BELOW TARGET|ABOVE TARGET|NOT MEASURED|info)(?:\s|$)/
+const LINE = /^RATIO (.+?): (-?[\d,]*\.?\d+|NaN|-?Infinity)(?: ([^(\s][^(]*?))?(?: \(target ([^)]*)\))?\s{2}(PASS|BELOW TARGET|ABOVE TARGET|NOT MEASURED|info)(?:\s|$)/
 
 /** The figures of one run's output, by name (the last line of a name wins, as the summary repeats each bench's). */
 export function parseRun (text: string): Map<string, Figure> {
@@ -39,8 +39,8 @@ export function parseRun (text: string): Map<string, Figure> {
   for (const line of part.split('\n')) {
     const m = LINE.exec(line)
     if (m === null) continue
-    const [, name, value, unit, status] = m as unknown as [string, string, string, string | undefined, string]
-    figures.set(name, { value: Number(value.replace(/,/g, '')), unit: unit?.trim() || undefined, targeted: status !== 'info' })
+    const [, name, value, unit, target, status] = m as unknown as [string, string, string, string | undefined, string | undefined, string]
+    figures.set(name, { value: Number(value.replace(/,/g, '')), unit: unit?.trim() || undefined, targeted: status !== 'info', target, status })
   }
   return figures
 }
@@ -95,5 +95,23 @@ export function renderComparison (c: Comparison): string {
     bad.length === 0
       ? `agree: all ${c.ratios.length} ratios within ${pct} (${movedAbsolutes} of ${c.absolutes.length} absolute figures moved more)`
       : `disagree: ${bad.length} of ${c.ratios.length} ratios more than ${pct} apart or missing in one run`,
+  ].join('\n')
+}
+
+/** The same comparison as a Markdown table, for the README: every figure of both runs, its target and verdicts. */
+export function renderMarkdown (c: Comparison, labels: [string, string] = ['A', 'B']): string {
+  const cell = (f: Figure | undefined): string => f === undefined ? 'missing' : show(f)
+  const verdict = (f: Figure | undefined): string => f === undefined ? '-' : f.status === 'info' ? '' : f.status === 'PASS' ? 'met' : `**${f.status.toLowerCase()}**`
+  const line = (f: ComparedFigure): string => {
+    const target = f.a?.target ?? f.b?.target ?? ''
+    const gap = Number.isNaN(f.apart) ? '-' : `${(f.apart * 100).toFixed(1)} %${f.agrees ? '' : ' **!!**'}`
+    const verdicts = target === '' ? '' : `${verdict(f.a)} / ${verdict(f.b)}`
+    return `| ${f.name.replace(/\|/g, '\\|')} | ${cell(f.a)} | ${cell(f.b)} | ${gap} | ${target} | ${verdicts} |`
+  }
+  const head = [`| figure | ${labels[0]} | ${labels[1]} | apart | target | ${labels[0]} / ${labels[1]} |`, '|---|---|---|---|---|---|']
+  return [
+    ...head, ...c.ratios.map(line),
+    '', `Absolute figures (not judged: they follow the machine as much as the code):`, '',
+    ...head, ...c.absolutes.map(line),
   ].join('\n')
 }
