@@ -32,11 +32,11 @@ describe('bench compare: do two saved runs agree', () => {
       { name: 'a baseline that failed', ratio: NaN, target: 1 },
     ]))
     assert.deepEqual([...figures], [
-      ['heartbeat 10000 actors @1 Hz: runtime CPU', { value: 22.5, unit: '% of a core', targeted: true, target: '<= 15 % of a core', status: 'ABOVE TARGET' }],
-      ['Colony GET /api/actors / bare node:http req/s', { value: 0.6977, unit: undefined, targeted: true, target: '>= 0.7', status: 'BELOW TARGET' }],
-      ['bridge events/s, actor churn', { value: 5808, unit: 'events/s', targeted: false, target: undefined, status: 'info' }],
-      ['replayBatch vs call() round trips, warm, memcounter increment', { value: 4.1401, unit: undefined, targeted: false, target: undefined, status: 'info' }],
-      ['a baseline that failed', { value: NaN, unit: undefined, targeted: true, target: '>= 1', status: 'NOT MEASURED' }],
+      ['heartbeat 10000 actors @1 Hz: runtime CPU', { value: 22.5, unit: '% of a core', target: '<= 15 % of a core', status: 'ABOVE TARGET' }],
+      ['Colony GET /api/actors / bare node:http req/s', { value: 0.6977, unit: undefined, target: '>= 0.7', status: 'BELOW TARGET' }],
+      ['bridge events/s, actor churn', { value: 5808, unit: 'events/s', target: undefined, status: 'info' }],
+      ['replayBatch vs call() round trips, warm, memcounter increment', { value: 4.1401, unit: undefined, target: undefined, status: 'info' }],
+      ['a baseline that failed', { value: NaN, unit: undefined, target: '>= 1', status: 'NOT MEASURED' }],
     ])
   })
 

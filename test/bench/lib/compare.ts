@@ -8,8 +8,8 @@
  * as much as the code. Only ratios decide whether two runs agree; absolute figures are listed apart, as such.
  */
 
-/** One `RATIO` line: its value, the unit when it is an absolute figure, its target (`>= 0.7`) and verdict. */
-export interface Figure { value: number, unit: string | undefined, targeted: boolean, target: string | undefined, status: string }
+/** One `RATIO` line: its value, the unit when it is an absolute figure, its target (`>= 0.7`) and verdict (`info` when it has none). */
+export interface Figure { value: number, unit: string | undefined, target: string | undefined, status: string }
 
 export interface ComparedFigure {
   name: string
@@ -40,7 +40,7 @@ export function parseRun (text: string): Map<string, Figure> {
     const m = LINE.exec(line)
     if (m === null) continue
     const [, name, value, unit, target, status] = m as unknown as [string, string, string, string | undefined, string | undefined, string]
-    figures.set(name, { value: Number(value.replace(/,/g, '')), unit: unit?.trim() || undefined, targeted: status !== 'info', target, status })
+    figures.set(name, { value: Number(value.replace(/,/g, '')), unit: unit?.trim() || undefined, target, status })
   }
   return figures
 }
@@ -78,7 +78,7 @@ function show (f: Figure | undefined): string {
 function row (f: ComparedFigure): string {
   const flag = f.agrees ? '  ' : '!!'
   const gap = Number.isNaN(f.apart) ? '     -' : `${(f.apart * 100).toFixed(1).padStart(6)} %`
-  return `${flag} ${gap}  ${show(f.a).padEnd(18)} ${show(f.b).padEnd(18)} ${f.name}${f.a?.targeted === true || f.b?.targeted === true ? ' [target]' : ''}`
+  return `${flag} ${gap}  ${show(f.a).padEnd(18)} ${show(f.b).padEnd(18)} ${f.name}${(f.a?.target ?? f.b?.target) !== undefined ? ' [target]' : ''}`
 }
 
 export function renderComparison (c: Comparison): string {
@@ -100,13 +100,12 @@ export function renderComparison (c: Comparison): string {
 
 /** The same comparison as a Markdown table, for the README: every figure of both runs, its target and verdicts. */
 export function renderMarkdown (c: Comparison, labels: [string, string] = ['A', 'B']): string {
-  const cell = (f: Figure | undefined): string => f === undefined ? 'missing' : show(f)
   const verdict = (f: Figure | undefined): string => f === undefined ? '-' : f.status === 'info' ? '' : f.status === 'PASS' ? 'met' : `**${f.status.toLowerCase()}**`
   const line = (f: ComparedFigure): string => {
     const target = f.a?.target ?? f.b?.target ?? ''
     const gap = Number.isNaN(f.apart) ? '-' : `${(f.apart * 100).toFixed(1)} %${f.agrees ? '' : ' **!!**'}`
     const verdicts = target === '' ? '' : `${verdict(f.a)} / ${verdict(f.b)}`
-    return `| ${f.name.replace(/\|/g, '\\|')} | ${cell(f.a)} | ${cell(f.b)} | ${gap} | ${target} | ${verdicts} |`
+    return `| ${f.name.replace(/\|/g, '\\|')} | ${show(f.a)} | ${show(f.b)} | ${gap} | ${target} | ${verdicts} |`
   }
   const head = [`| figure | ${labels[0]} | ${labels[1]} | apart | target | ${labels[0]} / ${labels[1]} |`, '|---|---|---|---|---|---|']
   return [
