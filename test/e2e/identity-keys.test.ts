@@ -104,6 +104,20 @@ describe('identity: API keys', () => {
     assert.equal(again.body.error.code, 'api_key_not_found')
   })
 
+  it('verified keys are remembered by the key itself: a near miss of a key just used is still refused', async () => {
+    const account = await signup(base)
+    const { key } = await createKey(base, account.token)
+    assert.equal((await withKey(key, 'GET', `${base}/api/actors`)).status, 200)
+    const last = key.at(-1) === '0' ? '1' : '0'
+    // (A trailing space is no near miss: HTTP trims it from a header value.)
+    for (const wrong of [`${key.slice(0, -1)}${last}`, key.toUpperCase(), `${key}${last}`, key.slice(0, -1)]) {
+      const res = await withKey(wrong, 'GET', `${base}/api/actors`)
+      assert.equal(res.status, 401, JSON.stringify(wrong))
+      assert.equal(res.body.error.code, 'unauthorized')
+    }
+    assert.equal((await withKey(key, 'GET', `${base}/v1/teams`)).status, 200, 'the right key still works')
+  })
+
   it('a key can be revoked with the key itself, and then nothing it authenticates works', async () => {
     const account = await signup(base)
     const { id, key } = await createKey(base, account.token)
