@@ -8,7 +8,7 @@ export function newApiKey (): { key: string, hash: string, prefix: string } {
   return { key, hash: hashApiKey(key), prefix: key.slice(0, 10) }
 }
 
-/** Runs on every API-key request: the one-shot `crypto.hash` is about 4x cheaper than a `createHash` object. */
+/** Runs for every API key the auth cache does not hold yet: the one-shot `crypto.hash` is about 4x cheaper than a `createHash` object. */
 export function hashApiKey (key: string): string {
   return hash('sha256', key, 'hex')
 }
