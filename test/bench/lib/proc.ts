@@ -1,5 +1,5 @@
 import { fork, type ChildProcess } from 'node:child_process'
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { createInterface } from 'node:readline'
 import type { Readable } from 'node:stream'
@@ -127,6 +127,23 @@ export function procSample (pid: number): ProcSample {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0)
   return { cpuUs: ticks * (1e6 / TICKS_PER_SECOND), rssBytes: rssKb * 1024 }
+}
+
+/**
+ * CPU time of a process's live threads in µs, to the nanosecond: the sum of each thread's `schedstat` run time.
+ * `procSample` counts 10 ms ticks, which over 2 000 calls of ~65 µs (130 ms) is ±8 % on its own. A thread that
+ * exits between two readings takes its time out of the sum: use it over windows where the threads stay.
+ */
+export function threadsCpuUs (pid: number): number {
+  let ns = 0
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0])
+    } catch {
+      // The thread ended after the directory was listed: its time is gone with it (see above).
+    }
+  }
+  return ns / 1000
 }
 
 /** A port that was free a moment ago, for programs (Mosquitto) that cannot be told to pick port 0. */
