@@ -444,4 +444,27 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX channel_deliveries_next ON channel_deliveries (next_at);
     `,
   },
+  {
+    version: 14,
+    name: 'oplog in append order',
+    sql: `
+      -- The oplog as a rowid table, its (worker_seq, idx) key a unique index. Keyed by (worker_seq, idx) itself
+      -- (WITHOUT ROWID), each worker's newest entries sat on a leaf page of their own (~9 entries of ~400 bytes per
+      -- page), so a group commit of 16 workers' appends wrote 16 pages to the WAL: 41-45 µs per entry. In rowid
+      -- order the entries of one commit share their data pages, and the key's index pages hold ~300 keys each:
+      -- 16 appenders 34 800 entries/s instead of 18 900 under synchronous=FULL. Same rows, same constraints.
+      CREATE TABLE worker_oplog_by_rowid (
+        worker_seq INTEGER NOT NULL REFERENCES workers (seq) ON DELETE CASCADE,
+        idx        INTEGER NOT NULL,
+        entry      TEXT NOT NULL
+      );
+      INSERT INTO worker_oplog_by_rowid (worker_seq, idx, entry)
+        SELECT worker_seq, idx, entry FROM worker_oplog ORDER BY worker_seq, idx;
+      DROP TABLE worker_oplog;
+      ALTER TABLE worker_oplog_by_rowid RENAME TO worker_oplog;
+      CREATE UNIQUE INDEX worker_oplog_key ON worker_oplog (worker_seq, idx);
+      CREATE INDEX worker_oplog_versions ON worker_oplog (worker_seq, idx)
+        WHERE json_extract(entry, '$.type') IN ('Create', 'SuccessfulUpdate');
+    `,
+  },
 ]

@@ -89,6 +89,53 @@ describe('WorkerStore (durable workers, in SQLite)', () => {
     assert.equal(store.workers.get(COMPONENT, 'w2'), undefined)
   })
 
+  it('migration 14 moves an oplog left at migration 13 into append order: same rows, same key, same version lookup', () => {
+    store.close()
+    rmSync(file())
+    const db = new Database(file())
+    db.pragma('foreign_keys = ON')
+    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
+    for (const m of MIGRATIONS.filter((m) => m.version <= 13)) {
+      db.exec(m.sql)
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 1)
+    }
+    const insertWorker = db.prepare(`INSERT INTO workers (component_id, name, team_id, status, component_version, args, env, created_at)
+      VALUES (?, ?, 'team-a', 'Idle', 0, '[]', '{}', 1)`)
+    const seqs = ['m1', 'm2'].map((name) => Number(insertWorker.run(COMPONENT, name).lastInsertRowid))
+    const row = db.prepare('INSERT INTO worker_oplog (worker_seq, idx, entry) VALUES (?, ?, ?)')
+    // Interleaved, as concurrent workers write them.
+    for (let idx = 1; idx <= 30; idx++) {
+      for (const seq of seqs) row.run(seq, idx, JSON.stringify({ type: idx === 1 ? 'Create' : idx === 20 ? 'SuccessfulUpdate' : 'Log', seq, idx }))
+    }
+    db.close()
+
+    store = Store.open({ file: file(), synchronous: 'normal' })
+    const [m1, m2] = seqs as [number, number]
+    for (const seq of seqs) {
+      const rows = store.oplog.read(seq, 1, 100)
+      assert.deepEqual(rows.map((r) => r.idx), Array.from({ length: 30 }, (_, i) => i + 1))
+      assert.ok(rows.every((r) => (JSON.parse(r.entry) as { seq: number }).seq === seq))
+      assert.equal(store.oplog.lastIndex(seq), 30)
+    }
+    assert.equal(store.oplog.versionEntryAt(m1, 19)?.idx, 1)
+    assert.equal(store.oplog.versionEntryAt(m1, 25)?.idx, 20)
+    const withoutRowid = store.db.prepare("SELECT sql FROM sqlite_master WHERE name = 'worker_oplog'").get() as { sql: string }
+    assert.doesNotMatch(withoutRowid.sql, /WITHOUT ROWID/)
+    // The key still refuses a second entry at an index, and a write for an unknown worker.
+    const dup = store.oplog.appendBatch([{ worker: m1, rows: [{ idx: 30, entry: '{"type":"Log"}' }], invocations: [] },
+      { worker: m2, rows: [{ idx: 31, entry: '{"type":"Log"}' }], invocations: [] }])
+    assert.match(String((dup[0] as { code?: string } | undefined)?.code), /^SQLITE_CONSTRAINT/)
+    assert.equal(dup[1], undefined)
+    assert.equal(store.oplog.lastIndex(m1), 30)
+    assert.equal(store.oplog.lastIndex(m2), 31)
+    const orphan = store.oplog.appendBatch([{ worker: 9999, rows: [{ idx: 1, entry: '{"type":"Create"}' }], invocations: [] }])
+    assert.match(String((orphan[0] as { code?: string } | undefined)?.code), /^SQLITE_CONSTRAINT/)
+    // Deleting a worker still takes its entries with it.
+    assert.equal(store.workers.delete(COMPONENT, 'm1'), true)
+    assert.deepEqual(store.oplog.read(m1, 1, 100), [])
+    assert.equal(store.oplog.read(m2, 1, 100).length, 31)
+  })
+
   it('delete takes the oplog, idempotency keys and snapshot with it, and only that worker\'s', () => {
     const a = store.workers.insert(worker('a'))
     const b = store.workers.insert(worker('b'))
