@@ -131,7 +131,7 @@ export function procSample (pid: number): ProcSample {
 
 /**
  * CPU time of a process's live threads in µs, to the nanosecond: the sum of each thread's `schedstat` run time.
- * `procSample` counts 10 ms ticks, which over 2 000 calls of ~65 µs (130 ms) is ±8 % on its own. A thread that
+ * `procSample` counts 10 ms ticks, which over 2 000 calls of ~50 µs (100 ms) is ±10 % on its own. A thread that
  * exits between two readings takes its time out of the sum: use it over windows where the threads stay.
  */
 export function threadsCpuUs (pid: number): number {
