@@ -84,6 +84,14 @@ describe('bench compare: do two saved runs agree', () => {
     assert.equal(md[2], '| GET a \\| b | 0.7992 | 0.6977 | 14.5 % | >= 0.7 | met / **below target** |')
     assert.ok(md.includes('| p50 | 4.3 ms | 2 ms | 115.0 % **!!** | <= 2 ms | **above target** / met |'), md.join('\n'))
   })
+
+  it('prints no absolute-figures table when neither run has an absolute figure', () => {
+    const a = parseRun(output([{ name: 'fan-in', ratio: 5.95, target: 0.6 }]))
+    const b = parseRun(output([{ name: 'fan-in', ratio: 5.59, target: 0.6 }]))
+    const md = renderMarkdown(compareRuns(a, b), ['S1', 'S2'])
+    assert.doesNotMatch(md, /Absolute figures/)
+    assert.deepEqual(md.split('\n').slice(2), ['| fan-in | 5.95 | 5.59 | 6.4 % | >= 0.6 | met / met |'])
+  })
 })
 
 describe('bench compare: the command', () => {

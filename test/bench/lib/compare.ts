@@ -108,9 +108,9 @@ export function renderMarkdown (c: Comparison, labels: [string, string] = ['A', 
     return `| ${f.name.replace(/\|/g, '\\|')} | ${show(f.a)} | ${show(f.b)} | ${gap} | ${target} | ${verdicts} |`
   }
   const head = [`| figure | ${labels[0]} | ${labels[1]} | apart | target | ${labels[0]} / ${labels[1]} |`, '|---|---|---|---|---|---|']
-  return [
-    ...head, ...c.ratios.map(line),
-    '', `Absolute figures (not judged: they follow the machine as much as the code):`, '',
-    ...head, ...c.absolutes.map(line),
-  ].join('\n')
+  // Runs of benches whose verdicts are all ratios (`broker http` alone) have no absolute figure: no heading over nothing.
+  const absolutes = c.absolutes.length === 0
+    ? []
+    : ['', 'Absolute figures (not judged: they follow the machine as much as the code):', '', ...head, ...c.absolutes.map(line)]
+  return [...head, ...c.ratios.map(line), ...absolutes].join('\n')
 }
