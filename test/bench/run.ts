@@ -20,7 +20,6 @@ import { wasmBench } from './wasm.js'
 import { workersBench } from './durable.js'
 import { capsulesBench } from './capsules.js'
 import { channelsBench } from './channels.js'
-import { referenceWorkNs } from './lib/machine-speed.js'
 import { cpuShares, machineCpu, type MachineCpu } from './lib/proc.js'
 import { readProfile, renderProfile, summarizeProfile } from './lib/profile.js'
 import { DEFAULT_ROUNDS, missedTargets, renderTable, renderVerdict, type Bench, type BenchReport, type Verdict } from './lib/report.js'
@@ -78,7 +77,7 @@ if (values.help === true || unknown.length > 0 || (roundsGiven !== undefined && 
     if ((loadavg()[0] ?? 0) > availableParallelism()) {
       process.stdout.write('warning: the machine is busy (more runnable processes than cores): expect wide min..max and unsteady ratios\n')
     }
-    process.stdout.write(`${speedLine('at start')}\n\n`)
+    process.stdout.write('\n')
     const started = performance.now()
     const cpuAtStart = machineCpu()
     const rounds = roundsGiven ?? bench.defaultRounds ?? DEFAULT_ROUNDS
@@ -94,7 +93,7 @@ if (values.help === true || unknown.length > 0 || (roundsGiven !== undefined && 
     for (const v of report.verdicts) process.stdout.write(`${renderVerdict(v)}\n`)
     for (const note of report.notes) process.stdout.write(`note: ${note}\n`)
     if (profileDir !== undefined) printProfiles(profileDir, profiled)
-    process.stdout.write(`load average at end: ${loadLine()}; ${sharesLine(cpuAtStart)}\n${speedLine('at end')}\n`)
+    process.stdout.write(`load average at end: ${loadLine()}; ${sharesLine(cpuAtStart)}\n`)
     process.stdout.write(`(${bench.name} took ${((performance.now() - started) / 1000).toFixed(0)} s, ${rounds} rounds)\n`)
     allVerdicts.push(...report.verdicts)
   }
@@ -123,11 +122,6 @@ function sharesLine (since: MachineCpu | undefined): string {
   const shares = cpuShares(since, machineCpu())
   if (shares === undefined) return 'CPU steal not readable'
   return `CPU stolen by the hypervisor ${(shares.steal * 100).toFixed(1)} %, waiting on the disk ${(shares.iowait * 100).toFixed(1)} %`
-}
-
-/** The same work timed in every run: a slower core moves absolute figures that steal does not explain. */
-function speedLine (when: string): string {
-  return `machine speed ${when}: reference work ${(referenceWorkNs() / 1000).toFixed(2)} µs of CPU per iteration (lib/machine-speed.ts)`
 }
 
 function loadLine (): string {
