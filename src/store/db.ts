@@ -1,6 +1,6 @@
 import Database from 'better-sqlite3'
 import { ColonyError } from '../errors.js'
-import { MIGRATIONS } from './migrations.js'
+import { MIGRATIONS, type Migration } from './migrations.js'
 
 export type Db = Database.Database
 
@@ -30,16 +30,20 @@ export function openDatabase (options: StoreOptions): Db {
   return db
 }
 
-export function migrate (db: Db): number {
+/**
+ * Applies the migrations `db` has not had yet. `migrations` is every one this Colony knows; a test passes the first
+ * few to leave a data dir as an older Colony did.
+ */
+export function migrate (db: Db, migrations: readonly Migration[] = MIGRATIONS): number {
   db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
   const applied = new Set((db.prepare('SELECT version FROM schema_migrations').all() as Array<{ version: number }>).map((r) => r.version))
-  const latest = Math.max(0, ...MIGRATIONS.map((m) => m.version))
+  const latest = Math.max(0, ...migrations.map((m) => m.version))
   const newest = Math.max(0, ...applied)
   if (newest > latest) {
     throw new ColonyError('data_dir_unusable', `the database is at schema version ${newest}, newer than this Colony knows (${latest})`)
   }
   let count = 0
-  for (const m of MIGRATIONS) {
+  for (const m of migrations) {
     if (applied.has(m.version)) continue
     db.transaction(() => {
       db.exec(m.sql)

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
 import { ColonyError } from '../../../src/errors.js'
+import { migrate } from '../../../src/store/db.js'
 import { MIGRATIONS } from '../../../src/store/migrations.js'
 import { Store, type NewWorker, type WorkerRecord } from '../../../src/store/index.js'
 import { parseFilterJson, parseFilterStrings } from '../../../src/workers/filter.js'
@@ -37,16 +38,18 @@ describe('WorkerStore (durable workers, in SQLite)', () => {
     store.close()
     rmSync(dir, { recursive: true, force: true })
   })
-
-  it('migration 8 applies on a data dir left at migration 7 and keeps what was there', () => {
+  /** Replaces the store's file with one an older Colony left, at migration `version`, open for the test to fill. */
+  const dataDirAt = (version: number): Database.Database => {
     store.close()
     rmSync(file())
     const db = new Database(file())
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-    for (const m of MIGRATIONS.filter((m) => m.version <= 7)) {
-      db.exec(m.sql)
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 1)
-    }
+    db.pragma('foreign_keys = ON')
+    migrate(db, MIGRATIONS.filter((m) => m.version <= version))
+    return db
+  }
+
+  it('migration 8 applies on a data dir left at migration 7 and keeps what was there', () => {
+    const db = dataDirAt(7)
     db.prepare("INSERT INTO started_providers (id, ref, annotations, origin, started_at, team_id) VALUES ('kv', 'builtin:keyvalue', '{}', 'nats', 1, NULL)").run()
     assert.equal((db.prepare("SELECT COUNT(*) AS n FROM sqlite_master WHERE name = 'workers'").get() as any).n, 0)
     db.close()
@@ -90,15 +93,7 @@ describe('WorkerStore (durable workers, in SQLite)', () => {
   })
 
   it('migration 14 moves an oplog left at migration 13 into append order: same rows, same key, same version lookup', () => {
-    store.close()
-    rmSync(file())
-    const db = new Database(file())
-    db.pragma('foreign_keys = ON')
-    db.exec('CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)')
-    for (const m of MIGRATIONS.filter((m) => m.version <= 13)) {
-      db.exec(m.sql)
-      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, ?)').run(m.version, m.name, 1)
-    }
+    const db = dataDirAt(13)
     const insertWorker = db.prepare(`INSERT INTO workers (component_id, name, team_id, status, component_version, args, env, created_at)
       VALUES (?, ?, 'team-a', 'Idle', 0, '[]', '{}', 1)`)
     const seqs = ['m1', 'm2'].map((name) => Number(insertWorker.run(COMPONENT, name).lastInsertRowid))
